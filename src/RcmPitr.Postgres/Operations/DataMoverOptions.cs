@@ -1,0 +1,20 @@
+namespace RcmPitr.Postgres.Operations;
+
+/// <summary>Settings of the dump / restore steps, read from the host's configuration.</summary>
+public sealed class DataMoverOptions
+{
+    /// <summary>Where dumps are written, one 0700 folder per run. Dumps carry PHI: keep this on encrypted, private storage.</summary>
+    public string ScratchDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "rcm-pitr-scratch");
+
+    /// <summary>Free scratch space required, as a multiple of the tenant database's size (runbook: 2×).</summary>
+    public double ScratchSafetyFactor { get; set; } = 2.0;
+
+    /// <summary><c>pg_dump -Z</c> level (runbook: 6).</summary>
+    public int CompressionLevel { get; set; } = 6;
+
+    /// <summary><c>pg_restore --jobs</c> (runbook: 1).</summary>
+    public int RestoreJobs { get; set; } = 1;
+
+    /// <summary>The folder of one run's scratch files.</summary>
+    public string RunDirectory(string runId) => Path.Combine(ScratchDirectory, runId);
+}

@@ -1,0 +1,67 @@
+using Microsoft.Extensions.Logging;
+using RcmPitr.Postgres.Connections;
+using RcmPitr.Postgres.Sql;
+using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Errors;
+using RcmPitr.Workflow.Naming;
+
+namespace RcmPitr.Postgres.Operations;
+
+/// <summary>
+/// Drops one database RcmPitr derived from a tenant's name: a temporary restore database at clean-up,
+/// the kept <c>_pre_pitr_</c> one after its retention, a parked <c>_rollback_</c> one, or an as-of copy.
+/// The name is computed from slug, stamp and kind — it is never taken as input — so the canonical
+/// database or a sibling's cannot be named here. Idempotent: a missing database is "already dropped".
+/// </summary>
+public sealed partial class DerivedDatabaseDropper(PgConnector connector, ILogger<DerivedDatabaseDropper> logger)
+{
+    /// <summary>Drops the database if it exists and may be dropped.</summary>
+    public async Task<DropDerivedDatabaseResult> DropAsync(DropDerivedDatabaseInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var runId = RunIds.Require(input.RunId);
+        var stamp = RestoreStamp.Parse(input.Stamp);
+        var names = TenantDatabaseNames.For(TenantSlug.Parse(input.Tenant));
+        var name = input.Kind switch
+        {
+            DerivedDatabaseKind.Restore => names.Restore(stamp),
+            DerivedDatabaseKind.PrePitr => names.PrePitr(stamp),
+            DerivedDatabaseKind.Rollback => names.Rollback(stamp),
+            DerivedDatabaseKind.AsOf => names.AsOf(stamp),
+            _ => throw new InvalidRestoreInputException("kind", $"'{input.Kind}' is not a derived database kind"),
+        };
+        if (name == names.Canonical)
+        {
+            throw new InvalidOperationException($"Refusing to drop {name}: it is the tenant's canonical database.");
+        }
+
+        await using var maintenance = await connector.OpenMaintenanceAsync(input.Live, cancellationToken);
+        var catalog = new ServerCatalog(maintenance);
+        var entry = await catalog.FindAsync(name, cancellationToken);
+        if (entry is null)
+        {
+            return new DropDerivedDatabaseResult(name, Dropped: false);
+        }
+
+        // Databases a run creates carry its marker; never drop another run's work in progress.
+        if (input.Kind is DerivedDatabaseKind.Restore or DerivedDatabaseKind.AsOf && entry.Marker is { } marker && marker.RunId != runId)
+        {
+            throw new DatabaseStateConflictException($"Refusing to drop {name}: it belongs to run '{marker.RunId}', not '{runId}'.");
+        }
+
+        // Keeping the previous database is the tenant's safety net; only let it go while the live one exists.
+        if (input.Kind is DerivedDatabaseKind.PrePitr or DerivedDatabaseKind.Rollback &&
+            await catalog.FindAsync(names.Canonical, cancellationToken) is null)
+        {
+            throw new DatabaseStateConflictException(
+                $"Refusing to drop {name}: {names.Canonical} does not exist, so {name} may be the tenant's only copy.");
+        }
+
+        await catalog.DropIfExistsAsync(name, cancellationToken);
+        LogDropped(logger, name);
+        return new DropDerivedDatabaseResult(name, Dropped: true);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dropped {Database}")]
+    private static partial void LogDropped(ILogger logger, string database);
+}

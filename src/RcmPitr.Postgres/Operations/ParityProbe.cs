@@ -1,0 +1,67 @@
+using Npgsql;
+using RcmPitr.Postgres.Connections;
+using RcmPitr.Postgres.Sql;
+using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Naming;
+using RcmPitr.Workflow.Parity;
+
+namespace RcmPitr.Postgres.Operations;
+
+/// <summary>
+/// Runbook step 5: counts of the canary tables in the restored copy and in the live database, and the
+/// verdict of <see cref="ParityRules"/>. Only counts leave the databases — never row data. Read-only.
+/// </summary>
+public sealed class ParityProbe(PgConnector connector)
+{
+    /// <summary>Counts and judges.</summary>
+    public async Task<ParityReport> ProbeAsync(ParityProbeInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var names = TenantDatabaseNames.For(TenantSlug.Parse(input.Tenant));
+        var stamp = RestoreStamp.Parse(input.Stamp);
+        var restored = input.RestoredDatabase switch
+        {
+            DerivedDatabaseKind.Restore => names.Restore(stamp),
+            DerivedDatabaseKind.AsOf => names.AsOf(stamp),
+            _ => throw new ArgumentOutOfRangeException(nameof(input), input.RestoredDatabase, "parity compares a restore or as-of copy"),
+        };
+        var tables = CanaryTable.ParseList(input.CanaryTables);
+        var rules = new ParityRules(input.OrdersOfMagnitudeFactor);
+
+        var liveCounts = await CountAsync(input.Live, names.Canonical, tables, cancellationToken);
+        var restoredCounts = await CountAsync(input.Live, restored, tables, cancellationToken)
+                             ?? throw new Workflow.Errors.DatabaseStateConflictException($"{restored} does not exist on {input.Live.Name}; nothing to compare.");
+        var rows = tables.Select((t, i) => rules.Judge(t.ToString(), liveCounts?[i], restoredCounts[i])).ToList();
+        return ParityReport.From(names.Canonical, restored, rows);
+    }
+
+    /// <summary>Counts per table (null: table missing); null overall when the database does not exist.</summary>
+    private async Task<long?[]?> CountAsync(DbServerInfo server, string database, IReadOnlyList<CanaryTable> tables, CancellationToken cancellationToken)
+    {
+        await using (var maintenance = await connector.OpenMaintenanceAsync(server, cancellationToken))
+        {
+            if (await new ServerCatalog(maintenance).FindAsync(database, cancellationToken) is null)
+            {
+                return null;
+            }
+        }
+
+        await using var connection = await connector.OpenAsync(server, database, cancellationToken);
+        var counts = new long?[tables.Count];
+        for (var i = 0; i < tables.Count; i++)
+        {
+            var qualified = PgQuote.Qualified(tables[i].Schema, tables[i].Table);
+            await using var exists = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", connection);
+            exists.Parameters.Add(new NpgsqlParameter { Value = qualified });
+            if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken))!)
+            {
+                continue;
+            }
+
+            await using var count = new NpgsqlCommand($"SELECT count(*) FROM {qualified}", connection);
+            counts[i] = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        return counts;
+    }
+}

@@ -1,0 +1,108 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using RcmPitr.Postgres.Connections;
+using RcmPitr.Postgres.Processes;
+using RcmPitr.Postgres.Sql;
+using RcmPitr.Postgres.Tools;
+using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Errors;
+using RcmPitr.Workflow.Naming;
+
+namespace RcmPitr.Postgres.Operations;
+
+/// <summary>
+/// Runbook step 4: create <c>tenant_&lt;x&gt;_restore_&lt;stamp&gt;</c> on the live server and pg_restore the dump
+/// into it (<c>--clean --if-exists --no-owner --no-privileges</c>). The database is marked "loading" when
+/// created and "loaded" (with the dump's checksum) when pg_restore succeeded. A re-run finds a finished
+/// load and reuses it; an interrupted one is dropped and redone. Only the suffixed database is ever
+/// dropped here — the canonical one is not even a name this class can compute for dropping.
+/// </summary>
+public sealed partial class RestoreDatabaseLoader(
+    PgConnector connector, PgToolLocator tools, IProcessRunner processes, DataMoverOptions options, ILogger<RestoreDatabaseLoader> logger)
+{
+    /// <summary>Loads the dump, or returns the load an earlier attempt of this run finished.</summary>
+    public async Task<RestoreDatabaseResult> LoadAsync(RestoreDatabaseInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var runId = RunIds.Require(input.RunId);
+        var stamp = RestoreStamp.Parse(input.Stamp);
+        var names = TenantDatabaseNames.For(TenantSlug.Parse(input.Tenant));
+        var target = names.Restore(stamp);
+        if (!File.Exists(input.DumpPath))
+        {
+            throw new InvalidRestoreInputException("dumpPath", $"the dump {input.DumpPath} does not exist (was the run's scratch folder cleaned?)");
+        }
+
+        await using var maintenance = await connector.OpenMaintenanceAsync(input.Live, cancellationToken);
+        var catalog = new ServerCatalog(maintenance);
+        var existing = await catalog.FindAsync(target, cancellationToken);
+        if (existing?.Marker is { } marker && marker.IsLoadedBy(runId) && marker.Sha256 == input.DumpSha256)
+        {
+            LogReused(logger, target);
+            return new RestoreDatabaseResult(target, await catalog.SizeAsync(target, cancellationToken), Reused: true);
+        }
+
+        if (existing is not null)
+        {
+            if (existing.Marker is { } other && other.RunId != runId)
+            {
+                throw new DatabaseStateConflictException(
+                    $"{target} already exists and belongs to run '{other.RunId}' ({other.State}). Finish or clean up that run first; nothing was changed.");
+            }
+
+            LogDroppingPartial(logger, target);
+            await catalog.DropIfExistsAsync(target, cancellationToken);
+        }
+
+        // The new database takes the encoding and locale of the tenant's live one (or the server default
+        // when the live database is gone, as after losing a server).
+        var localeFrom = await catalog.FindAsync(names.Canonical, cancellationToken)
+                         ?? await catalog.FindAsync(connector.Options.MaintenanceDatabase, cancellationToken)
+                         ?? throw new InvalidOperationException("The maintenance database is missing.");
+        await catalog.CreateAsync(target, localeFrom, new DatabaseMarker(DatabaseMarker.Loading, runId, stamp.Value), cancellationToken);
+
+        await RunPgRestoreAsync(input, target, cancellationToken);
+        await catalog.SetMarkerAsync(target, new DatabaseMarker(DatabaseMarker.Loaded, runId, stamp.Value, input.DumpSha256), cancellationToken);
+        var size = await catalog.SizeAsync(target, cancellationToken);
+        LogLoaded(logger, target, size);
+        return new RestoreDatabaseResult(target, size, Reused: false);
+    }
+
+    private async Task RunPgRestoreAsync(RestoreDatabaseInput input, string target, CancellationToken cancellationToken)
+    {
+        var pgRestore = await tools.LocateAsync("pg_restore", input.Live.MajorVersion, cancellationToken);
+        var runDirectory = options.RunDirectory(input.RunId);
+        ScratchFiles.EnsurePrivateDirectory(runDirectory);
+        using var environment = await PgToolEnvironment.CreateAsync(connector, input.Live, runDirectory, cancellationToken);
+        var arguments = new List<string>
+        {
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            "--no-password",
+            $"--jobs={Math.Max(1, options.RestoreJobs).ToString(CultureInfo.InvariantCulture)}",
+            $"--dbname={target}",
+            input.DumpPath,
+        };
+        LogStarting(logger, target);
+        var result = await processes.RunAsync(new ProcessSpec(pgRestore.Path, arguments, environment.Variables), cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            throw new PgToolFailedException("pg_restore", result.ExitCode, result.StandardError);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restoring the dump into {Database}")]
+    private static partial void LogStarting(ILogger logger, string database);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Database}: {SizeBytes} bytes")]
+    private static partial void LogLoaded(ILogger logger, string database, long sizeBytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Database} was already loaded by an earlier attempt of this run")]
+    private static partial void LogReused(ILogger logger, string database);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropping {Database}: an earlier attempt left it partly loaded")]
+    private static partial void LogDroppingPartial(ILogger logger, string database);
+}

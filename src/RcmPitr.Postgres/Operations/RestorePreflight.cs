@@ -1,0 +1,127 @@
+using System.Globalization;
+using Npgsql;
+using RcmPitr.Postgres.Connections;
+using RcmPitr.Postgres.Sql;
+using RcmPitr.Postgres.Tools;
+using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Errors;
+using RcmPitr.Workflow.Naming;
+
+namespace RcmPitr.Postgres.Operations;
+
+/// <summary>
+/// The runbook's prerequisites, checked before anything is moved: pg_dump and pg_restore at the servers'
+/// major version, scratch space ≥ <see cref="DataMoverOptions.ScratchSafetyFactor"/> × the database size,
+/// and every extension of the tenant database available (and, on Azure, allow-listed) on the live server.
+/// All checks run; the failure lists every problem found. Read-only, so idempotent.
+/// </summary>
+public sealed class RestorePreflight(PgConnector connector, PgToolLocator tools, DataMoverOptions options)
+{
+    /// <summary>Runs the checks; throws <see cref="PreflightFailedException"/> listing every failed one.</summary>
+    public async Task<PreflightResult> CheckAsync(PreflightInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var database = TenantDatabaseNames.For(TenantSlug.Parse(input.Tenant)).Canonical;
+        var problems = new List<string>();
+
+        await using var source = await connector.OpenAsync(input.Source, database, cancellationToken);
+        await using var live = await connector.OpenMaintenanceAsync(input.Live, cancellationToken);
+        var sourceMajor = await MajorVersionAsync(source, cancellationToken);
+        var liveMajor = await MajorVersionAsync(live, cancellationToken);
+        if (sourceMajor != liveMajor)
+        {
+            problems.Add($"the source server is PostgreSQL {sourceMajor} but the live server is PostgreSQL {liveMajor}; a point-in-time copy must come from the same major version");
+        }
+
+        var pgDump = await TryLocateAsync("pg_dump", sourceMajor, problems, cancellationToken);
+        var pgRestore = await TryLocateAsync("pg_restore", liveMajor, problems, cancellationToken);
+
+        var size = await new ServerCatalog(source).SizeAsync(database, cancellationToken);
+        Directory.CreateDirectory(options.ScratchDirectory);
+        var free = new DriveInfo(Path.GetFullPath(options.ScratchDirectory)).AvailableFreeSpace;
+        var required = (long)Math.Ceiling(size * options.ScratchSafetyFactor);
+        if (free < required)
+        {
+            problems.Add(string.Create(
+                CultureInfo.InvariantCulture,
+                $"scratch folder {options.ScratchDirectory} has {free} bytes free; {options.ScratchSafetyFactor}x the database size ({size} bytes) = {required} bytes are required"));
+        }
+
+        var extensions = await CheckExtensionsAsync(source, live, problems, cancellationToken);
+        if (problems.Count > 0)
+        {
+            throw new PreflightFailedException(problems);
+        }
+
+        return new PreflightResult(sourceMajor, liveMajor, pgDump!.VersionText, pgRestore!.VersionText, size, free, required, extensions);
+    }
+
+    private async Task<PgTool?> TryLocateAsync(string name, int major, List<string> problems, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await tools.LocateAsync(name, major, cancellationToken);
+        }
+        catch (PreflightFailedException e)
+        {
+            problems.AddRange(e.Problems);
+            return null;
+        }
+    }
+
+    private static async Task<int> MajorVersionAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT current_setting('server_version_num')::int / 10000", connection);
+        return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static async Task<IReadOnlyList<ExtensionCheck>> CheckExtensionsAsync(
+        NpgsqlConnection source, NpgsqlConnection live, List<string> problems, CancellationToken cancellationToken)
+    {
+        var used = new List<(string Name, string Version)>();
+        await using (var command = new NpgsqlCommand("SELECT extname, extversion FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY extname", source))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                used.Add((reader.GetString(0), reader.GetString(1)));
+            }
+        }
+
+        var available = new HashSet<string>(StringComparer.Ordinal);
+        await using (var command = new NpgsqlCommand("SELECT name FROM pg_available_extensions", live))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                available.Add(reader.GetString(0));
+            }
+        }
+
+        // Azure Flexible Server only lets CREATE EXTENSION run for names in the azure.extensions parameter.
+        await using var allowCommand = new NpgsqlCommand("SELECT current_setting('azure.extensions', true)", live);
+        var allowList = (await allowCommand.ExecuteScalarAsync(cancellationToken)) as string;
+        var allowed = string.IsNullOrWhiteSpace(allowList)
+            ? null
+            : allowList.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+        var checks = new List<ExtensionCheck>();
+        foreach (var (name, version) in used)
+        {
+            var ok = available.Contains(name);
+            if (!ok)
+            {
+                problems.Add($"extension '{name}' ({version}) is used by the tenant database but is not installed on the live server; install its package there first");
+            }
+            else if (allowed is not null && !allowed.Contains(name))
+            {
+                ok = false;
+                problems.Add($"extension '{name}' is not in the live server's azure.extensions allow-list; add it to the server parameter first");
+            }
+
+            checks.Add(new ExtensionCheck(name, version, ok));
+        }
+
+        return checks;
+    }
+}

@@ -1,0 +1,47 @@
+using System.Security.Cryptography;
+
+namespace RcmPitr.Postgres.Operations;
+
+/// <summary>File helpers for dumps: private folders, durable renames, checksums.</summary>
+internal static class ScratchFiles
+{
+    public const UnixFileMode PrivateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    public const UnixFileMode PrivateDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>Creates <paramref name="path"/> (0700) and tightens it if it already existed.</summary>
+    public static void EnsurePrivateDirectory(string path)
+    {
+        Directory.CreateDirectory(path, PrivateDirectory);
+        File.SetUnixFileMode(path, PrivateDirectory);
+    }
+
+    /// <summary>Hex SHA-256 of a file, streamed.</summary>
+    public static async Task<string> Sha256Async(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous);
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
+    }
+
+    /// <summary>Flushes a file's data to disk, so a rename that follows never publishes a half-written file.</summary>
+    public static void Fsync(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+        stream.Flush(flushToDisk: true);
+    }
+
+    /// <summary>Writes <paramref name="text"/> to <paramref name="path"/> (0600) through a temporary name and a rename.</summary>
+    public static async Task WriteAtomicallyAsync(string path, string text, CancellationToken cancellationToken)
+    {
+        var temporary = path + ".partial";
+        var fileOptions = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = PrivateFile };
+        await using (var stream = new FileStream(temporary, fileOptions))
+        await using (var writer = new StreamWriter(stream))
+        {
+            await writer.WriteAsync(text.AsMemory(), cancellationToken);
+            await writer.FlushAsync(cancellationToken);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temporary, path, overwrite: true);
+    }
+}

@@ -1,0 +1,48 @@
+namespace RcmPitr.Workflow.Contracts;
+
+/// <summary>The audit events RcmPitr writes to <c>identity.tenant_audit</c>.</summary>
+public static class AuditEvents
+{
+    /// <summary>Runbook step 9: a restore was cut over.</summary>
+    public const string PitrRestored = "TENANT_PITR_RESTORED";
+
+    /// <summary>A restore failed, was rejected, timed out or was cancelled, and was compensated.</summary>
+    public const string PitrFailed = "TENANT_PITR_FAILED";
+
+    /// <summary>A cut-over restore was rolled back.</summary>
+    public const string PitrRolledBack = "TENANT_PITR_ROLLED_BACK";
+
+    /// <summary>A dry run (every step but freeze, approval and cutover) completed.</summary>
+    public const string PitrDryRun = "TENANT_PITR_DRY_RUN";
+
+    /// <summary>An as-of snapshot database was produced.</summary>
+    public const string PitrSnapshot = "TENANT_PITR_SNAPSHOT";
+
+    /// <summary>Freeze / unfreeze.</summary>
+    public const string StatusChanged = "TENANT_STATUS_CHANGED";
+
+    /// <summary>Flip-the-ref cutover: <c>identity.tenant.db_config_ref</c> now points at another database.</summary>
+    public const string DbRefChanged = "TENANT_DB_REF_CHANGED";
+
+    /// <summary>Every event this tool writes.</summary>
+    public static IReadOnlyList<string> All { get; } =
+        [PitrRestored, PitrFailed, PitrRolledBack, PitrDryRun, PitrSnapshot, StatusChanged, DbRefChanged];
+}
+
+/// <summary>Input of the audit step.</summary>
+/// <param name="RunId">With <paramref name="Event"/> it forms the idempotency key: one row per run and event.</param>
+/// <param name="Details">Flat, non-secret facts (names, counts, sizes); never row data.</param>
+public sealed record WriteAuditInput(
+    string RunId,
+    Guid TenantId,
+    string Event,
+    string Actor,
+    string Reason,
+    IReadOnlyDictionary<string, string>? Details = null);
+
+/// <summary>Result of the audit step.</summary>
+/// <param name="Inserted">False when an earlier attempt had already written the row.</param>
+public sealed record WriteAuditResult(long AuditId, bool Inserted);
+
+/// <summary>Input of the cache invalidation step (runbook step 7).</summary>
+public sealed record InvalidateTenantCacheInput(Guid TenantId);

@@ -1,0 +1,21 @@
+namespace RcmPitr.Workflow.Contracts;
+
+/// <summary>Input of the preflight step: checks the runbook's prerequisites before anything is moved.</summary>
+/// <param name="Source">The server the tenant database is dumped from (the PITR server).</param>
+/// <param name="Live">The live server the restore database is created on.</param>
+/// <param name="Tenant">The tenant's slug.</param>
+public sealed record PreflightInput(DbServerInfo Source, DbServerInfo Live, string Tenant);
+
+/// <summary>One extension the tenant database uses, and whether the live server can provide it.</summary>
+public sealed record ExtensionCheck(string Name, string Version, bool AvailableOnLive);
+
+/// <summary>What preflight measured. Preflight throws when a check fails; this record is the evidence of success.</summary>
+public sealed record PreflightResult(
+    int SourceMajorVersion,
+    int LiveMajorVersion,
+    string PgDumpVersion,
+    string PgRestoreVersion,
+    long DatabaseSizeBytes,
+    long ScratchFreeBytes,
+    long ScratchRequiredBytes,
+    IReadOnlyList<ExtensionCheck> Extensions);

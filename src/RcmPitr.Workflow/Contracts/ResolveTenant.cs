@@ -1,0 +1,6 @@
+namespace RcmPitr.Workflow.Contracts;
+
+/// <summary>Input of the resolve-tenant step.</summary>
+/// <param name="Tenant">The tenant's slug.</param>
+/// <param name="RequireActive">Refuse a tenant that is not <c>active</c> (true before a restore starts).</param>
+public sealed record ResolveTenantInput(string Tenant, bool RequireActive = true);

@@ -1,0 +1,14 @@
+namespace RcmPitr.Workflow.Contracts;
+
+/// <summary>Input of the load step (runbook step 4): a new <c>_restore_</c> database on the live server.</summary>
+public sealed record RestoreDatabaseInput(
+    string RunId,
+    DbServerInfo Live,
+    string Tenant,
+    string Stamp,
+    string DumpPath,
+    string DumpSha256);
+
+/// <summary>The loaded restore database.</summary>
+/// <param name="Reused">True when an earlier attempt of this run had already completed the load.</param>
+public sealed record RestoreDatabaseResult(string DatabaseName, long SizeBytes, bool Reused);
