@@ -24,7 +24,7 @@ public sealed class RestorePreflight(PgConnector connector, PgToolLocator tools,
         var database = TenantDatabaseNames.For(TenantSlug.Parse(input.Tenant)).Canonical;
         var problems = new List<string>();
 
-        await using var source = await connector.OpenAsync(input.Source, database, cancellationToken);
+        await using var source = await OpenSourceAsync(input.Source, database, cancellationToken);
         await using var live = await connector.OpenMaintenanceAsync(input.Live, cancellationToken);
         var sourceMajor = await MajorVersionAsync(source, cancellationToken);
         var liveMajor = await MajorVersionAsync(live, cancellationToken);
@@ -54,6 +54,20 @@ public sealed class RestorePreflight(PgConnector connector, PgToolLocator tools,
         }
 
         return new PreflightResult(sourceMajor, liveMajor, pgDump!.VersionText, pgRestore!.VersionText, size, free, required, extensions);
+    }
+
+    private async Task<NpgsqlConnection> OpenSourceAsync(DbServerInfo server, string database, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await connector.OpenAsync(server, database, cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName)
+        {
+            throw new PreflightFailedException([
+                $"the tenant database {database} does not exist on server {server.Name}; is the restore time before the tenant was provisioned?",
+            ]);
+        }
     }
 
     private async Task<PgTool?> TryLocateAsync(string name, int major, List<string> problems, CancellationToken cancellationToken)

@@ -96,22 +96,37 @@ public sealed partial class SwapCutover(PgConnector connector, ILogger<SwapCutov
                 $"{Describe(canonical, canonicalEntry)}, {Describe(parked, parkedEntry)}. Nothing was changed.");
         }
 
-        if (parkedEntry is not null)
+        IReadOnlyList<(string, string)> renames;
+        if (canonicalEntry is null)
         {
-            throw new DatabaseStateConflictException(
-                $"Cannot roll back: {parked} already exists. Check whether it is still needed, rename or drop it, then retry. Nothing was changed.");
+            // Converge a rollback interrupted after the restored copy was parked: put the kept one back.
+            if (parkedEntry is not null && parkedEntry.Marker?.IsLoadedBy(runId) != true)
+            {
+                throw new DatabaseStateConflictException(
+                    $"Cannot roll back: {canonical} is absent and {parked} is not run {runId}'s restore ({Describe(parked, parkedEntry)}). " +
+                    $"Inspect both, then rename {kept} to {canonical} by hand. Nothing was changed.");
+            }
+
+            renames = [(kept, canonical)];
+        }
+        else
+        {
+            if (parkedEntry is not null)
+            {
+                throw new DatabaseStateConflictException(
+                    $"Cannot roll back: {parked} already exists. Check whether it is still needed, rename or drop it, then retry. Nothing was changed.");
+            }
+
+            if (canonicalEntry.Marker?.IsLoadedBy(runId) != true)
+            {
+                throw new DatabaseStateConflictException(
+                    $"Cannot roll back: {canonical} is not the database run {runId} restored ({Describe(canonical, canonicalEntry)}); " +
+                    "it was replaced since. Nothing was changed.");
+            }
+
+            renames = [(canonical, parked), (kept, canonical)];
         }
 
-        if (canonicalEntry is not null && canonicalEntry.Marker?.IsLoadedBy(runId) != true)
-        {
-            throw new DatabaseStateConflictException(
-                $"Cannot roll back: {canonical} is not the database run {runId} restored ({Describe(canonical, canonicalEntry)}); " +
-                "it was replaced since. Nothing was changed.");
-        }
-
-        IReadOnlyList<(string, string)> renames = canonicalEntry is null
-            ? [(kept, canonical)]
-            : [(canonical, parked), (kept, canonical)];
         var terminated = await catalog.RenameAtomicallyAsync(renames, cancellationToken);
         LogRolledBack(logger, canonical, parked, terminated);
         return new RollbackSwapResult(canonical, parked, terminated, AlreadyDone: false);

@@ -1,0 +1,237 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using RcmPitr.Postgres.Connections;
+using RcmPitr.Postgres.ControlPlane;
+using RcmPitr.Postgres.Operations;
+using RcmPitr.Postgres.Processes;
+using RcmPitr.Postgres.Sql;
+using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Naming;
+
+namespace RcmPitr.Postgres.Tests.Fixtures;
+
+/// <summary>
+/// One test's world: its own master database on the live cluster, its own tenants (unique slugs), its
+/// own scratch folder, and the operations wired to them. Disposing drops everything it created.
+/// </summary>
+public sealed class Scenario : IAsyncDisposable
+{
+    private readonly ClusterFixture _fx;
+    private readonly List<string> _slugs = [];
+    private readonly string _masterName;
+
+    private Scenario(ClusterFixture fx, string id, IProcessRunner processes)
+    {
+        _fx = fx;
+        Id = id;
+        _masterName = "master_" + id;
+        Processes = processes;
+        Connector = new PgConnector(fx.Secrets, new PgConnectionOptions());
+        Mover = new DataMoverOptions { ScratchDirectory = Path.Combine(fx.Root, "scratch-" + id) };
+    }
+
+    public string Id { get; }
+    public IProcessRunner Processes { get; }
+    public PgConnector Connector { get; }
+    public DataMoverOptions Mover { get; }
+    public ControlPlaneDatabase Master { get; private set; } = null!;
+    public DbServerInfo Live => _fx.LiveServer;
+    public DbServerInfo Pitr => _fx.PitrServer;
+    public ClusterFixture Fixture => _fx;
+    public string RunId => "run-" + Id;
+
+    public TenantResolver Resolver => new(Master);
+    public TenantStatusChanger StatusChanger => new(Master);
+    public AuditWriter Audit => new(Master);
+    public TenantCacheInvalidator Cache => new(Master);
+    public RestorePreflight Preflight => new(Connector, _fx.Tools, Mover);
+    public TenantDumper Dumper => new(Connector, new Tools.PgToolLocator(new Tools.PgToolOptions(), Processes), Processes, Mover, NullLogger<TenantDumper>.Instance);
+    public RestoreDatabaseLoader Loader => new(Connector, new Tools.PgToolLocator(new Tools.PgToolOptions(), Processes), Processes, Mover, NullLogger<RestoreDatabaseLoader>.Instance);
+    public ParityProbe Parity => new(Connector);
+    public SwapCutover Swap => new(Connector, NullLogger<SwapCutover>.Instance);
+    public FlipRefCutover Flip => new(Master, Connector, _fx.Secrets);
+    public DerivedDatabaseDropper Dropper => new(Connector, NullLogger<DerivedDatabaseDropper>.Instance);
+
+    public static async Task<Scenario> StartAsync(ClusterFixture fx, IProcessRunner? processes = null)
+    {
+        fx.RequirePostgres();
+        var scenario = new Scenario(fx, Guid.NewGuid().ToString("N")[..10], processes ?? fx.Processes);
+        await scenario.ExecAsync(fx.LiveServer, "postgres", $"CREATE DATABASE {PgQuote.Identifier(scenario._masterName)}");
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = fx.Live.Host,
+            Port = fx.Live.Port,
+            Username = fx.Live.Options.SuperUser,
+            Password = fx.Live.Options.Password,
+            Database = scenario._masterName,
+            Pooling = false,
+        };
+        scenario.Master = new ControlPlaneDatabase(NpgsqlDataSource.Create(builder.ConnectionString));
+        await scenario.Master.MigrateAsync(CancellationToken.None);
+        await scenario.ExecMasterAsync(
+            "INSERT INTO identity.db_server (name, fqdn, port, admin_user, admin_secret_ref, major_version) VALUES ($1, $2, $3, $4, $5, $6)",
+            fx.LiveServer.Name, fx.LiveServer.Fqdn, fx.LiveServer.Port, fx.LiveServer.AdminUser, fx.LiveServer.AdminSecretRef, fx.LiveServer.MajorVersion);
+        return scenario;
+    }
+
+    /// <summary>A fresh, unique slug (optionally hyphenated) owned by this scenario.</summary>
+    public string NewSlug(string prefix = "t")
+    {
+        var slug = $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
+        _slugs.Add(slug);
+        return slug;
+    }
+
+    /// <summary>
+    /// Registers a tenant in master and creates its database with canary tables: on live with
+    /// <paramref name="liveMembers"/> members and, when given, on the pitr server with
+    /// <paramref name="pitrMembers"/> (the state "at T").
+    /// </summary>
+    public async Task<TenantInfo> AddTenantAsync(string slug, int liveMembers, int? pitrMembers = null, string status = "active")
+    {
+        if (!_slugs.Contains(slug))
+        {
+            _slugs.Add(slug);
+        }
+
+        var database = TenantDatabaseNames.For(TenantSlug.Parse(slug)).Canonical;
+        await CreateTenantDatabaseAsync(Live, database, liveMembers, "live");
+        if (pitrMembers is { } members)
+        {
+            await CreateTenantDatabaseAsync(Pitr, database, members, "pitr");
+        }
+
+        var id = Guid.NewGuid();
+        var configRef = $"tenant-db-{slug}";
+        await _fx.Secrets.SetSecretAsync(configRef, $"Host={Live.Fqdn};Port={Live.Port};Database={database};Username=app_{slug.Replace('-', '_')};Password=app-secret", CancellationToken.None);
+        await ExecMasterAsync(
+            "INSERT INTO identity.tenant (id, slug, status, db_server, db_config_ref) VALUES ($1, $2, $3, $4, $5)",
+            id, slug, status, Live.Name, configRef);
+        return await Resolver.ResolveAsync(new ResolveTenantInput(slug, RequireActive: false), CancellationToken.None);
+    }
+
+    public async Task CreateTenantDatabaseAsync(DbServerInfo server, string database, int members, string origin)
+    {
+        await ExecAsync(server, "postgres", $"CREATE DATABASE {PgQuote.Identifier(database)}");
+        foreach (var (_, sql) in EmbeddedSchema.Scripts(EmbeddedSchema.Tenant))
+        {
+            await ExecAsync(server, database, sql);
+        }
+
+        await ExecAsync(
+            server,
+            database,
+            $"""
+            INSERT INTO identity.organization (name, npi) VALUES ('Org {origin}', '1234567890'), ('Second org', NULL);
+            INSERT INTO security.app_user (organization_id, email, display_name)
+              SELECT 1, 'user' || g || '@{origin}.example', 'User ' || g FROM generate_series(1, 3) g;
+            INSERT INTO members.member (organization_id, member_number, full_name, date_of_birth, plan)
+              SELECT 1 + g % 2, 'M' || g, 'Member ' || g, date '1970-01-01' + g, jsonb_build_object('plan', 'gold', 'n', g)
+              FROM generate_series(1, {members}) g;
+            """);
+    }
+
+    public async Task ExecAsync(DbServerInfo server, string database, string sql, params object[] args)
+    {
+        await using var connection = await Connector.OpenAsync(server, database, CancellationToken.None);
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var arg in args)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = arg });
+        }
+
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public async Task<T> ScalarAsync<T>(DbServerInfo server, string database, string sql, params object[] args)
+    {
+        await using var connection = await Connector.OpenAsync(server, database, CancellationToken.None);
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var arg in args)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = arg });
+        }
+
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    public async Task ExecMasterAsync(string sql, params object[] args)
+    {
+        await using var connection = await Master.OpenAsync(CancellationToken.None);
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var arg in args)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = arg });
+        }
+
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public async Task<T> MasterScalarAsync<T>(string sql, params object[] args)
+    {
+        await using var connection = await Master.OpenAsync(CancellationToken.None);
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var arg in args)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = arg });
+        }
+
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Names of the databases on <paramref name="server"/> that belong to <paramref name="slug"/>, sorted.</summary>
+    public async Task<IReadOnlyList<string>> DatabasesOfAsync(DbServerInfo server, string slug)
+    {
+        var canonical = TenantDatabaseNames.For(TenantSlug.Parse(slug)).Canonical;
+        await using var connection = await Connector.OpenMaintenanceAsync(server, CancellationToken.None);
+        await using var command = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datname = $1 OR datname LIKE $1 || '\\_%' ORDER BY 1", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = canonical });
+        var names = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
+    }
+
+    /// <summary>A content fingerprint of a tenant database's canary tables (md5 over ordered rows).</summary>
+    public Task<string> FingerprintAsync(DbServerInfo server, string database) =>
+        ScalarAsync<string>(
+            server,
+            database,
+            """
+            SELECT md5(
+              coalesce((SELECT string_agg(o::text, '|' ORDER BY o.id) FROM identity.organization o), '') || '#' ||
+              coalesce((SELECT string_agg(u::text, '|' ORDER BY u.id) FROM security.app_user u), '') || '#' ||
+              coalesce((SELECT string_agg(m::text, '|' ORDER BY m.id) FROM members.member m), ''))
+            """);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var slug in _slugs)
+        {
+            foreach (var server in new[] { Live, Pitr })
+            {
+                foreach (var database in await DatabasesOfAsync(server, slug))
+                {
+                    await using var connection = await Connector.OpenMaintenanceAsync(server, CancellationToken.None);
+                    await new ServerCatalog(connection).DropIfExistsAsync(database, CancellationToken.None);
+                }
+            }
+        }
+
+        if (Master is not null)
+        {
+            await Master.DisposeAsync();
+            await using var connection = await Connector.OpenMaintenanceAsync(Live, CancellationToken.None);
+            await new ServerCatalog(connection).DropIfExistsAsync(_masterName, CancellationToken.None);
+        }
+
+        if (Directory.Exists(Mover.ScratchDirectory))
+        {
+            Directory.Delete(Mover.ScratchDirectory, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using RcmPitr.Postgres.Sql;
+using RcmPitr.Postgres.Tests.Fixtures;
+using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Errors;
+
+namespace RcmPitr.Postgres.Tests.Operations;
+
+public sealed class DerivedDatabaseDropperTests(ClusterFixture fx)
+{
+    [Fact]
+    public async Task DropAsync_PrePitrAfterSwap_DropsItOnceThenReportsGone()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var (slug, names, stamp) = await SwapCutoverTests.PrepareAsync(s);
+        await s.Swap.CutOverAsync(new SwapCutoverInput(s.RunId, s.Live, slug, TestData.Stamp), CancellationToken.None);
+        var input = new DropDerivedDatabaseInput(s.RunId, s.Live, slug, TestData.Stamp, DerivedDatabaseKind.PrePitr);
+
+        var first = await s.Dropper.DropAsync(input, CancellationToken.None);
+        var second = await s.Dropper.DropAsync(input, CancellationToken.None);
+
+        Assert.True(first.Dropped);
+        Assert.False(second.Dropped);
+        Assert.Equal(names.PrePitr(stamp), first.DatabaseName);
+        Assert.Equal([names.Canonical], await s.DatabasesOfAsync(s.Live, slug));
+    }
+
+    [Fact]
+    public async Task DropAsync_PrePitrWhileCanonicalMissing_IsRefused()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var (slug, names, stamp) = await SwapCutoverTests.PrepareAsync(s);
+        await s.ExecAsync(s.Live, "postgres", $"ALTER DATABASE {PgQuote.Identifier(names.Canonical)} RENAME TO {PgQuote.Identifier(names.PrePitr(stamp))}");
+
+        await Assert.ThrowsAsync<DatabaseStateConflictException>(
+            () => s.Dropper.DropAsync(new DropDerivedDatabaseInput(s.RunId, s.Live, slug, TestData.Stamp, DerivedDatabaseKind.PrePitr), CancellationToken.None));
+
+        Assert.Contains(names.PrePitr(stamp), await s.DatabasesOfAsync(s.Live, slug));
+    }
+
+    [Fact]
+    public async Task DropAsync_RestoreOfAnotherRun_IsRefused()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var slug = s.NewSlug();
+        await s.AddTenantAsync(slug, liveMembers: 3, pitrMembers: 3);
+        var other = await Restores.DumpAndLoadAsync(s, slug, runId: "other-run");
+
+        await Assert.ThrowsAsync<DatabaseStateConflictException>(
+            () => s.Dropper.DropAsync(new DropDerivedDatabaseInput(s.RunId, s.Live, slug, TestData.Stamp, DerivedDatabaseKind.Restore), CancellationToken.None));
+
+        Assert.Contains(other.DatabaseName, await s.DatabasesOfAsync(s.Live, slug));
+    }
+
+    [Fact]
+    public async Task DropAsync_OwnRestoreWithOpenSession_DropsItAndLeavesCanonical()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var slug = s.NewSlug();
+        var tenant = await s.AddTenantAsync(slug, liveMembers: 3, pitrMembers: 3);
+        var restored = await Restores.DumpAndLoadAsync(s, slug);
+        await using var session = await s.Connector.OpenAsync(s.Live, restored.DatabaseName, CancellationToken.None);
+
+        var result = await s.Dropper.DropAsync(new DropDerivedDatabaseInput(s.RunId, s.Live, slug, TestData.Stamp, DerivedDatabaseKind.Restore), CancellationToken.None);
+
+        Assert.True(result.Dropped);
+        Assert.Equal([tenant.DatabaseName], await s.DatabasesOfAsync(s.Live, slug));
+    }
+}

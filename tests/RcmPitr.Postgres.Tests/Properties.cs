@@ -1,0 +1,5 @@
+using System.Runtime.Versioning;
+using RcmPitr.Postgres.Tests.Fixtures;
+
+[assembly: SupportedOSPlatform("linux")]
+[assembly: AssemblyFixture(typeof(ClusterFixture))]
