@@ -35,7 +35,10 @@ public sealed class ClusterFixture : IAsyncLifetime
         Tools = new PgToolLocator(new PgToolOptions(), Processes);
         try
         {
-            Tools.BinDirectoryFor(null);
+            foreach (var program in new[] { "initdb", "pg_ctl", "pg_dump", "pg_restore" })
+            {
+                await Tools.LocateAsync(program, requiredMajor: null, CancellationToken.None);
+            }
         }
         catch (Workflow.Errors.PreflightFailedException e)
         {
