@@ -134,49 +134,36 @@ public sealed class Scenario : IAsyncDisposable
     public async Task ExecAsync(DbServerInfo server, string database, string sql, params object[] args)
     {
         await using var connection = await Connector.OpenAsync(server, database, CancellationToken.None);
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var arg in args)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = arg });
-        }
-
-        await command.ExecuteNonQueryAsync();
+        await Command(connection, sql, args).ExecuteNonQueryAsync();
     }
 
     public async Task<T> ScalarAsync<T>(DbServerInfo server, string database, string sql, params object[] args)
     {
         await using var connection = await Connector.OpenAsync(server, database, CancellationToken.None);
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var arg in args)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = arg });
-        }
-
-        return (T)(await command.ExecuteScalarAsync())!;
+        return (T)(await Command(connection, sql, args).ExecuteScalarAsync())!;
     }
 
     public async Task ExecMasterAsync(string sql, params object[] args)
     {
         await using var connection = await Master.OpenAsync(CancellationToken.None);
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var arg in args)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = arg });
-        }
-
-        await command.ExecuteNonQueryAsync();
+        await Command(connection, sql, args).ExecuteNonQueryAsync();
     }
 
     public async Task<T> MasterScalarAsync<T>(string sql, params object[] args)
     {
         await using var connection = await Master.OpenAsync(CancellationToken.None);
-        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await Command(connection, sql, args).ExecuteScalarAsync())!;
+    }
+
+    private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, object[] args)
+    {
+        var command = new NpgsqlCommand(sql, connection);
         foreach (var arg in args)
         {
             command.Parameters.Add(new NpgsqlParameter { Value = arg });
         }
 
-        return (T)(await command.ExecuteScalarAsync())!;
+        return command;
     }
 
     /// <summary>Names of the databases on <paramref name="server"/> that belong to <paramref name="slug"/>, sorted.</summary>
