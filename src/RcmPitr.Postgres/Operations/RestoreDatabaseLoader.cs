@@ -11,7 +11,7 @@ using RcmPitr.Workflow.Naming;
 namespace RcmPitr.Postgres.Operations;
 
 /// <summary>
-/// Runbook step 4: create <c>tenant_&lt;x&gt;_restore_&lt;stamp&gt;</c> on the live server and pg_restore the dump
+/// Runbook step 4: create <c>tenant_&lt;x&gt;_restore_&lt;stamp&gt;</c> (or the snapshot mode's <c>_asof_</c>) on the live server and pg_restore the dump
 /// into it (<c>--clean --if-exists --no-owner --no-privileges</c>). The database is marked "loading" when
 /// created and "loaded" (with the dump's checksum) when pg_restore succeeded. A re-run finds a finished
 /// load and reuses it; an interrupted one is dropped and redone. Only the suffixed database is ever
@@ -27,7 +27,12 @@ public sealed partial class RestoreDatabaseLoader(
         var runId = RunIds.Require(input.RunId);
         var stamp = RestoreStamp.Parse(input.Stamp);
         var names = TenantDatabaseNames.For(TenantSlug.Parse(input.Tenant));
-        var target = names.Restore(stamp);
+        var target = input.Target switch
+        {
+            DerivedDatabaseKind.Restore => names.Restore(stamp),
+            DerivedDatabaseKind.AsOf => names.AsOf(stamp),
+            _ => throw new InvalidRestoreInputException("target", $"a dump is loaded into a restore or as-of database, not '{input.Target}'"),
+        };
         if (!File.Exists(input.DumpPath))
         {
             throw new InvalidRestoreInputException("dumpPath", $"the dump {input.DumpPath} does not exist (was the run's scratch folder cleaned?)");

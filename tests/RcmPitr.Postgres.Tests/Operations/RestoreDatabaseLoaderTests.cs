@@ -102,6 +102,20 @@ public sealed class RestoreDatabaseLoaderTests(ClusterFixture fx)
         Assert.False(string.IsNullOrWhiteSpace(error.StandardError));
     }
 
+    [Fact]
+    public async Task LoadAsync_AsOfTarget_CreatesTheSnapshotDatabase()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var slug = s.NewSlug();
+        var tenant = await s.AddTenantAsync(slug, liveMembers: 5, pitrMembers: 9);
+        var dump = await s.Dumper.DumpAsync(new DumpTenantInput(s.RunId, s.Pitr, slug, TestData.Stamp), CancellationToken.None);
+
+        var result = await s.Loader.LoadAsync(Input(s, slug, dump) with { Target = DerivedDatabaseKind.AsOf }, CancellationToken.None);
+
+        Assert.Equal($"{tenant.DatabaseName}_asof_{TestData.Stamp}", result.DatabaseName);
+        Assert.Equal(9L, await s.ScalarAsync<long>(s.Live, result.DatabaseName, "SELECT count(*) FROM members.member"));
+    }
+
     internal static RestoreDatabaseInput Input(Scenario s, string slug, DumpTenantResult dump) =>
         new(s.RunId, s.Live, slug, TestData.Stamp, dump.DumpPath, dump.Sha256);
 

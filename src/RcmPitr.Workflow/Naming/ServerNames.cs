@@ -1,0 +1,47 @@
+using System.Text.RegularExpressions;
+using RcmPitr.Workflow.Errors;
+
+namespace RcmPitr.Workflow.Naming;
+
+/// <summary>
+/// Names of point-in-time restored servers: <c>&lt;source&gt;-pitr-&lt;yyyyMMddHHmm&gt;</c>, checked against Azure's
+/// flexible-server name rule (3–63 characters, lowercase letters, digits and single inner hyphens) before
+/// any call is made.
+/// </summary>
+public static partial class ServerNames
+{
+    /// <summary>Azure's maximum server name length.</summary>
+    public const int MaxLength = 63;
+
+    /// <summary>The PITR server's name for <paramref name="sourceServer"/> restored to <paramref name="stamp"/>.</summary>
+    public static string Pitr(string sourceServer, RestoreStamp stamp)
+    {
+        ArgumentNullException.ThrowIfNull(stamp);
+        return Require($"{RequireSource(sourceServer)}-pitr-{stamp.Value}", "serverName");
+    }
+
+    /// <summary>Returns <paramref name="name"/> when it is a valid flexible-server name, else throws saying why.</summary>
+    public static string Require(string? name, string field)
+    {
+        if (name is null || name.Length < 3 || name.Length > MaxLength || !NamePattern().IsMatch(name))
+        {
+            throw new InvalidRestoreInputException(
+                field, $"'{name}' is not a valid server name (3-{MaxLength} lowercase letters and digits, single hyphens between them)");
+        }
+
+        return name;
+    }
+
+    private static string RequireSource(string? sourceServer)
+    {
+        var source = Require(sourceServer, "sourceServer");
+        const int suffix = 18; // "-pitr-" + 12-digit stamp
+        return source.Length + suffix <= MaxLength
+            ? source
+            : throw new InvalidRestoreInputException(
+                "sourceServer", $"'{source}' is {source.Length} characters; the restored server's name '<source>-pitr-<stamp>' would exceed {MaxLength}");
+    }
+
+    [GeneratedRegex("^[a-z0-9]+(-[a-z0-9]+)*$", RegexOptions.CultureInvariant)]
+    private static partial Regex NamePattern();
+}

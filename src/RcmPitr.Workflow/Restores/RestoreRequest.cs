@@ -1,0 +1,121 @@
+using RcmPitr.Workflow.Contracts;
+
+namespace RcmPitr.Workflow.Restores;
+
+/// <summary>What a restore run does.</summary>
+public enum RestoreMode
+{
+    /// <summary>The runbook: freeze, restore, approve, cut over, unfreeze.</summary>
+    Restore,
+
+    /// <summary>Every step except freeze, approval and cutover; the copy and the PITR server are removed afterwards.</summary>
+    DryRun,
+
+    /// <summary>A compliance as-of copy <c>tenant_&lt;x&gt;_asof_&lt;stamp&gt;</c> on the live server; no freeze, no cutover.</summary>
+    Snapshot,
+}
+
+/// <summary>How the restored copy becomes live (runbook step 6).</summary>
+public enum CutoverStrategy
+{
+    /// <summary>Rename swap; the previous database is kept as <c>_pre_pitr_</c> for the retention period.</summary>
+    SwapAndKeep,
+
+    /// <summary>Point the tenant's <c>db_config_ref</c> at the restored database, which keeps its suffix.</summary>
+    FlipTheRef,
+}
+
+/// <summary>A restore request, as accepted by the API. <see cref="RequestedBy"/> is the authenticated principal.</summary>
+public sealed record RestoreRequest(
+    string Tenant,
+    DateTimeOffset RestoreTime,
+    RestoreMode Mode,
+    CutoverStrategy Strategy,
+    string Reason,
+    string RequestedBy)
+{
+    /// <summary>Timings and probe settings; defaults follow the runbook.</summary>
+    public RestoreSettings Settings { get; init; } = new();
+}
+
+/// <summary>Durations and thresholds of a run.</summary>
+public sealed record RestoreSettings
+{
+    /// <summary>Wait after the freeze for status caches to expire (runbook: <c>TENANT_STATUS_CACHE_TTL_MS</c>, 30 s).</summary>
+    public TimeSpan StatusCacheTtl { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>First wait between provisioning polls; doubles up to <see cref="MaxPollInterval"/>.</summary>
+    public TimeSpan FirstPollInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Longest wait between provisioning polls.</summary>
+    public TimeSpan MaxPollInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Give up on provisioning after this long (Azure takes 60–90 min).</summary>
+    public TimeSpan ProvisionTimeout { get; init; } = TimeSpan.FromHours(4);
+
+    /// <summary>How long a human has to approve the cutover.</summary>
+    public TimeSpan ApprovalTimeout { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long the <c>_pre_pitr_</c> database is kept after a swap.</summary>
+    public TimeSpan PrePitrRetention { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>Canary tables (<c>schema.table</c>); null: the runbook's three.</summary>
+    public IReadOnlyList<string>? CanaryTables { get; init; }
+
+    /// <summary>Ratio at which parity counts count as orders of magnitude apart.</summary>
+    public double ParityFactor { get; init; } = 100;
+}
+
+/// <summary>The human decision raised on the <see cref="RestoreEvents.Approval"/> event.</summary>
+public sealed record ApprovalDecision(bool Approved, string DecidedBy, string? Comment = null);
+
+/// <summary>Raised on <see cref="RestoreEvents.Cancel"/>: stop and compensate.</summary>
+public sealed record CancelRequest(string RequestedBy, string? Reason = null);
+
+/// <summary>External event names of a restore run.</summary>
+public static class RestoreEvents
+{
+    /// <summary>The approver's decision.</summary>
+    public const string Approval = "approval";
+
+    /// <summary>A cancel request.</summary>
+    public const string Cancel = "cancel";
+}
+
+/// <summary>How a run ended.</summary>
+public enum RestoreOutcome
+{
+    /// <summary>Cut over; the tenant runs on the restored copy.</summary>
+    Restored,
+
+    /// <summary>Dry run finished; everything it created was removed.</summary>
+    DryRunCompleted,
+
+    /// <summary>The as-of copy exists.</summary>
+    SnapshotCreated,
+
+    /// <summary>The approver rejected the cutover; compensated.</summary>
+    Rejected,
+
+    /// <summary>Nobody decided in time; compensated.</summary>
+    ApprovalTimedOut,
+
+    /// <summary>Cancelled on request; compensated.</summary>
+    Cancelled,
+
+    /// <summary>A cutover was rolled back.</summary>
+    RolledBack,
+}
+
+/// <summary>The run's output.</summary>
+public sealed record RestoreResult(
+    RestoreOutcome Outcome,
+    string Tenant,
+    string Stamp,
+    string? LiveDatabase,
+    string? KeptDatabase,
+    ParityReportSummary? Parity,
+    string? Detail);
+
+/// <summary>The parity verdict and its numbers, as carried in results and audit rows.</summary>
+public sealed record ParityReportSummary(string Verdict, IReadOnlyList<string> Rows);

@@ -1,0 +1,245 @@
+using System.Globalization;
+using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Naming;
+using RcmPitr.Workflow.Orchestration;
+using RcmPitr.Workflow.Parity;
+
+namespace RcmPitr.Workflow.Restores;
+
+/// <summary>
+/// The runbook "restore one tenant to a prior moment", as a durable orchestration. Each forward step
+/// registers its undo first; any failure before the cutover runs the undos in reverse (unfreeze, drop
+/// the copy, delete the dump and the PITR server) and writes a failure audit row. From the cutover on,
+/// nothing is undone automatically: a failure there leaves the tenant frozen and says what to do.
+/// </summary>
+public sealed class RestoreTenantOrchestrator
+{
+    /// <summary>The orchestrator's registered name.</summary>
+    public const string Name = "RestoreTenant";
+
+    /// <summary>Runs the restore (or dry run, or snapshot) described by <paramref name="request"/>.</summary>
+    public async Task<RestoreResult> RunAsync(IOrchestrationContext context, RestoreRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(request);
+        var run = new RestoreRun(context, request);
+        try
+        {
+            var tenant = run.Tenant = await run.StepAsync(
+                RestoreSteps.Resolve,
+                () => run.CallAsync<TenantInfo>(ActivityNames.ResolveTenant, new ResolveTenantInput(request.Tenant, RequireActive: request.Mode == RestoreMode.Restore)),
+                t => $"{t.DatabaseName} on {t.Server.Name}");
+            if (request.Mode == RestoreMode.Restore)
+            {
+                await FreezeAsync(run);
+            }
+
+            var pitr = await ProvisionAsync(run);
+            await run.StepAsync(
+                RestoreSteps.Preflight,
+                () => run.CallAsync<PreflightResult>(ActivityNames.Preflight, new PreflightInput(pitr, tenant.Server, request.Tenant)),
+                p => $"PostgreSQL {p.SourceMajorVersion}, database {p.DatabaseSizeBytes} bytes, scratch free {p.ScratchFreeBytes} bytes");
+
+            run.OnFailure("delete dump", () => run.CallAsync<DeleteDumpResult>(ActivityNames.DeleteDump, new DeleteDumpInput(run.RunId)));
+            var dump = await run.StepAsync(
+                RestoreSteps.Dump,
+                () => run.CallAsync<DumpTenantResult>(ActivityNames.DumpTenant, new DumpTenantInput(run.RunId, pitr, request.Tenant, run.Stamp)),
+                d => $"{d.SizeBytes} bytes, sha256 {d.Sha256[..12]}");
+
+            var target = request.Mode == RestoreMode.Snapshot ? DerivedDatabaseKind.AsOf : DerivedDatabaseKind.Restore;
+            run.OnFailure("drop the restored copy", () => DropAsync(run, target));
+            var copy = await run.StepAsync(
+                RestoreSteps.Load,
+                () => run.CallAsync<RestoreDatabaseResult>(ActivityNames.RestoreDatabase, new RestoreDatabaseInput(run.RunId, tenant.Server, request.Tenant, run.Stamp, dump.DumpPath, dump.Sha256, target)),
+                r => $"{r.DatabaseName}, {r.SizeBytes} bytes");
+
+            var parity = await ProbeParityAsync(run, target);
+            return request.Mode switch
+            {
+                RestoreMode.DryRun => await FinishDryRunAsync(run, pitr, parity),
+                RestoreMode.Snapshot => await FinishSnapshotAsync(run, copy, parity),
+                _ => await ApproveAndCutOverAsync(run, copy, parity),
+            };
+        }
+        catch (Exception e) when (!run.CutoverStarted)
+        {
+            return await CompensateAsync(run, e);
+        }
+    }
+
+    private static async Task FreezeAsync(RestoreRun run)
+    {
+        var tenant = run.RequireTenant;
+        var request = run.Request;
+        run.OnFailure("unfreeze tenant", () => run.CallAsync<UnfreezeTenantResult>(
+            ActivityNames.UnfreezeTenant, new UnfreezeTenantInput(run.RunId, tenant.TenantId, request.RequestedBy, $"PITR restore {run.RunId} ended without cutover")));
+        await run.StepAsync(
+            RestoreSteps.Freeze,
+            () => run.CallAsync<FreezeTenantResult>(ActivityNames.FreezeTenant, new FreezeTenantInput(run.RunId, tenant.TenantId, request.RequestedBy, $"PITR restore to {request.RestoreTime.UtcDateTime:O}: {request.Reason}")),
+            _ => "read_only");
+        await run.StepAsync(
+            RestoreSteps.CacheWait,
+            async () =>
+            {
+                await run.DelayAsync(run.Settings.StatusCacheTtl);
+                return run.Settings.StatusCacheTtl;
+            },
+            ttl => $"{ttl.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
+    }
+
+    private static async Task<DbServerInfo> ProvisionAsync(RestoreRun run)
+    {
+        var source = run.RequireTenant.Server;
+        var name = ServerNames.Pitr(source.Name, RestoreStamp.Parse(run.Stamp));
+        run.OnFailure("delete the restored server", () => run.CallAsync<DeleteServerResult>(ActivityNames.DeleteServer, new DeleteServerInput(source, name)));
+        await run.StepAsync(
+            RestoreSteps.Provision,
+            () => run.CallAsync<ProvisionServerResult>(ActivityNames.ProvisionServer, new ProvisionServerInput(run.RunId, source, name, run.Request.RestoreTime)),
+            r => r.AlreadyExisted ? $"{r.ServerName} (already requested)" : r.ServerName);
+        return await run.StepAsync(RestoreSteps.WaitReady, () => WaitUntilReadyAsync(run, source, name), s => $"{s.Name} at {s.Fqdn}:{s.Port}");
+    }
+
+    private static async Task<DbServerInfo> WaitUntilReadyAsync(RestoreRun run, DbServerInfo source, string name)
+    {
+        var deadline = run.Context.CurrentUtcDateTime.Add(run.Settings.ProvisionTimeout);
+        var interval = run.Settings.FirstPollInterval;
+        while (true)
+        {
+            var status = await run.CallAsync<ServerStatus>(ActivityNames.GetServerState, new GetServerStateInput(source, name));
+            switch (status.State)
+            {
+                case ServerState.Ready when status.Server is not null:
+                    return status.Server;
+                case ServerState.Failed or ServerState.NotFound:
+                    throw new InvalidOperationException($"the restored server {name} is {status.State}: {status.Detail}");
+            }
+
+            if (run.Context.CurrentUtcDateTime.Add(interval) > deadline)
+            {
+                throw new TimeoutException($"{name} was not ready within {run.Settings.ProvisionTimeout} (last state {status.State})");
+            }
+
+            await run.DelayAsync(interval);
+            interval = TimeSpan.FromTicks(Math.Min(interval.Ticks * 2, run.Settings.MaxPollInterval.Ticks));
+        }
+    }
+
+    private static async Task<ParityReport> ProbeParityAsync(RestoreRun run, DerivedDatabaseKind target)
+    {
+        var input = new ParityProbeInput(run.RequireTenant.Server, run.Request.Tenant, run.Stamp, target, run.Settings.CanaryTables, run.Settings.ParityFactor);
+        var parity = await run.StepAsync(RestoreSteps.Parity, () => run.CallAsync<ParityReport>(ActivityNames.ParityProbe, input), p => p.Verdict.ToString());
+        run.Timeline.Parity = parity;
+        run.Publish();
+        if (parity.Verdict == ParityVerdict.Fail)
+        {
+            var failed = parity.Rows.Where(r => r.Verdict == ParityVerdict.Fail).Select(r => $"{r.Table}: {r.Note}");
+            throw new StepFailedException(RestoreSteps.Parity, new InvalidOperationException("parity failed — " + string.Join("; ", failed)));
+        }
+
+        return parity;
+    }
+
+    private static async Task<RestoreResult> ApproveAndCutOverAsync(RestoreRun run, RestoreDatabaseResult copy, ParityReport parity)
+    {
+        run.Timeline.AwaitingApproval = true;
+        var decision = await run.StepAsync(RestoreSteps.Approval, () => run.WaitForDecisionAsync(run.Settings.ApprovalTimeout), d => $"{(d.Approved ? "approved" : "rejected")} by {d.DecidedBy}");
+        run.Timeline.AwaitingApproval = false;
+        if (!decision.Approved)
+        {
+            throw new RunStoppedException(RestoreOutcome.Rejected, $"rejected by {decision.DecidedBy}" + (decision.Comment is null ? string.Empty : $": {decision.Comment}"));
+        }
+
+        run.ThrowIfCancelled();
+        run.CutoverStarted = true;
+        var cutover = new CutoverSteps(run, copy, parity, decision);
+        return await cutover.RunAsync();
+    }
+
+    private static async Task<RestoreResult> FinishDryRunAsync(RestoreRun run, DbServerInfo pitr, ParityReport parity)
+    {
+        await WriteAuditAsync(run, AuditEvents.PitrDryRun, parity, extra: new() { ["pitrServer"] = pitr.Name });
+        await run.StepAsync(RestoreSteps.CleanUp, () => CleanUpAsync(run, dropCopy: DerivedDatabaseKind.Restore), d => d);
+        run.Timeline.Phase = "completed";
+        run.Publish();
+        return new RestoreResult(RestoreOutcome.DryRunCompleted, run.Request.Tenant, run.Stamp, run.RequireTenant.DatabaseName, null, Summarize(parity), "dry run: every step but freeze, approval and cutover; all copies removed");
+    }
+
+    private static async Task<RestoreResult> FinishSnapshotAsync(RestoreRun run, RestoreDatabaseResult copy, ParityReport parity)
+    {
+        await WriteAuditAsync(run, AuditEvents.PitrSnapshot, parity, extra: new() { ["snapshotDatabase"] = copy.DatabaseName });
+        await run.StepAsync(RestoreSteps.CleanUp, () => CleanUpAsync(run, dropCopy: null), d => d);
+        run.Timeline.Phase = "completed";
+        run.Publish();
+        return new RestoreResult(RestoreOutcome.SnapshotCreated, run.Request.Tenant, run.Stamp, run.RequireTenant.DatabaseName, copy.DatabaseName, Summarize(parity), $"as-of copy {copy.DatabaseName} kept until an operator drops it");
+    }
+
+    private static async Task<RestoreResult> CompensateAsync(RestoreRun run, Exception error)
+    {
+        var step = error is StepFailedException s ? s.Step : run.Timeline.ToStatus().Steps.LastOrDefault()?.Name ?? RestoreSteps.Resolve;
+        var reason = RestoreRun.Describe(error);
+        run.Timeline.Phase = "compensating";
+        run.Timeline.Error = error is RunStoppedException ? null : $"{step}: {reason}";
+        run.Publish();
+        var failures = await run.CompensateAsync();
+        if (run.Tenant is not null)
+        {
+            try
+            {
+                await WriteAuditAsync(run, AuditEvents.PitrFailed, run.Timeline.Parity, extra: new() { ["failedStep"] = step, ["reason"] = reason });
+            }
+            catch (StepFailedException audit)
+            {
+                failures.Add($"failure audit: {RestoreRun.Describe(audit)}");
+            }
+        }
+
+        run.Timeline.Phase = error is RunStoppedException ? "stopped" : "failed";
+        if (failures.Count > 0)
+        {
+            run.Timeline.OperatorAction = "Compensation was incomplete; finish by hand: " + string.Join("; ", failures);
+        }
+
+        run.Publish();
+        return error is RunStoppedException stopped && failures.Count == 0
+            ? new RestoreResult(stopped.Outcome, run.Request.Tenant, run.Stamp, run.Tenant?.DatabaseName, null, run.Timeline.Parity is { } p ? Summarize(p) : null, stopped.Message)
+            : throw new RestoreFailedException(step, reason, run.Timeline.OperatorAction);
+    }
+
+    internal static async Task DropAsync(RestoreRun run, DerivedDatabaseKind kind) =>
+        await run.CallAsync<DropDerivedDatabaseResult>(ActivityNames.DropDerivedDatabase, new DropDerivedDatabaseInput(run.RunId, run.RequireTenant.Server, run.Request.Tenant, run.Stamp, kind));
+
+    internal static async Task<string> CleanUpAsync(RestoreRun run, DerivedDatabaseKind? dropCopy)
+    {
+        var source = run.RequireTenant.Server;
+        var name = ServerNames.Pitr(source.Name, RestoreStamp.Parse(run.Stamp));
+        if (dropCopy is { } kind)
+        {
+            await DropAsync(run, kind);
+        }
+
+        var server = await run.CallAsync<DeleteServerResult>(ActivityNames.DeleteServer, new DeleteServerInput(source, name));
+        var dump = await run.CallAsync<DeleteDumpResult>(ActivityNames.DeleteDump, new DeleteDumpInput(run.RunId));
+        return $"server {name} {(server.Deleted ? "deleted" : "already gone")}, {dump.FilesDeleted} scratch files ({dump.BytesFreed} bytes) deleted";
+    }
+
+    internal static Task<WriteAuditResult> WriteAuditAsync(RestoreRun run, string auditEvent, ParityReport? parity, Dictionary<string, string> extra)
+    {
+        var details = new Dictionary<string, string>(extra)
+        {
+            ["runId"] = run.RunId,
+            ["mode"] = run.Request.Mode.ToString(),
+            ["restoreTime"] = run.Request.RestoreTime.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+        };
+        if (parity is not null)
+        {
+            details["parity"] = string.Join("; ", Summarize(parity).Rows);
+            details["parityVerdict"] = parity.Verdict.ToString();
+        }
+
+        var input = new WriteAuditInput(run.RunId, run.RequireTenant.TenantId, auditEvent, run.Request.RequestedBy, run.Request.Reason, details);
+        return run.StepAsync(RestoreSteps.Audit, () => run.CallAsync<WriteAuditResult>(ActivityNames.WriteAudit, input), a => $"{auditEvent} #{a.AuditId}");
+    }
+
+    internal static ParityReportSummary Summarize(ParityReport parity) =>
+        new(parity.Verdict.ToString(), parity.Rows.Select(r => $"{r.Table} live={r.LiveCount?.ToString(CultureInfo.InvariantCulture) ?? "-"} restored={r.RestoredCount?.ToString(CultureInfo.InvariantCulture) ?? "-"} {r.Verdict}").ToList());
+}

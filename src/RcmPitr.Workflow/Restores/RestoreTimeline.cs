@@ -1,0 +1,32 @@
+using RcmPitr.Workflow.Parity;
+
+namespace RcmPitr.Workflow.Restores;
+
+/// <summary>Builds <see cref="RestoreStatus"/> as a run progresses. Times come from the orchestration context.</summary>
+internal sealed class RestoreTimeline(string tenant, string mode, string stamp)
+{
+    private readonly List<TimelineStep> _steps = [];
+
+    public ParityReport? Parity { get; set; }
+    public bool AwaitingApproval { get; set; }
+    public string Phase { get; set; } = "running";
+    public string? Error { get; set; }
+    public string? OperatorAction { get; set; }
+
+    public void Start(string step, DateTime at) => _steps.Add(new TimelineStep(step, at, null, "running", null));
+
+    public void End(string step, DateTime at, string outcome, string? detail)
+    {
+        var index = _steps.FindLastIndex(s => s.Name == step && s.EndedAt is null);
+        if (index < 0)
+        {
+            _steps.Add(new TimelineStep(step, at, at, outcome, detail));
+            return;
+        }
+
+        _steps[index] = _steps[index] with { EndedAt = at, Outcome = outcome, Detail = detail };
+    }
+
+    public RestoreStatus ToStatus() =>
+        new(tenant, mode, stamp, Phase, AwaitingApproval, _steps.ToList(), Parity, Error, OperatorAction);
+}

@@ -1,0 +1,251 @@
+using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Errors;
+using RcmPitr.Workflow.Parity;
+using RcmPitr.Workflow.Restores;
+
+namespace RcmPitr.Workflow.Tests.Restores;
+
+public sealed class RestoreTenantOrchestratorTests
+{
+    private readonly RestoreTenantOrchestrator _orchestrator = new();
+
+    [Fact]
+    public async Task RunAsync_ApprovedSwap_FollowsTheRunbookInOrder()
+    {
+        var context = Script.HappyPath();
+        context.Raise(RestoreEvents.Approval, new ApprovalDecision(true, "bob"));
+
+        var result = await _orchestrator.RunAsync(context, Script.Request());
+
+        Assert.Equal(
+        [
+            ActivityNames.ResolveTenant, ActivityNames.FreezeTenant, ActivityNames.ProvisionServer, ActivityNames.GetServerState,
+            ActivityNames.Preflight, ActivityNames.DumpTenant, ActivityNames.RestoreDatabase, ActivityNames.ParityProbe,
+            ActivityNames.SwapCutover, ActivityNames.InvalidateTenantCache, ActivityNames.VerifyCutover, ActivityNames.UnfreezeTenant,
+            ActivityNames.WriteAudit, ActivityNames.Notify, ActivityNames.DeleteServer, ActivityNames.DeleteDump, ActivityNames.ScheduleRetentionDrop,
+        ], context.CallNames);
+        Assert.Equal(RestoreOutcome.Restored, result.Outcome);
+        Assert.Equal("tenant_acme", result.LiveDatabase);
+        Assert.Equal("tenant_acme_pre_pitr_202604221430", result.KeptDatabase);
+        Assert.Equal(AuditEvents.PitrRestored, Assert.Single(context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit)).Event);
+        Assert.Equal("bob", context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit).Single().Details!["approvedBy"]);
+        Assert.Equal("alice", context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit).Single().Actor);
+    }
+
+    [Fact]
+    public async Task RunAsync_Freeze_WaitsOneStatusCacheTtlBeforeProvisioning()
+    {
+        var context = Script.HappyPath();
+        context.Raise(RestoreEvents.Approval, new ApprovalDecision(true, "bob"));
+        var start = context.CurrentUtcDateTime;
+
+        await _orchestrator.RunAsync(context, Script.Request());
+
+        Assert.Equal(start.AddSeconds(30), context.Timers[0]);
+        Assert.Equal("pg-us-east-1-pitr-202604221430", context.InputsOf<ProvisionServerInput>(ActivityNames.ProvisionServer).Single().ServerName);
+    }
+
+    [Fact]
+    public async Task RunAsync_ServerProvisioning_PollsWithDoublingDurableTimers()
+    {
+        var context = Script.HappyPath(pollsBeforeReady: 4);
+        context.Raise(RestoreEvents.Approval, new ApprovalDecision(true, "bob"));
+
+        await _orchestrator.RunAsync(context, Script.Request());
+
+        Assert.Equal(5, context.CallNames.Count(n => n == ActivityNames.GetServerState));
+        var waits = context.Timers.Skip(1).Take(4).Zip(context.Timers.Take(4).Skip(0), (later, earlier) => later - earlier).ToList();
+        Assert.Equal([TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(4), TimeSpan.FromMinutes(5)], waits);
+    }
+
+    [Fact]
+    public async Task RunAsync_ServerNeverReady_GivesUpAfterTheTimeoutAndCompensates()
+    {
+        var context = Script.HappyPath(pollsBeforeReady: int.MaxValue);
+
+        var error = await Assert.ThrowsAsync<RestoreFailedException>(() => _orchestrator.RunAsync(context, Script.Request()));
+
+        Assert.Equal(RestoreSteps.WaitReady, error.Step);
+        Assert.Contains("not ready within 04:00:00", error.Reason, StringComparison.Ordinal);
+        Assert.True(context.CurrentUtcDateTime - context.Timers[0] <= TimeSpan.FromHours(4));
+        Assert.Equal([ActivityNames.DeleteServer, ActivityNames.UnfreezeTenant, ActivityNames.WriteAudit], context.CallNames.SkipWhile(n => n != ActivityNames.DeleteServer));
+    }
+
+    [Fact]
+    public async Task RunAsync_Rejected_CompensatesInReverseAndAuditsTheFailure()
+    {
+        var context = Script.HappyPath();
+        context.Raise(RestoreEvents.Approval, new ApprovalDecision(false, "bob", "counts look wrong"));
+
+        var result = await _orchestrator.RunAsync(context, Script.Request());
+
+        Assert.Equal(RestoreOutcome.Rejected, result.Outcome);
+        Assert.Contains("counts look wrong", result.Detail, StringComparison.Ordinal);
+        Assert.Equal(
+            [ActivityNames.DropDerivedDatabase, ActivityNames.DeleteDump, ActivityNames.DeleteServer, ActivityNames.UnfreezeTenant, ActivityNames.WriteAudit],
+            context.CallNames.SkipWhile(n => n != ActivityNames.ParityProbe).Skip(1));
+        Assert.Equal(DerivedDatabaseKind.Restore, context.InputsOf<DropDerivedDatabaseInput>(ActivityNames.DropDerivedDatabase).Single().Kind);
+        Assert.Equal(AuditEvents.PitrFailed, context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit).Single().Event);
+        Assert.DoesNotContain(ActivityNames.SwapCutover, context.CallNames);
+    }
+
+    [Fact]
+    public async Task RunAsync_NoDecisionInTime_TimesOutAndCompensates()
+    {
+        var context = Script.HappyPath();
+
+        var result = await _orchestrator.RunAsync(context, Script.Request());
+
+        Assert.Equal(RestoreOutcome.ApprovalTimedOut, result.Outcome);
+        Assert.Contains(ActivityNames.UnfreezeTenant, context.CallNames);
+        Assert.DoesNotContain(ActivityNames.SwapCutover, context.CallNames);
+    }
+
+    [Fact]
+    public async Task RunAsync_CancelledDuringDump_StopsBeforeTheNextStepAndCompensates()
+    {
+        var context = Script.HappyPath();
+        var dumped = false;
+        context.On<DumpTenantInput, DumpTenantResult>(ActivityNames.DumpTenant, _ =>
+        {
+            dumped = true;
+            context.Raise(RestoreEvents.Cancel, new CancelRequest("carol", "wrong time"));
+            return new DumpTenantResult("/scratch/x.dump", 1, new string('b', 64), false);
+        });
+
+        var result = await _orchestrator.RunAsync(context, Script.Request());
+
+        Assert.True(dumped);
+        Assert.Equal(RestoreOutcome.Cancelled, result.Outcome);
+        Assert.Contains("carol", result.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(ActivityNames.RestoreDatabase, context.CallNames);
+        // The undo of the load is registered before the load step, so it runs (as a no-op drop) too.
+        Assert.Equal([ActivityNames.DropDerivedDatabase, ActivityNames.DeleteDump, ActivityNames.DeleteServer, ActivityNames.UnfreezeTenant, ActivityNames.WriteAudit], context.CallNames.SkipWhile(n => n != ActivityNames.DumpTenant).Skip(1));
+    }
+
+    [Fact]
+    public async Task RunAsync_ParityFails_StopsBeforeApprovalNamingTheTable()
+    {
+        var context = Script.HappyPath().On<ParityProbeInput, ParityReport>(ActivityNames.ParityProbe, _ => Script.Report(ParityVerdict.Fail));
+
+        var error = await Assert.ThrowsAsync<RestoreFailedException>(() => _orchestrator.RunAsync(context, Script.Request()));
+
+        Assert.Equal(RestoreSteps.Parity, error.Step);
+        Assert.Contains("members.member", error.Reason, StringComparison.Ordinal);
+        Assert.Contains(ActivityNames.UnfreezeTenant, context.CallNames);
+        var status = Assert.IsType<RestoreStatus>(context.CustomStatus);
+        Assert.Equal("failed", status.Phase);
+        Assert.NotNull(status.Parity);
+    }
+
+    [Fact]
+    public async Task RunAsync_RefusalFromAnActivity_IsNotRetried()
+    {
+        var context = Script.HappyPath().On(ActivityNames.Preflight, _ => throw new PreflightFailedException(["extension 'citext' is missing"]));
+
+        var error = await Assert.ThrowsAsync<RestoreFailedException>(() => _orchestrator.RunAsync(context, Script.Request()));
+
+        Assert.Equal(RestoreSteps.Preflight, error.Step);
+        Assert.Contains("citext", error.Reason, StringComparison.Ordinal);
+        Assert.Single(context.Calls, c => c.Name == ActivityNames.Preflight);
+    }
+
+    [Fact]
+    public async Task RunAsync_TransientFailure_IsRetriedWithDurableBackoffThenFails()
+    {
+        var context = Script.HappyPath().On(ActivityNames.DumpTenant, _ => throw new IOException("connection reset"));
+
+        var error = await Assert.ThrowsAsync<RestoreFailedException>(() => _orchestrator.RunAsync(context, Script.Request()));
+
+        Assert.Equal(RestoreSteps.Dump, error.Step);
+        Assert.Equal([1, 2, 3, 4, 5], context.Calls.Where(c => c.Name == ActivityNames.DumpTenant).Select(c => c.Attempt));
+        Assert.Contains(ActivityNames.DeleteDump, context.CallNames);
+    }
+
+    [Fact]
+    public async Task RunAsync_CutoverFails_LeavesTheTenantFrozenAndTellsTheOperator()
+    {
+        var context = Script.HappyPath().On(ActivityNames.SwapCutover, _ => throw new DatabaseStateConflictException("tenant_acme_pre_pitr_202604221430 already exists"));
+        context.Raise(RestoreEvents.Approval, new ApprovalDecision(true, "bob"));
+
+        var error = await Assert.ThrowsAsync<RestoreFailedException>(() => _orchestrator.RunAsync(context, Script.Request()));
+
+        Assert.Equal(RestoreSteps.Cutover, error.Step);
+        Assert.Contains("read_only", error.OperatorAction, StringComparison.Ordinal);
+        Assert.DoesNotContain(ActivityNames.UnfreezeTenant, context.CallNames);
+        Assert.DoesNotContain(ActivityNames.DropDerivedDatabase, context.CallNames);
+        Assert.Equal(AuditEvents.PitrFailed, context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit).Single().Event);
+    }
+
+    [Fact]
+    public async Task RunAsync_FlipTheRef_FlipsAndSchedulesNoDrop()
+    {
+        var context = Script.HappyPath();
+        context.Raise(RestoreEvents.Approval, new ApprovalDecision(true, "bob"));
+
+        var result = await _orchestrator.RunAsync(context, Script.Request(strategy: CutoverStrategy.FlipTheRef));
+
+        Assert.Contains(ActivityNames.FlipRefCutover, context.CallNames);
+        Assert.DoesNotContain(ActivityNames.SwapCutover, context.CallNames);
+        Assert.DoesNotContain(ActivityNames.ScheduleRetentionDrop, context.CallNames);
+        Assert.Equal("tenant_acme_restore_202604221430", result.LiveDatabase);
+        Assert.Equal("tenant_acme_restore_202604221430", context.InputsOf<VerifyCutoverInput>(ActivityNames.VerifyCutover).Single().Database);
+    }
+
+    [Fact]
+    public async Task RunAsync_DryRun_SkipsFreezeApprovalAndCutoverAndRemovesEverything()
+    {
+        var context = Script.HappyPath();
+
+        var result = await _orchestrator.RunAsync(context, Script.Request(RestoreMode.DryRun));
+
+        Assert.Equal(RestoreOutcome.DryRunCompleted, result.Outcome);
+        Assert.False(context.InputsOf<ResolveTenantInput>(ActivityNames.ResolveTenant).Single().RequireActive);
+        Assert.DoesNotContain(ActivityNames.FreezeTenant, context.CallNames);
+        Assert.DoesNotContain(ActivityNames.SwapCutover, context.CallNames);
+        Assert.Equal([ActivityNames.WriteAudit, ActivityNames.DropDerivedDatabase, ActivityNames.DeleteServer, ActivityNames.DeleteDump], context.CallNames.SkipWhile(n => n != ActivityNames.ParityProbe).Skip(1));
+        Assert.Equal(AuditEvents.PitrDryRun, context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit).Single().Event);
+    }
+
+    [Fact]
+    public async Task RunAsync_Snapshot_LoadsAnAsOfCopyAndKeepsIt()
+    {
+        var context = Script.HappyPath();
+
+        var result = await _orchestrator.RunAsync(context, Script.Request(RestoreMode.Snapshot));
+
+        Assert.Equal(RestoreOutcome.SnapshotCreated, result.Outcome);
+        Assert.Equal(DerivedDatabaseKind.AsOf, context.InputsOf<RestoreDatabaseInput>(ActivityNames.RestoreDatabase).Single().Target);
+        Assert.Equal(DerivedDatabaseKind.AsOf, context.InputsOf<ParityProbeInput>(ActivityNames.ParityProbe).Single().RestoredDatabase);
+        Assert.DoesNotContain(ActivityNames.DropDerivedDatabase, context.CallNames);
+        Assert.DoesNotContain(ActivityNames.FreezeTenant, context.CallNames);
+        Assert.Equal("tenant_acme_asof_202604221430", result.KeptDatabase);
+    }
+
+    [Fact]
+    public async Task RunAsync_UnknownTenant_FailsAtResolveWithNothingToUndo()
+    {
+        var context = Script.HappyPath().On(ActivityNames.ResolveTenant, _ => throw new TenantNotFoundException("acme"));
+
+        var error = await Assert.ThrowsAsync<RestoreFailedException>(() => _orchestrator.RunAsync(context, Script.Request()));
+
+        Assert.Equal(RestoreSteps.Resolve, error.Step);
+        Assert.Equal([ActivityNames.ResolveTenant], context.CallNames);
+    }
+
+    [Fact]
+    public async Task RunAsync_Timeline_ShowsEveryStepAndAwaitingApproval()
+    {
+        var context = Script.HappyPath();
+        context.Raise(RestoreEvents.Approval, new ApprovalDecision(true, "bob"));
+
+        await _orchestrator.RunAsync(context, Script.Request());
+
+        Assert.Contains(context.StatusHistory.OfType<RestoreStatus>(), s => s.AwaitingApproval);
+        var final = Assert.IsType<RestoreStatus>(context.CustomStatus);
+        Assert.Equal("completed", final.Phase);
+        Assert.All(final.Steps, s => Assert.Equal("succeeded", s.Outcome));
+        Assert.Contains(final.Steps, s => s.Name == RestoreSteps.Dump && s.Detail!.Contains("500 bytes", StringComparison.Ordinal));
+        Assert.False(final.AwaitingApproval);
+    }
+}
