@@ -8,6 +8,9 @@ public static class EmbeddedSchema
     /// <summary>The control-plane (master database) scripts.</summary>
     public const string Master = "master";
 
+    /// <summary>The embedded durable engine's state.</summary>
+    public const string Engine = "engine";
+
     /// <summary>The tenant-database scripts (canary tables).</summary>
     public const string Tenant = "tenant";
 

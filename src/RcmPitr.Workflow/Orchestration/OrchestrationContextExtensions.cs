@@ -18,11 +18,11 @@ public static class OrchestrationContextExtensions
         var winner = await Task.WhenAny(timer, received);
         if (winner == received)
         {
-            await timerCancellation.CancelAsync();
+            timerCancellation.Cancel();
             return (true, await received);
         }
 
-        await eventCancellation.CancelAsync();
+        eventCancellation.Cancel();
         return (false, default);
     }
 }

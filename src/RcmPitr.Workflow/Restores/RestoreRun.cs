@@ -69,7 +69,7 @@ internal sealed class RestoreRun
         var timer = Context.CreateTimer(Context.CurrentUtcDateTime.Add(delay), timerCancellation.Token);
         if (await Task.WhenAny(timer, _cancel) == _cancel)
         {
-            await timerCancellation.CancelAsync();
+            timerCancellation.Cancel();
             ThrowIfCancelled();
         }
     }
@@ -84,14 +84,14 @@ internal sealed class RestoreRun
         var winner = await Task.WhenAny(decision, timer, _cancel);
         if (winner == decision)
         {
-            await timerCancellation.CancelAsync();
+            timerCancellation.Cancel();
             return await decision;
         }
 
-        await eventCancellation.CancelAsync();
+        eventCancellation.Cancel();
         if (winner == _cancel)
         {
-            await timerCancellation.CancelAsync();
+            timerCancellation.Cancel();
             ThrowIfCancelled();
         }
 

@@ -1,0 +1,56 @@
+using RcmPitr.Engine.Storage;
+using RcmPitr.Workflow.Orchestration;
+
+namespace RcmPitr.Engine.Hosting;
+
+/// <summary>Starts, queries, signals and terminates orchestration instances (Durable's client, for the embedded engine).</summary>
+public sealed class EngineClient(EngineStore store, TimeProvider time) : IOrchestrationStarter
+{
+    /// <summary>Starts an instance. <paramref name="lockKey"/>: at most one active instance per key.</summary>
+    public Task StartAsync(string orchestratorName, string instanceId, object input, string? lockKey, CancellationToken cancellationToken) =>
+        store.CreateInstanceAsync(orchestratorName, instanceId, input, lockKey, time.GetUtcNow().UtcDateTime, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<bool> StartIfAbsentAsync(string orchestratorName, string instanceId, object input, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await StartAsync(orchestratorName, instanceId, input, lockKey: null, cancellationToken);
+            return true;
+        }
+        catch (InstanceAlreadyExistsException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Raises an external event.</summary>
+    public Task RaiseEventAsync(string instanceId, string eventName, object? payload, CancellationToken cancellationToken) =>
+        store.RaiseEventAsync(instanceId, eventName, payload, time.GetUtcNow().UtcDateTime, cancellationToken);
+
+    /// <summary>Terminates an active instance (no compensation runs); false when it had already ended.</summary>
+    public Task<bool> TerminateAsync(string instanceId, string reason, CancellationToken cancellationToken) =>
+        store.TerminateAsync(instanceId, reason, time.GetUtcNow().UtcDateTime, cancellationToken);
+
+    /// <summary>One instance, or null.</summary>
+    public Task<InstanceMetadata?> GetAsync(string instanceId, CancellationToken cancellationToken) => store.GetInstanceAsync(instanceId, cancellationToken);
+
+    /// <summary>Instances, newest first.</summary>
+    public Task<IReadOnlyList<InstanceMetadata>> ListAsync(string? name, string? lockKey, string? status, int limit, CancellationToken cancellationToken) =>
+        store.ListInstancesAsync(name, lockKey, status, limit, cancellationToken);
+
+    /// <summary>Polls until the instance ends (or <paramref name="cancellationToken"/> fires).</summary>
+    public async Task<InstanceMetadata> WaitForCompletionAsync(string instanceId, TimeSpan pollInterval, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var instance = await GetAsync(instanceId, cancellationToken) ?? throw new InstanceNotFoundException(instanceId);
+            if (!instance.IsActive)
+            {
+                return instance;
+            }
+
+            await Task.Delay(pollInterval, cancellationToken);
+        }
+    }
+}

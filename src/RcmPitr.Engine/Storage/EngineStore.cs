@@ -1,0 +1,341 @@
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+using RcmPitr.Engine.History;
+using RcmPitr.Engine.Hosting;
+using RcmPitr.Engine.Replay;
+using RcmPitr.Postgres.ControlPlane;
+using RcmPitr.Workflow.Orchestration;
+
+namespace RcmPitr.Engine.Storage;
+
+/// <summary>
+/// The engine's state in PostgreSQL. Exclusivity comes from row locks: an episode holds
+/// <c>FOR UPDATE SKIP LOCKED</c> on its instance for the length of one transaction, and an activity is
+/// claimed by a lease written under the same kind of lock, so two engine processes on one database never
+/// run the same work at the same time.
+/// </summary>
+public sealed class EngineStore(NpgsqlDataSource dataSource)
+{
+    /// <summary>The NOTIFY channel that wakes workers when work arrives.</summary>
+    public const string WakeChannel = "rcm_engine_work";
+
+    private const string UniqueViolation = "23505";
+
+    /// <summary>The data source (for the listener connection).</summary>
+    public NpgsqlDataSource DataSource => dataSource;
+
+    /// <summary>Creates or upgrades the engine's tables.</summary>
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await SchemaMigrator.MigrateAsync(connection, EmbeddedSchema.Engine, cancellationToken);
+    }
+
+    /// <summary>Creates an instance and queues its start. Throws <see cref="InstanceAlreadyExistsException"/> or <see cref="LockKeyConflictException"/>.</summary>
+    public async Task CreateInstanceAsync(string name, string instanceId, object? input, string? lockKey, DateTime now, CancellationToken cancellationToken)
+    {
+        var inputJson = EngineJson.ToElement(input);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        try
+        {
+            await ExecuteAsync(connection, transaction,
+                "INSERT INTO rcm_engine.instances (instance_id, name, status, input, lock_key, created_at, updated_at) VALUES ($1, $2, 'Pending', $3, $4, $5, $5)",
+                cancellationToken, instanceId, name, Json(inputJson), (object?)lockKey ?? DBNull.Value, now);
+        }
+        catch (PostgresException e) when (e.SqlState == UniqueViolation)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            if (e.ConstraintName == "instances_pkey")
+            {
+                throw new InstanceAlreadyExistsException(instanceId);
+            }
+
+            var holder = await ScalarAsync<string>(connection, null,
+                "SELECT instance_id FROM rcm_engine.instances WHERE lock_key = $1 AND status IN ('Pending', 'Running')", cancellationToken, lockKey!);
+            throw new LockKeyConflictException(lockKey!, holder ?? "(finished meanwhile; retry)");
+        }
+
+        await InsertMessageAsync(connection, transaction, instanceId, new HistoryEvent(HistoryEventKinds.ExecutionStarted, now, Name: name, Payload: inputJson), now, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Queues an external event for a running instance.</summary>
+    public async Task RaiseEventAsync(string instanceId, string eventName, object? payload, DateTime now, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var status = await ScalarAsync<string>(connection, transaction, "SELECT status FROM rcm_engine.instances WHERE instance_id = $1 FOR SHARE", cancellationToken, instanceId)
+                     ?? throw new InstanceNotFoundException(instanceId);
+        if (status is not ("Pending" or "Running"))
+        {
+            throw new InvalidOperationException($"Instance '{instanceId}' is {status}; it takes no more events.");
+        }
+
+        await InsertMessageAsync(connection, transaction, instanceId, new HistoryEvent(HistoryEventKinds.EventRaised, now, Name: eventName, Payload: EngineJson.ToElement(payload)), now, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Ends an active instance without running more of its code.</summary>
+    public async Task<bool> TerminateAsync(string instanceId, string reason, DateTime now, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var status = await ScalarAsync<string>(connection, transaction, "SELECT status FROM rcm_engine.instances WHERE instance_id = $1 FOR UPDATE", cancellationToken, instanceId)
+                     ?? throw new InstanceNotFoundException(instanceId);
+        if (status is not ("Pending" or "Running"))
+        {
+            return false;
+        }
+
+        var seq = await ScalarAsync<int>(connection, transaction, "SELECT coalesce(max(seq), -1) + 1 FROM rcm_engine.history WHERE instance_id = $1", cancellationToken, instanceId);
+        await InsertHistoryAsync(connection, transaction, instanceId, seq, [new HistoryEvent(HistoryEventKinds.ExecutionTerminated, now, Payload: EngineJson.ToElement(reason))], cancellationToken);
+        await FinishAsync(connection, transaction, instanceId, "Terminated", EngineJson.ToElement(reason), null, now, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// Runs one episode of one instance that has due messages, if any. Returns false when there was nothing to do.
+    /// The instance row stays locked for the whole episode.
+    /// </summary>
+    internal async Task<bool> TryRunEpisodeAsync(EpisodeExecutor executor, DurableRegistry registry, DateTime now, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        string instanceId, name;
+        await using (var pick = Command(connection, transaction,
+            """
+            SELECT i.instance_id, i.name FROM rcm_engine.instances i
+            WHERE i.status IN ('Pending', 'Running')
+              AND EXISTS (SELECT 1 FROM rcm_engine.messages m WHERE m.instance_id = i.instance_id AND m.visible_at <= $1)
+            ORDER BY i.updated_at
+            LIMIT 1
+            FOR UPDATE OF i SKIP LOCKED
+            """, now))
+        await using (var reader = await pick.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return false;
+            }
+
+            (instanceId, name) = (reader.GetString(0), reader.GetString(1));
+        }
+
+        var history = await ReadEventsAsync(connection, transaction, "SELECT seq, event FROM rcm_engine.history WHERE instance_id = $1 ORDER BY seq", cancellationToken, instanceId);
+        var messages = await ReadEventsAsync(connection, transaction,
+            "SELECT id, event FROM rcm_engine.messages WHERE instance_id = $1 AND visible_at <= $2 ORDER BY visible_at, id", cancellationToken, instanceId, now);
+
+        EpisodeResult result;
+        if (!registry.HasOrchestrator(name))
+        {
+            // Another process version may know it; leave the work for it rather than failing the instance.
+            return false;
+        }
+
+        result = executor.Run(registry.Orchestrator(name), instanceId, history.Select(h => h.Event).ToList(), messages.Select(m => m.Event).ToList(), now);
+        var nextSeq = history.Count == 0 ? 0 : (int)history[^1].Key + 1;
+        await InsertHistoryAsync(connection, transaction, instanceId, nextSeq, result.NewEvents, cancellationToken);
+        await ExecuteAsync(connection, transaction, "DELETE FROM rcm_engine.messages WHERE id = ANY($1)", cancellationToken, messages.Select(m => m.Key).ToArray());
+        foreach (var activity in result.NewActivities)
+        {
+            await ExecuteAsync(connection, transaction,
+                "INSERT INTO rcm_engine.activities (instance_id, task_id, name, input) VALUES ($1, $2, $3, $4) ON CONFLICT (instance_id, task_id) DO NOTHING",
+                cancellationToken, instanceId, activity.TaskId!.Value, activity.Name!, Json(activity.Payload));
+        }
+
+        foreach (var timer in result.NewTimers)
+        {
+            await InsertMessageAsync(connection, transaction, instanceId,
+                new HistoryEvent(HistoryEventKinds.TimerFired, timer.FireAt!.Value, TaskId: timer.TaskId, FireAt: timer.FireAt), timer.FireAt!.Value, cancellationToken);
+        }
+
+        if (result.Status == "Running")
+        {
+            await ExecuteAsync(connection, transaction,
+                "UPDATE rcm_engine.instances SET status = 'Running', updated_at = $2, custom_status = CASE WHEN $3 THEN $4 ELSE custom_status END WHERE instance_id = $1",
+                cancellationToken, instanceId, now, result.CustomStatusChanged, Json(result.CustomStatus));
+        }
+        else
+        {
+            await FinishAsync(connection, transaction, instanceId, result.Status, result.Output, result.Failure, now, cancellationToken,
+                result.CustomStatusChanged ? result.CustomStatus : null, result.CustomStatusChanged);
+        }
+
+        if (result.NewActivities.Count > 0)
+        {
+            await ExecuteAsync(connection, transaction, $"NOTIFY {WakeChannel}", cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>Claims the oldest unleased (or lease-expired) activity for <paramref name="workerId"/>.</summary>
+    public async Task<ActivityWorkItem?> TryClaimActivityAsync(string workerId, TimeSpan lease, DateTime now, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, null,
+            """
+            UPDATE rcm_engine.activities a SET locked_by = $1, locked_until = $2, deliveries = a.deliveries + 1
+            WHERE a.id = (
+              SELECT id FROM rcm_engine.activities
+              WHERE locked_until IS NULL OR locked_until < $3
+              ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+            RETURNING a.id, a.instance_id, a.task_id, a.name, a.input, a.deliveries
+            """, workerId, now.Add(lease), now);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new ActivityWorkItem(reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3),
+                reader.IsDBNull(4) ? null : JsonDocument.Parse(reader.GetString(4)).RootElement.Clone(), reader.GetInt32(5))
+            : null;
+    }
+
+    /// <summary>Extends a lease; false when the lease was lost (another worker took the item).</summary>
+    public async Task<bool> RenewLeaseAsync(long id, string workerId, DateTime lockedUntil, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await ExecuteAsync(connection, null, "UPDATE rcm_engine.activities SET locked_until = $3 WHERE id = $1 AND locked_by = $2", cancellationToken, id, workerId, lockedUntil) == 1;
+    }
+
+    /// <summary>Records an activity's result for its instance, if this worker still holds the item. False when it did not.</summary>
+    public async Task<bool> CompleteActivityAsync(ActivityWorkItem item, string workerId, HistoryEvent outcome, DateTime now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (await ExecuteAsync(connection, transaction, "DELETE FROM rcm_engine.activities WHERE id = $1 AND locked_by = $2", cancellationToken, item.Id, workerId) != 1)
+        {
+            return false;
+        }
+
+        await InsertMessageAsync(connection, transaction, item.InstanceId, outcome, now, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>The earliest time a message becomes visible, for workers to sleep until.</summary>
+    public async Task<DateTime?> NextMessageDueAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var due = await ScalarAsync<DateTime?>(connection, null,
+            "SELECT min(m.visible_at) FROM rcm_engine.messages m JOIN rcm_engine.instances i USING (instance_id) WHERE i.status IN ('Pending', 'Running')", cancellationToken);
+        return due is { } value ? DateTime.SpecifyKind(value, DateTimeKind.Utc) : null;
+    }
+
+    /// <summary>One instance, or null.</summary>
+    public async Task<InstanceMetadata?> GetInstanceAsync(string instanceId, CancellationToken cancellationToken) =>
+        (await QueryInstancesAsync("WHERE instance_id = $1", cancellationToken, instanceId)).SingleOrDefault();
+
+    /// <summary>Instances, newest first, optionally filtered by name, lock key and status.</summary>
+    public Task<IReadOnlyList<InstanceMetadata>> ListInstancesAsync(string? name, string? lockKey, string? status, int limit, CancellationToken cancellationToken) =>
+        QueryInstancesAsync(
+            "WHERE ($1::text IS NULL OR name = $1) AND ($2::text IS NULL OR lock_key = $2) AND ($3::text IS NULL OR status = $3) ORDER BY created_at DESC LIMIT $4",
+            cancellationToken, (object?)name ?? DBNull.Value, (object?)lockKey ?? DBNull.Value, (object?)status ?? DBNull.Value, limit);
+
+    /// <summary>An instance's history, in order.</summary>
+    public async Task<IReadOnlyList<HistoryEvent>> GetHistoryAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return (await ReadEventsAsync(connection, null, "SELECT seq, event FROM rcm_engine.history WHERE instance_id = $1 ORDER BY seq", cancellationToken, instanceId))
+            .Select(e => e.Event).ToList();
+    }
+
+    private async Task<IReadOnlyList<InstanceMetadata>> QueryInstancesAsync(string where, CancellationToken cancellationToken, params object[] args)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, null,
+            $"SELECT instance_id, name, status, created_at, updated_at, input, output, custom_status, failure, lock_key FROM rcm_engine.instances {where}", args);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<InstanceMetadata>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new InstanceMetadata(
+                reader.GetString(0), reader.GetString(1), reader.GetString(2),
+                DateTime.SpecifyKind(reader.GetDateTime(3), DateTimeKind.Utc), DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc),
+                JsonOrNull(reader, 5), JsonOrNull(reader, 6), JsonOrNull(reader, 7),
+                reader.IsDBNull(8) ? null : JsonSerializer.Deserialize<ActivityFailureDetails>(reader.GetString(8), EngineJson.Options),
+                reader.IsDBNull(9) ? null : reader.GetString(9)));
+        }
+
+        return list;
+    }
+
+    private static async Task FinishAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string instanceId, string status, JsonElement? output, ActivityFailureDetails? failure, DateTime now,
+        CancellationToken cancellationToken, JsonElement? customStatus = null, bool customStatusChanged = false)
+    {
+        await ExecuteAsync(connection, transaction,
+            """
+            UPDATE rcm_engine.instances SET status = $2, output = $3, failure = $4, updated_at = $5,
+              custom_status = CASE WHEN $6 THEN $7 ELSE custom_status END
+            WHERE instance_id = $1
+            """,
+            cancellationToken, instanceId, status, Json(output), Json(failure is null ? null : EngineJson.ToElement(failure)), now, customStatusChanged, Json(customStatus));
+        // Pending timers and unclaimed work of a finished instance would only wake it for nothing.
+        await ExecuteAsync(connection, transaction, "DELETE FROM rcm_engine.messages WHERE instance_id = $1", cancellationToken, instanceId);
+        await ExecuteAsync(connection, transaction, "DELETE FROM rcm_engine.activities WHERE instance_id = $1 AND locked_by IS NULL", cancellationToken, instanceId);
+    }
+
+    private static async Task InsertMessageAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string instanceId, HistoryEvent e, DateTime visibleAt, CancellationToken cancellationToken)
+    {
+        await ExecuteAsync(connection, transaction, "INSERT INTO rcm_engine.messages (instance_id, event, visible_at) VALUES ($1, $2, $3)",
+            cancellationToken, instanceId, Json(EngineJson.ToElement(e)), visibleAt);
+        await ExecuteAsync(connection, transaction, $"NOTIFY {WakeChannel}", cancellationToken);
+    }
+
+    private static async Task InsertHistoryAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string instanceId, int firstSeq, IReadOnlyList<HistoryEvent> events, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < events.Count; i++)
+        {
+            await ExecuteAsync(connection, transaction, "INSERT INTO rcm_engine.history (instance_id, seq, event) VALUES ($1, $2, $3)",
+                cancellationToken, instanceId, firstSeq + i, Json(EngineJson.ToElement(events[i])));
+        }
+    }
+
+    private static async Task<List<(long Key, HistoryEvent Event)>> ReadEventsAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken, params object[] args)
+    {
+        await using var command = Command(connection, transaction, sql, args);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<(long, HistoryEvent)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add((Convert.ToInt64(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture),
+                JsonSerializer.Deserialize<HistoryEvent>(reader.GetString(1), EngineJson.Options)!));
+        }
+
+        return list;
+    }
+
+    private static JsonElement? JsonOrNull(NpgsqlDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : JsonDocument.Parse(reader.GetString(ordinal)).RootElement.Clone();
+
+    private static NpgsqlParameter Json(JsonElement? value) =>
+        new() { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = value is { ValueKind: not JsonValueKind.Undefined } v ? v.GetRawText() : DBNull.Value };
+
+    private static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params object[] args)
+    {
+        var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var arg in args)
+        {
+            command.Parameters.Add(arg as NpgsqlParameter ?? new NpgsqlParameter { Value = arg });
+        }
+
+        return command;
+    }
+
+    private static async Task<int> ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken, params object[] args)
+    {
+        await using var command = Command(connection, transaction, sql, args);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<T?> ScalarAsync<T>(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken, params object[] args)
+    {
+        await using var command = Command(connection, transaction, sql, args);
+        var value = await command.ExecuteScalarAsync(cancellationToken);
+        return value is null or DBNull ? default : (T)value;
+    }
+}
