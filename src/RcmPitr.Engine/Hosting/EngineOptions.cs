@@ -4,7 +4,7 @@ namespace RcmPitr.Engine.Hosting;
 public sealed class EngineOptions
 {
     /// <summary>This process's name in activity leases (diagnostics only; must be unique per process).</summary>
-    public string WorkerId { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}"[..48];
+    public string WorkerId { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
 
     /// <summary>Longest sleep between looks for work when no notification arrives.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);

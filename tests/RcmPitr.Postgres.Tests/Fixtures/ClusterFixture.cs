@@ -2,6 +2,7 @@ using RcmPitr.Postgres.Clusters;
 using RcmPitr.Postgres.Connections;
 using RcmPitr.Postgres.Processes;
 using RcmPitr.Postgres.Tools;
+using RcmPitr.Testing;
 using RcmPitr.Workflow.Contracts;
 
 namespace RcmPitr.Postgres.Tests.Fixtures;
@@ -17,7 +18,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public const string LiveSecretRef = "pg-live-admin";
     public const string PitrSecretRef = "pg-pitr-admin";
 
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "rcm-pitr-tests", Guid.NewGuid().ToString("N")[..12]);
+    private readonly string _root = TestClusters.NewRoot();
     private string? _missing;
 
     public LocalCluster Live { get; private set; } = null!;
@@ -33,21 +34,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Tools = new PgToolLocator(new PgToolOptions(), Processes);
-        try
+        _missing = await TestClusters.MissingProgramsAsync(Tools);
+        if (_missing is not null)
         {
-            foreach (var program in new[] { "initdb", "pg_ctl", "pg_dump", "pg_restore" })
-            {
-                await Tools.LocateAsync(program, requiredMajor: null, CancellationToken.None);
-            }
-        }
-        catch (Workflow.Errors.PreflightFailedException e)
-        {
-            _missing = e.Message;
-            if (Prerequisites.OnCi)
-            {
-                throw;
-            }
-
             return;
         }
 
@@ -58,12 +47,9 @@ public sealed class ClusterFixture : IAsyncLifetime
         await Secrets.SetSecretAsync(LiveSecretRef, livePassword, CancellationToken.None);
         await Secrets.SetSecretAsync(PitrSecretRef, pitrPassword, CancellationToken.None);
 
-        var start = new[]
-        {
-            LocalCluster.CreateAsync(Options("pg-live", livePassword), Tools, Processes, CancellationToken.None),
-            LocalCluster.CreateAsync(Options("pg-pitr", pitrPassword), Tools, Processes, CancellationToken.None),
-        };
-        var clusters = await Task.WhenAll(start);
+        var clusters = await Task.WhenAll(
+            TestClusters.StartAsync(_root, "pg-live", livePassword, Tools, Processes),
+            TestClusters.StartAsync(_root, "pg-pitr", pitrPassword, Tools, Processes));
         Live = clusters[0];
         Pitr = clusters[1];
     }
@@ -94,12 +80,4 @@ public sealed class ClusterFixture : IAsyncLifetime
             Directory.Delete(_root, recursive: true);
         }
     }
-
-    private LocalClusterOptions Options(string name, string password) => new()
-    {
-        RootDirectory = Path.Combine(_root, name),
-        Name = name,
-        Password = password,
-        Throwaway = true,
-    };
 }

@@ -1,10 +1,12 @@
-namespace RcmPitr.Postgres.Tests.Fixtures;
+using Xunit;
+
+namespace RcmPitr.Testing;
 
 /// <summary>
 /// A missing prerequisite (PostgreSQL binaries) skips a test on a developer machine but fails it on CI,
 /// where a silent skip would hide a broken install step.
 /// </summary>
-internal static class Prerequisites
+public static class Prerequisites
 {
     public static bool OnCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
