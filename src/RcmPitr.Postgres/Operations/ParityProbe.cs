@@ -35,6 +35,24 @@ public sealed class ParityProbe(PgConnector connector)
         return ParityReport.From(names.Canonical, restored, rows);
     }
 
+    /// <summary>
+    /// The post-cutover check: the database the tenant now resolves to is reachable and holds exactly the
+    /// canary counts the restored copy had before cutover. Throws when it does not.
+    /// </summary>
+    public async Task<VerifyCutoverResult> VerifyCutoverAsync(VerifyCutoverInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var database = Workflow.Naming.PgIdentifierRules.RequireDatabaseName(input.Database);
+        var tables = input.ExpectedCounts.Keys.Select(CanaryTable.Parse).ToList();
+        var counts = await CountAsync(input.Live, database, tables, cancellationToken)
+                     ?? throw new Workflow.Errors.DatabaseStateConflictException($"{database} does not exist on {input.Live.Name} after cutover.");
+        var found = tables.Select((t, i) => (Table: t.ToString(), Count: counts[i])).ToList();
+        var mismatches = found.Where(f => f.Count != input.ExpectedCounts[f.Table]).Select(f => $"{f.Table}: expected {input.ExpectedCounts[f.Table]}, found {f.Count?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no table"}").ToList();
+        return mismatches.Count == 0
+            ? new VerifyCutoverResult(database, found.ToDictionary(f => f.Table, f => f.Count!.Value))
+            : throw new Workflow.Errors.DatabaseStateConflictException($"{database} after cutover does not match the restored copy: {string.Join("; ", mismatches)}");
+    }
+
     /// <summary>Counts per table (null: table missing); null overall when the database does not exist.</summary>
     private async Task<long?[]?> CountAsync(DbServerInfo server, string database, IReadOnlyList<CanaryTable> tables, CancellationToken cancellationToken)
     {

@@ -6,6 +6,7 @@ using RcmPitr.Postgres.Operations;
 using RcmPitr.Postgres.Processes;
 using RcmPitr.Postgres.Sql;
 using RcmPitr.Workflow.Contracts;
+using RcmPitr.Testing;
 using RcmPitr.Workflow.Naming;
 
 namespace RcmPitr.Postgres.Tests.Fixtures;
@@ -112,23 +113,8 @@ public sealed class Scenario : IAsyncDisposable
 
     public async Task CreateTenantDatabaseAsync(DbServerInfo server, string database, int members, string origin)
     {
-        await ExecAsync(server, "postgres", $"CREATE DATABASE {PgQuote.Identifier(database)}");
-        foreach (var (_, sql) in EmbeddedSchema.Scripts(EmbeddedSchema.Tenant))
-        {
-            await ExecAsync(server, database, sql);
-        }
-
-        await ExecAsync(
-            server,
-            database,
-            $"""
-            INSERT INTO identity.organization (name, npi) VALUES ('Org {origin}', '1234567890'), ('Second org', NULL);
-            INSERT INTO security.app_user (organization_id, email, display_name)
-              SELECT 1, 'user' || g || '@{origin}.example', 'User ' || g FROM generate_series(1, 3) g;
-            INSERT INTO members.member (organization_id, member_number, full_name, date_of_birth, plan)
-              SELECT 1 + g % 2, 'M' || g, 'Member ' || g, date '1970-01-01' + g, jsonb_build_object('plan', 'gold', 'n', g)
-              FROM generate_series(1, {members}) g;
-            """);
+        await using var maintenance = await Connector.OpenMaintenanceAsync(server, CancellationToken.None);
+        await TenantData.CreateAsync(maintenance, db => Connector.OpenAsync(server, db, CancellationToken.None), database, members, origin);
     }
 
     public async Task ExecAsync(DbServerInfo server, string database, string sql, params object[] args)
@@ -183,17 +169,12 @@ public sealed class Scenario : IAsyncDisposable
         return names;
     }
 
-    /// <summary>A content fingerprint of a tenant database's canary tables (md5 over ordered rows).</summary>
-    public Task<string> FingerprintAsync(DbServerInfo server, string database) =>
-        ScalarAsync<string>(
-            server,
-            database,
-            """
-            SELECT md5(
-              coalesce((SELECT string_agg(o::text, '|' ORDER BY o.id) FROM identity.organization o), '') || '#' ||
-              coalesce((SELECT string_agg(u::text, '|' ORDER BY u.id) FROM security.app_user u), '') || '#' ||
-              coalesce((SELECT string_agg(m::text, '|' ORDER BY m.id) FROM members.member m), ''))
-            """);
+    /// <summary>A content fingerprint of a tenant database's canary tables.</summary>
+    public async Task<string> FingerprintAsync(DbServerInfo server, string database)
+    {
+        await using var connection = await Connector.OpenAsync(server, database, CancellationToken.None);
+        return await TenantData.FingerprintAsync(connection);
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -1,0 +1,89 @@
+using System.Runtime.Versioning;
+using RcmPitr.Postgres.Operations;
+using RcmPitr.Postgres.Provisioning;
+using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Orchestration;
+using RcmPitr.Workflow.Parity;
+using RcmPitr.Workflow.Restores;
+
+namespace RcmPitr.Activities;
+
+/// <summary>
+/// Every activity of the restore workflow (names in <see cref="ActivityNames"/>). Each is idempotent because
+/// the operation behind it is; none holds state between calls.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed class RestoreActivities(
+    TenantResolver resolver,
+    TenantStatusChanger status,
+    IServerProvisioner provisioner,
+    RestorePreflight preflight,
+    TenantDumper dumper,
+    RestoreDatabaseLoader loader,
+    ParityProbe parity,
+    SwapCutover swap,
+    FlipRefCutover flip,
+    TenantCacheInvalidator cache,
+    AuditWriter audit,
+    DerivedDatabaseDropper dropper,
+    INotifier notifier,
+    IOrchestrationStarter orchestrations)
+{
+#pragma warning disable CS1591 // Each method is the activity of the same name; ActivityNames documents them.
+    public Task<TenantInfo> ResolveTenant(ResolveTenantInput input, CancellationToken ct) => resolver.ResolveAsync(input, ct);
+
+    public Task<FreezeTenantResult> FreezeTenant(FreezeTenantInput input, CancellationToken ct) => status.FreezeAsync(input, ct);
+
+    public Task<UnfreezeTenantResult> UnfreezeTenant(UnfreezeTenantInput input, CancellationToken ct) => status.UnfreezeAsync(input, ct);
+
+    public Task<ProvisionServerResult> ProvisionServer(ProvisionServerInput input, CancellationToken ct) => provisioner.ProvisionAsync(input, ct);
+
+    public Task<ServerStatus> GetServerState(GetServerStateInput input, CancellationToken ct) => provisioner.GetStateAsync(input, ct);
+
+    public Task<DeleteServerResult> DeleteServer(DeleteServerInput input, CancellationToken ct) => provisioner.DeleteAsync(input, ct);
+
+    public Task<PreflightResult> Preflight(PreflightInput input, CancellationToken ct) => preflight.CheckAsync(input, ct);
+
+    public Task<DumpTenantResult> DumpTenant(DumpTenantInput input, CancellationToken ct) => dumper.DumpAsync(input, ct);
+
+    public Task<DeleteDumpResult> DeleteDump(DeleteDumpInput input, CancellationToken ct) => dumper.DeleteAsync(input, ct);
+
+    public Task<RestoreDatabaseResult> RestoreDatabase(RestoreDatabaseInput input, CancellationToken ct) => loader.LoadAsync(input, ct);
+
+    public Task<ParityReport> ParityProbe(ParityProbeInput input, CancellationToken ct) => parity.ProbeAsync(input, ct);
+
+    public Task<SwapCutoverResult> SwapCutover(SwapCutoverInput input, CancellationToken ct) => swap.CutOverAsync(input, ct);
+
+    public Task<FlipRefCutoverResult> FlipRefCutover(FlipRefCutoverInput input, CancellationToken ct) => flip.FlipAsync(input, ct);
+
+    public Task<RollbackSwapResult> RollbackSwap(RollbackSwapInput input, CancellationToken ct) => swap.RollBackAsync(input, ct);
+
+    public Task<VerifyCutoverResult> VerifyCutover(VerifyCutoverInput input, CancellationToken ct) => parity.VerifyCutoverAsync(input, ct);
+
+    public async Task<bool> InvalidateTenantCache(InvalidateTenantCacheInput input, CancellationToken ct)
+    {
+        await cache.InvalidateAsync(input, ct);
+        return true;
+    }
+
+    public Task<WriteAuditResult> WriteAudit(WriteAuditInput input, CancellationToken ct) => audit.WriteAsync(input, ct);
+
+    public async Task<bool> Notify(NotifyInput input, CancellationToken ct)
+    {
+        await notifier.NotifyAsync(input, ct);
+        return true;
+    }
+
+    public Task<DropDerivedDatabaseResult> DropDerivedDatabase(DropDerivedDatabaseInput input, CancellationToken ct) => dropper.DropAsync(input, ct);
+
+    public Task<bool> ScheduleRetentionDrop(ScheduleRetentionDropInput input, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return orchestrations.StartIfAbsentAsync(
+            RetentionDropOrchestrator.Name,
+            RetentionDropOrchestrator.InstanceIdFor(input.RunId),
+            new RetentionDropRequest(input.RunId, input.Live, input.Tenant, input.Stamp, input.DropAfterUtc),
+            ct);
+    }
+#pragma warning restore CS1591
+}

@@ -1,0 +1,110 @@
+using System.Globalization;
+using RcmPitr.Workflow.Naming;
+using RcmPitr.Workflow.Restores;
+
+namespace RcmPitr.Host.Api;
+
+/// <summary>Validates a start request field by field, collecting every problem with the field it belongs to.</summary>
+public static class RequestValidation
+{
+    /// <summary>The longest reason accepted.</summary>
+    public const int MaxReasonLength = 500;
+
+    /// <summary>Parsed values, or the problems per field.</summary>
+    public static (ParsedStart? Parsed, Dictionary<string, string[]> Errors) Validate(StartRestoreBody? body, DateTimeOffset now)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (body is null)
+        {
+            errors["body"] = ["a JSON body {tenant, restoreTime, mode?, strategy?, reason} is required"];
+            return (null, errors);
+        }
+
+        if (!TenantSlug.TryParse(body.Tenant, out var slug, out var slugProblem))
+        {
+            errors["tenant"] = [slugProblem];
+        }
+
+        var time = ParseTime(body.RestoreTime, now, errors);
+        var mode = ParseMode(body.Mode, errors);
+        var strategy = ParseStrategy(body.Strategy, errors);
+        var reason = body.Reason?.Trim();
+        if (string.IsNullOrEmpty(reason))
+        {
+            errors["reason"] = ["a reason is required (it goes into the audit trail)"];
+        }
+        else if (reason.Length > MaxReasonLength)
+        {
+            errors["reason"] = [$"at most {MaxReasonLength} characters"];
+        }
+
+        return errors.Count > 0 ? (null, errors) : (new ParsedStart(slug!, time!.Value, mode!.Value, strategy!.Value, reason!), errors);
+    }
+
+    /// <summary>Parses a mode name: <c>restore</c>, <c>dry-run</c> or <c>snapshot</c>.</summary>
+    public static RestoreMode? ParseModeName(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "restore" => RestoreMode.Restore,
+        "dry-run" or "dryrun" => RestoreMode.DryRun,
+        "snapshot" => RestoreMode.Snapshot,
+        _ => null,
+    };
+
+    /// <summary>Parses a strategy name: <c>swap-and-keep</c> or <c>flip-the-ref</c>.</summary>
+    public static CutoverStrategy? ParseStrategyName(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "swap-and-keep" or "swapandkeep" => CutoverStrategy.SwapAndKeep,
+        "flip-the-ref" or "fliptheref" => CutoverStrategy.FlipTheRef,
+        _ => null,
+    };
+
+    private static DateTimeOffset? ParseTime(string? value, DateTimeOffset now, Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            errors["restoreTime"] = ["required: an ISO-8601 UTC time such as 2026-04-22T14:30:00Z"];
+            return null;
+        }
+
+        // An explicit offset is required: a bare local time is ambiguous by hours, which is fatal here.
+        var hasOffset = value.EndsWith('Z') || value.EndsWith('z') || System.Text.RegularExpressions.Regex.IsMatch(value, @"[+-]\d{2}:?\d{2}$");
+        if (!hasOffset || !DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time))
+        {
+            errors["restoreTime"] = [$"'{value}' is not an ISO-8601 time with a zone (use e.g. 2026-04-22T14:30:00Z)"];
+            return null;
+        }
+
+        if (time > now)
+        {
+            errors["restoreTime"] = [$"{time.UtcDateTime:O} is in the future"];
+            return null;
+        }
+
+        return time.ToUniversalTime();
+    }
+
+    private static RestoreMode? ParseMode(string? value, Dictionary<string, string[]> errors)
+    {
+        var mode = ParseModeName(value);
+        if (mode is null)
+        {
+            errors["mode"] = [$"'{value}' is not a mode: use restore, dry-run or snapshot"];
+        }
+
+        return mode;
+    }
+
+    private static CutoverStrategy? ParseStrategy(string? value, Dictionary<string, string[]> errors)
+    {
+        var strategy = ParseStrategyName(value);
+        if (strategy is null)
+        {
+            errors["strategy"] = [$"'{value}' is not a strategy: use swap-and-keep or flip-the-ref"];
+        }
+
+        return strategy;
+    }
+}
+
+/// <summary>A validated start request.</summary>
+public sealed record ParsedStart(TenantSlug Tenant, DateTimeOffset RestoreTime, RestoreMode Mode, CutoverStrategy Strategy, string Reason);

@@ -1,0 +1,116 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using RcmPitr.Activities;
+using RcmPitr.Engine.Hosting;
+using RcmPitr.Postgres.Connections;
+using RcmPitr.Postgres.ControlPlane;
+using RcmPitr.Postgres.Operations;
+using RcmPitr.Postgres.Processes;
+using RcmPitr.Postgres.Provisioning;
+using RcmPitr.Postgres.Tools;
+using RcmPitr.Workflow.Orchestration;
+
+namespace RcmPitr.Host.Composition;
+
+/// <summary>The embedded host's object graph: singletons for data sources, the engine and every operation.</summary>
+public static class HostServices
+{
+    /// <summary>Adds everything the host needs.</summary>
+    public static IServiceCollection AddRcmPitr(this IServiceCollection services)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<RcmPitrOptions>>().Value);
+        services.AddSingleton<ISecretStore>(sp => new LocalSecretStore(sp.GetRequiredService<RcmPitrOptions>().SecretsFile));
+        services.AddSingleton<IProcessRunner, ProcessRunner>();
+        services.AddSingleton(new PgToolOptions());
+        services.AddSingleton<PgToolLocator>();
+        services.AddSingleton(sp => sp.GetRequiredService<RcmPitrOptions>().DataMover);
+        services.AddSingleton(sp => sp.GetRequiredService<RcmPitrOptions>().Connections);
+        services.AddSingleton<PgConnector>();
+        services.AddSingleton(sp => new ControlPlaneDatabase(DataSource(sp, sp.GetRequiredService<RcmPitrOptions>().ControlPlane)));
+        services.AddSingleton(sp => new StateDatabase(DataSource(sp, sp.GetRequiredService<RcmPitrOptions>().StateDatabase)));
+        services.AddSingleton<IServerProvisioner>(sp => CreateProvisioner(sp.GetRequiredService<RcmPitrOptions>().Provisioner));
+        services.AddSingleton<INotifier, LogNotifier>();
+        services.AddSingleton<TenantResolver>();
+        services.AddSingleton<TenantStatusChanger>();
+        services.AddSingleton<RestorePreflight>();
+        services.AddSingleton<TenantDumper>();
+        services.AddSingleton<RestoreDatabaseLoader>();
+        services.AddSingleton<ParityProbe>();
+        services.AddSingleton<SwapCutover>();
+        services.AddSingleton<FlipRefCutover>();
+        services.AddSingleton<TenantCacheInvalidator>();
+        services.AddSingleton<AuditWriter>();
+        services.AddSingleton<DerivedDatabaseDropper>();
+        services.AddSingleton<EngineClientHolder>();
+        services.AddSingleton<IOrchestrationStarter>(sp => sp.GetRequiredService<EngineClientHolder>());
+        services.AddSingleton<RestoreActivities>();
+        services.AddSingleton(sp => new DurableEngine(
+            sp.GetRequiredService<StateDatabase>().DataSource,
+            DurableRegistration.Create(sp.GetRequiredService<RestoreActivities>()),
+            sp.GetRequiredService<RcmPitrOptions>().Engine,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp => sp.GetRequiredService<DurableEngine>().Client);
+        services.AddHostedService<EngineService>();
+        return services;
+    }
+
+    private static NpgsqlDataSource DataSource(IServiceProvider services, DatabaseEndpoint endpoint)
+    {
+        var secrets = services.GetRequiredService<ISecretStore>();
+        var builder = new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder
+        {
+            Host = endpoint.Host,
+            Port = endpoint.Port,
+            Database = endpoint.Database,
+            Username = endpoint.Username,
+            ApplicationName = "rcm-pitr",
+        }.ConnectionString);
+        // The password is looked up in the secret store when a physical connection opens; never kept in configuration.
+        builder.UsePasswordProvider(
+            _ => secrets.GetSecretAsync(endpoint.PasswordSecretRef, CancellationToken.None).GetAwaiter().GetResult(),
+            async (_, ct) => await secrets.GetSecretAsync(endpoint.PasswordSecretRef, ct));
+        return builder.Build();
+    }
+
+    private static IServerProvisioner CreateProvisioner(ProvisionerOptions options) => options.Kind switch
+    {
+        "PreRestored" => new PreRestoredServerProvisioner(
+            options.Server ?? throw new InvalidOperationException("RcmPitr:Provisioner:Server is required for the PreRestored provisioner."),
+            options.EarliestRestoreTime),
+        _ => throw new InvalidOperationException($"Unknown provisioner kind '{options.Kind}'."),
+    };
+
+    /// <summary>The engine's state database (kept apart from the control plane's type for DI).</summary>
+    public sealed record StateDatabase(NpgsqlDataSource DataSource);
+
+    /// <summary>
+    /// Breaks the construction cycle engine → activities → starter → engine: activities get this holder, which
+    /// reaches the engine's client only when an activity actually starts an instance.
+    /// </summary>
+    public sealed class EngineClientHolder(IServiceProvider services) : IOrchestrationStarter
+    {
+        /// <inheritdoc />
+        public Task<bool> StartIfAbsentAsync(string orchestratorName, string instanceId, object input, CancellationToken cancellationToken) =>
+            services.GetRequiredService<DurableEngine>().Client.StartIfAbsentAsync(orchestratorName, instanceId, input, cancellationToken);
+    }
+
+    private sealed class EngineService(DurableEngine engine, ControlPlaneDatabase master, RcmPitrOptions options) : IHostedService
+    {
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            if (options.MigrateControlPlane)
+            {
+                await master.MigrateAsync(cancellationToken);
+            }
+
+            await engine.StartAsync(cancellationToken);
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => engine.StopAsync();
+    }
+}

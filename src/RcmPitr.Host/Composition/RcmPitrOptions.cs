@@ -1,0 +1,77 @@
+using RcmPitr.Postgres.Connections;
+using RcmPitr.Postgres.Operations;
+using RcmPitr.Workflow.Contracts;
+
+namespace RcmPitr.Host.Composition;
+
+/// <summary>The embedded host's configuration (section <c>RcmPitr</c>). No secret values: only references into the secret store.</summary>
+public sealed class RcmPitrOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "RcmPitr";
+
+    /// <summary>The JSON file of the local secret store (0600).</summary>
+    public string SecretsFile { get; set; } = ".rcm-local/secrets.json";
+
+    /// <summary>The platform's master database.</summary>
+    public DatabaseEndpoint ControlPlane { get; set; } = new();
+
+    /// <summary>
+    /// Create the control-plane tables RcmPitr assumes at start-up (local environments and tests). Off by
+    /// default: in production the platform owns the master database's schema.
+    /// </summary>
+    public bool MigrateControlPlane { get; set; }
+
+    /// <summary>The engine's state database.</summary>
+    public DatabaseEndpoint StateDatabase { get; set; } = new();
+
+    /// <summary>API key → principal name. Keys travel in <c>x-functions-key</c>, as Azure Functions' function keys do.</summary>
+    public Dictionary<string, string> ApiKeys { get; set; } = [];
+
+    /// <summary>How the restored server is obtained.</summary>
+    public ProvisionerOptions Provisioner { get; set; } = new();
+
+    /// <summary>Dump / restore settings.</summary>
+    public DataMoverOptions DataMover { get; set; } = new();
+
+    /// <summary>Connection settings for tenant servers.</summary>
+    public PgConnectionOptions Connections { get; set; } = new();
+
+    /// <summary>Engine loop settings.</summary>
+    public Engine.Hosting.EngineOptions Engine { get; set; } = new();
+
+    /// <summary>Default timings of runs (runbook defaults unless set).</summary>
+    public Workflow.Restores.RestoreSettings Restore { get; set; } = new();
+}
+
+/// <summary>Where a database is, with its password as a secret reference.</summary>
+public sealed class DatabaseEndpoint
+{
+    /// <summary>Host.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>Port.</summary>
+    public int Port { get; set; } = 5432;
+
+    /// <summary>Database name.</summary>
+    public string Database { get; set; } = "postgres";
+
+    /// <summary>Login.</summary>
+    public string Username { get; set; } = "postgres";
+
+    /// <summary>Secret reference of the password.</summary>
+    public string PasswordSecretRef { get; set; } = string.Empty;
+}
+
+/// <summary>The provisioner the host uses.</summary>
+public sealed class ProvisionerOptions
+{
+    /// <summary><c>PreRestored</c>: a server that already holds the state at T (see <see cref="Postgres.Provisioning.PreRestoredServerProvisioner"/>).</summary>
+    public string Kind { get; set; } = "PreRestored";
+
+    /// <summary>For <c>PreRestored</c>: the server.</summary>
+    public DbServerInfo? Server { get; set; }
+
+    /// <summary>For <c>PreRestored</c>: the earliest time it may stand for.</summary>
+    public DateTimeOffset EarliestRestoreTime { get; set; } = DateTimeOffset.MinValue;
+}

@@ -1,0 +1,47 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using RcmPitr.Host.Api;
+using RcmPitr.Host.Composition;
+
+namespace RcmPitr.Host;
+
+/// <summary>Builds the embedded host: configuration, services, engine and API.</summary>
+public static class RcmPitrApp
+{
+    /// <summary>
+    /// Builds the app. Configuration: <c>appsettings.json</c> beside the binary, an optional file named by
+    /// <c>--config</c> / <paramref name="configFile"/>, environment variables (<c>RcmPitr__…</c>) and arguments.
+    /// </summary>
+    public static WebApplication Build(string[] args, string? configFile = null, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        if (configFile is not null)
+        {
+            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
+            builder.Configuration.AddEnvironmentVariables();
+            builder.Configuration.AddCommandLine(args);
+        }
+
+        builder.Services.Configure<RcmPitrOptions>(builder.Configuration.GetSection(RcmPitrOptions.Section));
+        builder.Services.Configure<JsonOptions>(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        });
+        builder.Services.AddProblemDetails();
+        builder.Services.AddSingleton<ApiKeys>();
+        builder.Services.AddRcmPitr();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapRestoresApi();
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
+        return app;
+    }
+}

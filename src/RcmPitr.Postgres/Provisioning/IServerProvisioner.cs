@@ -1,0 +1,23 @@
+using RcmPitr.Workflow.Contracts;
+
+namespace RcmPitr.Postgres.Provisioning;
+
+/// <summary>
+/// Restores a whole server to a point in time as a NEW server (runbook step 2) — Azure's ARM
+/// point-in-time restore in production, a WAL-based restore of a local cluster on the embedded host.
+/// Every method is idempotent by server name.
+/// </summary>
+public interface IServerProvisioner
+{
+    /// <summary>The earliest time the source can be restored to (the retention window's start).</summary>
+    Task<DateTimeOffset> GetEarliestRestoreTimeAsync(DbServerInfo source, CancellationToken cancellationToken);
+
+    /// <summary>Starts the restore, or finds the one already requested under that name and time.</summary>
+    Task<ProvisionServerResult> ProvisionAsync(ProvisionServerInput input, CancellationToken cancellationToken);
+
+    /// <summary>The server's state; once Ready, how to reach it.</summary>
+    Task<ServerStatus> GetStateAsync(GetServerStateInput input, CancellationToken cancellationToken);
+
+    /// <summary>Removes the restored server; a missing one is already deleted.</summary>
+    Task<DeleteServerResult> DeleteAsync(DeleteServerInput input, CancellationToken cancellationToken);
+}

@@ -1,0 +1,233 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Npgsql;
+using RcmPitr.Postgres.ControlPlane;
+using RcmPitr.Postgres.Sql;
+using RcmPitr.Testing;
+using RcmPitr.Workflow.Naming;
+
+namespace RcmPitr.Host.Tests;
+
+/// <summary>
+/// One test's embedded host on an in-memory server, with its own master and engine databases and its own
+/// tenants: each has its live database on "live" and its state at T on "pitr".
+/// </summary>
+public sealed class HostRun : IAsyncDisposable
+{
+    public const string AliceKey = "key-alice-0123456789";
+    public const string BobKey = "key-bob-9876543210";
+
+    private readonly HostClusterFixture _fx;
+    private readonly List<string> _databases = [];
+    private readonly Dictionary<string, string?> _settings;
+    private WebApplication? _app;
+
+    private HostRun(HostClusterFixture fx, string id, TimeSpan approvalTimeout)
+    {
+        _fx = fx;
+        Id = id;
+        Master = "master_" + id;
+        State = "state_" + id;
+        RestoreTime = TimeProvider.System.GetUtcNow().AddMinutes(-2);
+        var live = fx.LiveServer;
+        var pitr = fx.PitrServer;
+        _settings = new Dictionary<string, string?>
+        {
+            ["RcmPitr:SecretsFile"] = fx.Secrets.Path,
+            ["RcmPitr:MigrateControlPlane"] = "true",
+            ["RcmPitr:ControlPlane:Host"] = live.Fqdn,
+            ["RcmPitr:ControlPlane:Port"] = live.Port.ToString(CultureInfo.InvariantCulture),
+            ["RcmPitr:ControlPlane:Database"] = Master,
+            ["RcmPitr:ControlPlane:Username"] = live.AdminUser,
+            ["RcmPitr:ControlPlane:PasswordSecretRef"] = HostClusterFixture.LiveSecretRef,
+            ["RcmPitr:StateDatabase:Host"] = live.Fqdn,
+            ["RcmPitr:StateDatabase:Port"] = live.Port.ToString(CultureInfo.InvariantCulture),
+            ["RcmPitr:StateDatabase:Database"] = State,
+            ["RcmPitr:StateDatabase:Username"] = live.AdminUser,
+            ["RcmPitr:StateDatabase:PasswordSecretRef"] = HostClusterFixture.LiveSecretRef,
+            [$"RcmPitr:ApiKeys:{AliceKey}"] = "alice",
+            [$"RcmPitr:ApiKeys:{BobKey}"] = "bob",
+            ["RcmPitr:Provisioner:Kind"] = "PreRestored",
+            ["RcmPitr:Provisioner:Server:Name"] = pitr.Name,
+            ["RcmPitr:Provisioner:Server:Fqdn"] = pitr.Fqdn,
+            ["RcmPitr:Provisioner:Server:Port"] = pitr.Port.ToString(CultureInfo.InvariantCulture),
+            ["RcmPitr:Provisioner:Server:AdminUser"] = pitr.AdminUser,
+            ["RcmPitr:Provisioner:Server:AdminSecretRef"] = pitr.AdminSecretRef,
+            ["RcmPitr:Provisioner:Server:MajorVersion"] = pitr.MajorVersion.ToString(CultureInfo.InvariantCulture),
+            ["RcmPitr:Provisioner:EarliestRestoreTime"] = TimeProvider.System.GetUtcNow().AddDays(-1).ToString("O", CultureInfo.InvariantCulture),
+            ["RcmPitr:DataMover:ScratchDirectory"] = Path.Combine(fx.Root, "scratch-" + id),
+            ["RcmPitr:Engine:PollInterval"] = "00:00:00.100",
+            ["RcmPitr:Engine:ActivityLease"] = "00:00:10",
+            ["RcmPitr:Restore:StatusCacheTtl"] = "00:00:01",
+            ["RcmPitr:Restore:FirstPollInterval"] = "00:00:01",
+            ["RcmPitr:Restore:ApprovalTimeout"] = approvalTimeout.ToString("c", CultureInfo.InvariantCulture),
+        };
+    }
+
+    public string Id { get; }
+    public string Master { get; }
+    public string State { get; }
+    public DateTimeOffset RestoreTime { get; }
+    public string Stamp => RestoreStamp.From(RestoreTime).Value;
+    public HttpClient Alice { get; private set; } = null!;
+    public HttpClient Bob { get; private set; } = null!;
+    public HttpClient Anonymous { get; private set; } = null!;
+
+    public static async Task<HostRun> StartAsync(HostClusterFixture fx, TimeSpan? approvalTimeout = null)
+    {
+        fx.RequirePostgres();
+        var run = new HostRun(fx, Guid.NewGuid().ToString("N")[..10], approvalTimeout ?? TimeSpan.FromMinutes(10));
+        await fx.ExecAsync(fx.LiveServer, "postgres", $"CREATE DATABASE {run.Master}");
+        await fx.ExecAsync(fx.LiveServer, "postgres", $"CREATE DATABASE {run.State}");
+        await using (var master = await fx.Connector.OpenAsync(fx.LiveServer, run.Master, CancellationToken.None))
+        {
+            await SchemaMigrator.MigrateAsync(master, EmbeddedSchema.Master, CancellationToken.None);
+        }
+
+        await run.ExecMasterAsync(
+            "INSERT INTO identity.db_server (name, fqdn, port, admin_user, admin_secret_ref, major_version) VALUES ($1, $2, $3, $4, $5, $6)",
+            fx.LiveServer.Name, fx.LiveServer.Fqdn, fx.LiveServer.Port, fx.LiveServer.AdminUser, fx.LiveServer.AdminSecretRef, fx.LiveServer.MajorVersion);
+        await run.StartHostAsync();
+        return run;
+    }
+
+    /// <summary>Starts (or restarts) the host on the same databases.</summary>
+    public async Task StartHostAsync()
+    {
+        _app = RcmPitrApp.Build([], configure: builder =>
+        {
+            builder.WebHost.UseTestServer();
+            builder.Configuration.AddInMemoryCollection(_settings);
+        });
+        await _app.StartAsync();
+        var server = _app.GetTestServer();
+        Alice = Client(server, AliceKey);
+        Bob = Client(server, BobKey);
+        Anonymous = server.CreateClient();
+    }
+
+    /// <summary>Stops the host as a process shutdown would; its engine state stays in the database.</summary>
+    public async Task StopHostAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+            _app = null;
+        }
+    }
+
+    /// <summary>A tenant whose live database has <paramref name="liveMembers"/> members and whose state at T has <paramref name="membersAtT"/>.</summary>
+    public async Task<(string Slug, Guid Id, string Database)> AddTenantAsync(string prefix, int liveMembers, int membersAtT)
+    {
+        var slug = $"{prefix}-{Guid.NewGuid().ToString("N")[..6]}";
+        var database = TenantDatabaseNames.For(TenantSlug.Parse(slug)).Canonical;
+        foreach (var (server, members, origin) in new[] { (_fx.LiveServer, liveMembers, "live"), (_fx.PitrServer, membersAtT, "at-t") })
+        {
+            await using var maintenance = await _fx.Connector.OpenMaintenanceAsync(server, CancellationToken.None);
+            await TenantData.CreateAsync(maintenance, db => _fx.Connector.OpenAsync(server, db, CancellationToken.None), database, members, origin);
+        }
+
+        _databases.Add(database);
+        var id = Guid.NewGuid();
+        await _fx.Secrets.SetSecretAsync($"tenant-db-{slug}", $"Host=127.0.0.1;Database={database};Username=app;Password=app", CancellationToken.None);
+        await ExecMasterAsync("INSERT INTO identity.tenant (id, slug, db_server, db_config_ref) VALUES ($1, $2, $3, $4)", id, slug, _fx.LiveServer.Name, $"tenant-db-{slug}");
+        return (slug, id, database);
+    }
+
+    public Task<HttpResponseMessage> StartRestoreAsync(HttpClient client, string tenant, string? mode = null, string? strategy = null, DateTimeOffset? time = null) =>
+        client.PostAsJsonAsync("/api/restores", new
+        {
+            tenant,
+            restoreTime = (time ?? RestoreTime).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+            mode,
+            strategy,
+            reason = "bad migration deleted members",
+        });
+
+    public async Task<JsonElement> StatusAsync(string id)
+    {
+        using var response = await Alice.GetAsync($"/api/restores/{id}");
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    /// <summary>Polls the status URL until <paramref name="until"/> holds (bounded).</summary>
+    public async Task<JsonElement> WaitAsync(string id, Func<JsonElement, bool> until)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        while (true)
+        {
+            var status = await StatusAsync(id);
+            if (until(status))
+            {
+                return status;
+            }
+
+            await Task.Delay(150, timeout.Token);
+        }
+    }
+
+    public static bool AwaitingApproval(JsonElement s) =>
+        s.TryGetProperty("customStatus", out var c) && c.ValueKind == JsonValueKind.Object && c.GetProperty("awaitingApproval").GetBoolean();
+
+    public static bool Terminal(JsonElement s) => s.GetProperty("runtimeStatus").GetString() is "Completed" or "Failed" or "Terminated";
+
+    public Task<string> FingerprintAsync(bool onLive, string database) => Fingerprint(onLive ? _fx.LiveServer : _fx.PitrServer, database);
+
+    public async Task<IReadOnlyList<string>> DatabasesLikeAsync(string canonical)
+    {
+        await using var connection = await _fx.Connector.OpenMaintenanceAsync(_fx.LiveServer, CancellationToken.None);
+        await using var command = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datname = $1 OR starts_with(datname, $1 || '_') ORDER BY 1", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = canonical });
+        var names = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
+    }
+
+    public async Task ExecMasterAsync(string sql, params object[] args) => await _fx.ExecAsync(_fx.LiveServer, Master, sql, args);
+
+    public Task<T> MasterScalarAsync<T>(string sql, params object[] args) => _fx.ScalarAsync<T>(_fx.LiveServer, Master, sql, args);
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopHostAsync();
+        await using var connection = await _fx.Connector.OpenMaintenanceAsync(_fx.LiveServer, CancellationToken.None);
+        var catalog = new ServerCatalog(connection);
+        foreach (var database in _databases)
+        {
+            foreach (var name in await DatabasesLikeAsync(database))
+            {
+                await catalog.DropIfExistsAsync(name, CancellationToken.None);
+            }
+
+            await using var pitr = await _fx.Connector.OpenMaintenanceAsync(_fx.PitrServer, CancellationToken.None);
+            await new ServerCatalog(pitr).DropIfExistsAsync(database, CancellationToken.None);
+        }
+
+        await catalog.DropIfExistsAsync(Master, CancellationToken.None);
+        await catalog.DropIfExistsAsync(State, CancellationToken.None);
+    }
+
+    private async Task<string> Fingerprint(Workflow.Contracts.DbServerInfo server, string database)
+    {
+        await using var connection = await _fx.Connector.OpenAsync(server, database, CancellationToken.None);
+        return await TenantData.FingerprintAsync(connection);
+    }
+
+    private static HttpClient Client(TestServer server, string key)
+    {
+        var client = server.CreateClient();
+        client.DefaultRequestHeaders.Add("x-functions-key", key);
+        return client;
+    }
+}
