@@ -219,7 +219,7 @@ public sealed class RestoreTenantOrchestrator
 
         var server = await run.CallAsync<DeleteServerResult>(ActivityNames.DeleteServer, new DeleteServerInput(source, name));
         var dump = await run.CallAsync<DeleteDumpResult>(ActivityNames.DeleteDump, new DeleteDumpInput(run.RunId));
-        return $"server {name} {(server.Deleted ? "deleted" : "already gone")}, {dump.FilesDeleted} scratch files ({dump.BytesFreed} bytes) deleted";
+        return $"server {name} {(server.Deleted ? "deleted" : "not deleted (already gone, or not created by RcmPitr)")}, {dump.FilesDeleted} scratch files ({dump.BytesFreed} bytes) deleted";
     }
 
     internal static Task<WriteAuditResult> WriteAuditAsync(RestoreRun run, string auditEvent, ParityReport? parity, Dictionary<string, string> extra)

@@ -1,0 +1,47 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace RcmPitr.Cli;
+
+/// <summary>A thin client of the restores API. The key is sent in <c>x-functions-key</c>; it never appears in argv.</summary>
+internal sealed class ApiClient(HttpClient http)
+{
+    public async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(HttpMethod method, string path, object? body, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body);
+        }
+
+        using var response = await http.SendAsync(request, ct);
+        var text = await response.Content.ReadAsStringAsync(ct);
+        var json = string.IsNullOrWhiteSpace(text) ? default : JsonDocument.Parse(text).RootElement.Clone();
+        return (response.StatusCode, json);
+    }
+
+    /// <summary>The one-line reason of a problem+json body (or the status code).</summary>
+    public static string Describe(HttpStatusCode status, JsonElement body)
+    {
+        if (body.ValueKind == JsonValueKind.Object)
+        {
+            if (body.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object)
+            {
+                return string.Join("; ", errors.EnumerateObject().Select(e => $"{e.Name}: {string.Join(", ", e.Value.EnumerateArray().Select(v => v.GetString()))}"));
+            }
+
+            if (body.TryGetProperty("detail", out var detail) && detail.ValueKind == JsonValueKind.String)
+            {
+                return detail.GetString()!;
+            }
+
+            if (body.TryGetProperty("title", out var title) && title.ValueKind == JsonValueKind.String)
+            {
+                return title.GetString()!;
+            }
+        }
+
+        return $"HTTP {(int)status} {status}";
+    }
+}

@@ -1,0 +1,343 @@
+using System.CommandLine;
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Hosting;
+using RcmPitr.Host;
+
+namespace RcmPitr.Cli;
+
+/// <summary>
+/// The <c>rcm-pitr</c> command line. Exit codes: 0 success; 1 the run or request failed (one-line reason on
+/// stderr); 2 bad usage; 3 the API could not be reached.
+/// </summary>
+public static class CliApp
+{
+    /// <summary>Environment variable with the API's base URL.</summary>
+    public const string UrlVariable = "RCMPITR_URL";
+
+    /// <summary>Environment variable with the API key (keys are never taken from argv, where other users could read them).</summary>
+    public const string KeyVariable = "RCMPITR_KEY";
+
+    /// <summary>The default API address of <c>serve</c>.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:7171";
+
+    /// <summary>Runs the command line. <paramref name="http"/> replaces the API connection (tests).</summary>
+    public static async Task<int> RunAsync(string[] args, HttpClient? http, TextWriter output, TextWriter error)
+    {
+        var url = new Option<string>("--url") { Description = $"API base URL (default ${UrlVariable} or {DefaultUrl})" };
+        var keyFile = new Option<FileInfo?>("--key-file") { Description = $"File holding the API key (default: ${KeyVariable})" };
+        var root = new RootCommand("RcmPitr: restore one tenant's PostgreSQL database to a chosen second, without touching its siblings.");
+        root.Options.Add(url);
+        root.Options.Add(keyFile);
+
+        var commands = new Commands(output, error, parse => http ?? CreateClient(parse.GetValue(url), parse.GetValue(keyFile)));
+        root.Subcommands.Add(Serve(output));
+        foreach (var command in commands.All())
+        {
+            root.Subcommands.Add(command);
+        }
+
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var parseError in parsed.Errors)
+            {
+                await error.WriteLineAsync(parseError.Message);
+            }
+
+            return 2;
+        }
+
+        try
+        {
+            return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (HttpRequestException e)
+        {
+            await error.WriteLineAsync($"cannot reach the RcmPitr API: {e.Message}");
+            return 3;
+        }
+        catch (CliUsageException e)
+        {
+            await error.WriteLineAsync(e.Message);
+            return 2;
+        }
+    }
+
+    private static Command Serve(TextWriter output)
+    {
+        var config = new Option<FileInfo?>("--config") { Description = "JSON configuration file (see README: embedded host configuration)" };
+        var urls = new Option<string>("--urls") { Description = $"Addresses to listen on (default {DefaultUrl})", DefaultValueFactory = _ => DefaultUrl };
+        var command = new Command("serve", "Run the embedded host: the HTTP API over the embedded durable engine.") { config, urls };
+        command.SetAction(async (parse, ct) =>
+        {
+            var file = parse.GetValue(config);
+            if (file is { Exists: false })
+            {
+                throw new CliUsageException($"configuration file {file.FullName} does not exist");
+            }
+
+            await using var app = RcmPitrApp.Build(["--urls", parse.GetValue(urls)!], file?.FullName);
+            await app.StartAsync(ct);
+            await output.WriteLineAsync($"RcmPitr embedded host listening on {string.Join(", ", app.Urls)}");
+            await app.WaitForShutdownAsync(ct);
+            return 0;
+        });
+        return command;
+    }
+
+    private static HttpClient CreateClient(string? url, FileInfo? keyFile)
+    {
+        var key = keyFile is not null
+            ? File.ReadAllText(keyFile.FullName).Trim()
+            : Environment.GetEnvironmentVariable(KeyVariable);
+        if (string.IsNullOrEmpty(key))
+        {
+            throw new CliUsageException($"no API key: set ${KeyVariable} or pass --key-file");
+        }
+
+        var baseUrl = url ?? Environment.GetEnvironmentVariable(UrlVariable) ?? DefaultUrl;
+        if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var baseUri))
+        {
+            throw new CliUsageException($"'{baseUrl}' is not a URL");
+        }
+
+        var client = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(100) };
+        client.DefaultRequestHeaders.Add("x-functions-key", key);
+        return client;
+    }
+
+    /// <summary>The client commands.</summary>
+    private sealed class Commands(TextWriter output, TextWriter error, Func<ParseResult, HttpClient> client)
+    {
+        public IEnumerable<Command> All()
+        {
+            yield return Restore();
+            yield return Status();
+            yield return Decide("approve", "Approve the cutover of a run awaiting approval (not as its requester).");
+            yield return Decide("reject", "Reject the cutover of a run awaiting approval; the run undoes what it did.");
+            yield return Simple("cancel", "Cancel a run; it stops at its next step and undoes what it did.", "/cancel", "reason");
+            yield return Rollback();
+            yield return List();
+        }
+
+        private Command Restore()
+        {
+            var tenant = new Option<string>("--tenant") { Description = "Tenant slug, e.g. acme", Required = true };
+            var to = new Option<string>("--to") { Description = "Restore time, ISO-8601 with zone, e.g. 2026-04-22T14:30:00Z", Required = true };
+            var mode = new Option<string>("--mode") { Description = "restore (default), dry-run or snapshot" };
+            var strategy = new Option<string>("--strategy") { Description = "swap-and-keep (default) or flip-the-ref" };
+            var reason = new Option<string>("--reason") { Description = "Why (recorded in the audit trail)", Required = true };
+            var wait = new Option<bool>("--wait") { Description = "Follow the run's timeline until it ends" };
+            var command = new Command("restore", "Start a restore (or dry run, or snapshot) of one tenant.") { tenant, to, mode, strategy, reason, wait };
+            command.SetAction(async (parse, ct) =>
+            {
+                var api = new ApiClient(client(parse));
+                var (status, body) = await api.SendAsync(HttpMethod.Post, "/api/restores", new
+                {
+                    tenant = parse.GetValue(tenant),
+                    restoreTime = parse.GetValue(to),
+                    mode = parse.GetValue(mode),
+                    strategy = parse.GetValue(strategy),
+                    reason = parse.GetValue(reason),
+                }, ct);
+                if (status != HttpStatusCode.Accepted)
+                {
+                    return await FailAsync(status, body);
+                }
+
+                var id = body.GetProperty("id").GetString()!;
+                await output.WriteLineAsync($"started {id}");
+                await output.WriteLineAsync($"  status: {body.GetProperty("statusQueryGetUri").GetString()}");
+                return parse.GetValue(wait) ? await FollowAsync(api, id, ct) : 0;
+            });
+            return command;
+        }
+
+        private Command Status()
+        {
+            var id = new Argument<string>("id") { Description = "Run id" };
+            var json = new Option<bool>("--json") { Description = "Print the raw status JSON" };
+            var wait = new Option<bool>("--wait") { Description = "Follow the run until it ends" };
+            var command = new Command("status", "Show a run's status and timeline.") { id, json, wait };
+            command.SetAction(async (parse, ct) =>
+            {
+                var api = new ApiClient(client(parse));
+                if (parse.GetValue(wait))
+                {
+                    return await FollowAsync(api, parse.GetValue(id)!, ct);
+                }
+
+                var (status, body) = await api.SendAsync(HttpMethod.Get, $"/api/restores/{Uri.EscapeDataString(parse.GetValue(id)!)}", null, ct);
+                if (status is not (HttpStatusCode.OK or HttpStatusCode.Accepted))
+                {
+                    return await FailAsync(status, body);
+                }
+
+                if (parse.GetValue(json))
+                {
+                    await output.WriteLineAsync(JsonSerializer.Serialize(body, Indented));
+                    return 0;
+                }
+
+                await PrintAsync(body);
+                return 0;
+            });
+            return command;
+        }
+
+        private Command Decide(string verb, string description)
+        {
+            var id = new Argument<string>("id") { Description = "Run id" };
+            var comment = new Option<string>("--comment") { Description = "Comment recorded with the decision" };
+            var command = new Command(verb, description) { id, comment };
+            command.SetAction(async (parse, ct) =>
+            {
+                var (status, body) = await new ApiClient(client(parse)).SendAsync(
+                    HttpMethod.Post, $"/api/restores/{Uri.EscapeDataString(parse.GetValue(id)!)}/{verb}", new { comment = parse.GetValue(comment) }, ct);
+                if (status != HttpStatusCode.Accepted)
+                {
+                    return await FailAsync(status, body);
+                }
+
+                await output.WriteLineAsync($"{body.GetProperty("decision").GetString()} by {body.GetProperty("by").GetString()}: {parse.GetValue(id)}");
+                return 0;
+            });
+            return command;
+        }
+
+        private Command Simple(string name, string description, string suffix, string field)
+        {
+            var id = new Argument<string>("id") { Description = "Run id" };
+            var text = new Option<string>($"--{field}") { Description = "Recorded with the request" };
+            var command = new Command(name, description) { id, text };
+            command.SetAction(async (parse, ct) =>
+            {
+                var (status, body) = await new ApiClient(client(parse)).SendAsync(
+                    HttpMethod.Post, $"/api/restores/{Uri.EscapeDataString(parse.GetValue(id)!)}{suffix}", new Dictionary<string, string?> { [field] = parse.GetValue(text) }, ct);
+                if (status != HttpStatusCode.Accepted)
+                {
+                    return await FailAsync(status, body);
+                }
+
+                await output.WriteLineAsync(body.TryGetProperty("message", out var message) ? message.GetString() : $"{name}: accepted");
+                return 0;
+            });
+            return command;
+        }
+
+        private Command Rollback()
+        {
+            var id = new Argument<string>("id") { Description = "Id of the completed restore run to roll back" };
+            var reason = new Option<string>("--reason") { Description = "Why (recorded in the audit trail)" };
+            var wait = new Option<bool>("--wait") { Description = "Follow the rollback until it ends" };
+            var command = new Command("rollback", "Swap the kept pre-restore database back in (swap-and-keep runs, while it is kept).") { id, reason, wait };
+            command.SetAction(async (parse, ct) =>
+            {
+                var api = new ApiClient(client(parse));
+                var (status, body) = await api.SendAsync(HttpMethod.Post, $"/api/restores/{Uri.EscapeDataString(parse.GetValue(id)!)}/rollback", new { reason = parse.GetValue(reason) }, ct);
+                if (status != HttpStatusCode.Accepted)
+                {
+                    return await FailAsync(status, body);
+                }
+
+                var rollbackId = body.GetProperty("id").GetString()!;
+                await output.WriteLineAsync($"started {rollbackId}");
+                return parse.GetValue(wait) ? await FollowAsync(api, rollbackId, ct) : 0;
+            });
+            return command;
+        }
+
+        private Command List()
+        {
+            var tenant = new Option<string>("--tenant") { Description = "Only this tenant's runs" };
+            var state = new Option<string>("--status") { Description = "Pending, Running, Completed, Failed or Terminated" };
+            var command = new Command("list", "List runs, newest first.") { tenant, state };
+            command.SetAction(async (parse, ct) =>
+            {
+                var query = new List<string>();
+                if (parse.GetValue(tenant) is { } t)
+                {
+                    query.Add("tenant=" + Uri.EscapeDataString(t));
+                }
+
+                if (parse.GetValue(state) is { } s)
+                {
+                    query.Add("status=" + Uri.EscapeDataString(s));
+                }
+
+                var (status, body) = await new ApiClient(client(parse)).SendAsync(HttpMethod.Get, "/api/restores" + (query.Count > 0 ? "?" + string.Join('&', query) : string.Empty), null, ct);
+                if (status != HttpStatusCode.OK)
+                {
+                    return await FailAsync(status, body);
+                }
+
+                foreach (var run in body.EnumerateArray())
+                {
+                    await output.WriteLineAsync($"{run.GetProperty("instanceId").GetString(),-60} {run.GetProperty("runtimeStatus").GetString(),-10} {run.GetProperty("createdTime").GetDateTime():u}");
+                }
+
+                return 0;
+            });
+            return command;
+        }
+
+        private async Task<int> FollowAsync(ApiClient api, string id, CancellationToken ct)
+        {
+            var view = new TimelineView(output);
+            while (true)
+            {
+                var (status, body) = await api.SendAsync(HttpMethod.Get, $"/api/restores/{Uri.EscapeDataString(id)}", null, ct);
+                if (status is not (HttpStatusCode.OK or HttpStatusCode.Accepted))
+                {
+                    return await FailAsync(status, body);
+                }
+
+                view.Render(id, body);
+                if (status == HttpStatusCode.OK)
+                {
+                    return await ConcludeAsync(body);
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            }
+        }
+
+        private async Task<int> ConcludeAsync(JsonElement body)
+        {
+            var runtime = body.GetProperty("runtimeStatus").GetString();
+            var result = body.TryGetProperty("output", out var o) ? o : default;
+            if (runtime == "Completed" && result.ValueKind == JsonValueKind.Object)
+            {
+                var outcome = result.GetProperty("outcome").GetString();
+                await output.WriteLineAsync($"{outcome}: {(result.TryGetProperty("detail", out var d) ? d.GetString() : string.Empty)}");
+                return outcome is "Restored" or "DryRunCompleted" or "SnapshotCreated" or "RolledBack" ? 0 : 1;
+            }
+
+            await error.WriteLineAsync($"{runtime}: {(result.ValueKind == JsonValueKind.String ? result.GetString() : "see rcm-pitr status --json")}");
+            return 1;
+        }
+
+        private async Task PrintAsync(JsonElement body)
+        {
+            await output.WriteLineAsync($"{body.GetProperty("instanceId").GetString()}  {body.GetProperty("runtimeStatus").GetString()}  ({body.GetProperty("name").GetString()})");
+            new TimelineView(output).Render(body.GetProperty("instanceId").GetString()!, body);
+            if (body.TryGetProperty("output", out var result) && result.ValueKind != JsonValueKind.Null)
+            {
+                await output.WriteLineAsync($"  output: {(result.ValueKind == JsonValueKind.String ? result.GetString() : JsonSerializer.Serialize(result))}");
+            }
+        }
+
+        private async Task<int> FailAsync(HttpStatusCode status, JsonElement body)
+        {
+            await error.WriteLineAsync($"error: {ApiClient.Describe(status, body)}");
+            return 1;
+        }
+
+        private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    }
+}
+
+/// <summary>Bad usage detected after parsing (missing key, bad URL).</summary>
+internal sealed class CliUsageException(string message) : Exception(message);

@@ -1,0 +1,4 @@
+using System.Runtime.Versioning;
+
+// Hosts the Linux-only PostgreSQL operations (serve).
+[assembly: SupportedOSPlatform("linux")]
