@@ -20,7 +20,7 @@ public static class CliApp
     public const string KeyVariable = "RCMPITR_KEY";
 
     /// <summary>The default API address of <c>serve</c>.</summary>
-    public const string DefaultUrl = "http://127.0.0.1:7171";
+    public const string DefaultUrl = RcmPitrApp.DefaultUrl;
 
     /// <summary>Runs the command line. <paramref name="http"/> replaces the API connection (tests).</summary>
     public static async Task<int> RunAsync(string[] args, HttpClient? http, TextWriter output, TextWriter error)
@@ -33,6 +33,8 @@ public static class CliApp
 
         var commands = new Commands(output, error, parse => http ?? CreateClient(parse.GetValue(url), parse.GetValue(keyFile)));
         root.Subcommands.Add(Serve(output));
+        root.Subcommands.Add(Local.LocalCommands.Create(output));
+        root.Subcommands.Add(Demo.DemoCommand.Create(output, error));
         foreach (var command in commands.All())
         {
             root.Subcommands.Add(command);
@@ -63,12 +65,17 @@ public static class CliApp
             await error.WriteLineAsync(e.Message);
             return 2;
         }
+        catch (Exception e) when (e is InvalidOperationException or RcmPitr.Workflow.Errors.RcmPitrException or Npgsql.NpgsqlException or IOException)
+        {
+            await error.WriteLineAsync($"error: {e.Message}");
+            return 1;
+        }
     }
 
     private static Command Serve(TextWriter output)
     {
         var config = new Option<FileInfo?>("--config") { Description = "JSON configuration file (see README: embedded host configuration)" };
-        var urls = new Option<string>("--urls") { Description = $"Addresses to listen on (default {DefaultUrl})", DefaultValueFactory = _ => DefaultUrl };
+        var urls = new Option<string?>("--urls") { Description = $"Addresses to listen on (default: the configuration's Urls, else {DefaultUrl})" };
         var command = new Command("serve", "Run the embedded host: the HTTP API over the embedded durable engine.") { config, urls };
         command.SetAction(async (parse, ct) =>
         {
@@ -78,7 +85,8 @@ public static class CliApp
                 throw new CliUsageException($"configuration file {file.FullName} does not exist");
             }
 
-            await using var app = RcmPitrApp.Build(["--urls", parse.GetValue(urls)!], file?.FullName);
+            string[] hostArgs = parse.GetValue(urls) is { } listen ? ["--urls", listen] : [];
+            await using var app = RcmPitrApp.Build(hostArgs, file?.FullName);
             await app.StartAsync(ct);
             await output.WriteLineAsync($"RcmPitr embedded host listening on {string.Join(", ", app.Urls)}");
             await app.WaitForShutdownAsync(ct);

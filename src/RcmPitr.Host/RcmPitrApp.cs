@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Configuration;
@@ -12,6 +13,9 @@ namespace RcmPitr.Host;
 /// <summary>Builds the embedded host: configuration, services, engine and API.</summary>
 public static class RcmPitrApp
 {
+    /// <summary>Where the host listens unless configured otherwise.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:7171";
+
     /// <summary>
     /// Builds the app. Configuration: <c>appsettings.json</c> beside the binary, an optional file named by
     /// <c>--config</c> / <paramref name="configFile"/>, environment variables (<c>RcmPitr__…</c>) and arguments.
@@ -24,6 +28,11 @@ public static class RcmPitrApp
             builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
             builder.Configuration.AddEnvironmentVariables();
             builder.Configuration.AddCommandLine(args);
+        }
+
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
         }
 
         builder.Services.Configure<RcmPitrOptions>(builder.Configuration.GetSection(RcmPitrOptions.Section));

@@ -32,7 +32,8 @@ public static class HostServices
         services.AddSingleton<PgConnector>();
         services.AddSingleton(sp => new ControlPlaneDatabase(DataSource(sp, sp.GetRequiredService<RcmPitrOptions>().ControlPlane)));
         services.AddSingleton(sp => new StateDatabase(DataSource(sp, sp.GetRequiredService<RcmPitrOptions>().StateDatabase)));
-        services.AddSingleton<IServerProvisioner>(sp => CreateProvisioner(sp.GetRequiredService<RcmPitrOptions>().Provisioner));
+        services.AddSingleton<IServerProvisioner>(sp => CreateProvisioner(sp, sp.GetRequiredService<RcmPitrOptions>().Provisioner));
+        services.AddHostedService<LocalBackupService>();
         services.AddSingleton<INotifier, LogNotifier>();
         services.AddSingleton<TenantResolver>();
         services.AddSingleton<TenantStatusChanger>();
@@ -77,13 +78,22 @@ public static class HostServices
         return builder.Build();
     }
 
-    private static IServerProvisioner CreateProvisioner(ProvisionerOptions options) => options.Kind switch
+    private static IServerProvisioner CreateProvisioner(IServiceProvider services, ProvisionerOptions options) => options.Kind switch
     {
+        "LocalWal" => LocalEnvironmentOf(services, options).Provisioner,
         "PreRestored" => new PreRestoredServerProvisioner(
             options.Server ?? throw new InvalidOperationException("RcmPitr:Provisioner:Server is required for the PreRestored provisioner."),
             options.EarliestRestoreTime),
         _ => throw new InvalidOperationException($"Unknown provisioner kind '{options.Kind}'."),
     };
+
+    /// <summary>The local environment a <c>LocalWal</c> provisioner restores.</summary>
+    public static Local.LocalEnvironment LocalEnvironmentOf(IServiceProvider services, ProvisionerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(options);
+        return new Local.LocalEnvironment(new Local.LocalLayout(options.LocalHome), services.GetRequiredService<IProcessRunner>(), services.GetRequiredService<TimeProvider>());
+    }
 
     /// <summary>The engine's state database (kept apart from the control plane's type for DI).</summary>
     public sealed record StateDatabase(NpgsqlDataSource DataSource);

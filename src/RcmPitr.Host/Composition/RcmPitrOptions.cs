@@ -66,8 +66,21 @@ public sealed class DatabaseEndpoint
 /// <summary>The provisioner the host uses.</summary>
 public sealed class ProvisionerOptions
 {
-    /// <summary><c>PreRestored</c>: a server that already holds the state at T (see <see cref="Postgres.Provisioning.PreRestoredServerProvisioner"/>).</summary>
+    /// <summary>
+    /// <c>LocalWal</c>: real point-in-time restore of the local environment's live cluster from base backup + WAL
+    /// (<see cref="Local.LocalWalProvisioner"/>); <c>PreRestored</c>: a server that already holds the state at T
+    /// (see <see cref="Postgres.Provisioning.PreRestoredServerProvisioner"/>).
+    /// </summary>
     public string Kind { get; set; } = "PreRestored";
+
+    /// <summary>For <c>LocalWal</c>: the local environment's home folder.</summary>
+    public string LocalHome { get; set; } = Local.LocalLayout.DefaultHome;
+
+    /// <summary>For <c>LocalWal</c>: how often the host takes a base backup (zero: never; <c>rcm-pitr local backup</c> takes one by hand).</summary>
+    public TimeSpan BackupInterval { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>For <c>LocalWal</c>: backups older than this are pruned (the newest is always kept) — the local retention window.</summary>
+    public TimeSpan BackupRetention { get; set; } = TimeSpan.FromDays(7);
 
     /// <summary>For <c>PreRestored</c>: the server.</summary>
     public DbServerInfo? Server { get; set; }

@@ -71,11 +71,29 @@ public sealed class LocalCluster : IAsyncDisposable
         return cluster;
     }
 
+    /// <summary>
+    /// A cluster whose data directory already exists under <see cref="LocalClusterOptions.RootDirectory"/> (created
+    /// earlier, or copied from a base backup). Nothing is started.
+    /// </summary>
+    public static LocalCluster Existing(LocalClusterOptions options, string binDirectory, int majorVersion, int port, IProcessRunner processes)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new LocalCluster(options, binDirectory, majorVersion, port, processes);
+    }
+
+    /// <summary>A free TCP port on 127.0.0.1 (free now; the caller binds it soon after).</summary>
+    public static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     /// <summary>Starts the server and waits until it accepts connections.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await RunServerToolAsync(
-            "pg_ctl", ["-D", DataDirectory, "-l", LogFile, "-w", "-t", "120", "-o", $"-p {Port}", "start"], cancellationToken);
+            "pg_ctl", ["-D", DataDirectory, "-l", LogFile, "-w", "-t", "300", "-o", $"-p {Port}", "start"], cancellationToken);
     }
 
     /// <summary>Stops the server (fast shutdown: sessions are disconnected, work is not lost).</summary>
@@ -171,7 +189,14 @@ public sealed class LocalCluster : IAsyncDisposable
             settings[key] = value;
         }
 
-        var conf = new StringBuilder("\n# Written by RcmPitr's LocalCluster\n");
+        await AppendSettingsAsync(settings, cancellationToken);
+    }
+
+    /// <summary>Appends <c>key = value</c> lines to the cluster's <c>postgresql.conf</c> (later lines win).</summary>
+    public async Task AppendSettingsAsync(IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var conf = new StringBuilder("\n# Written by RcmPitr\n");
         foreach (var (key, value) in settings)
         {
             conf.Append(CultureInfo.InvariantCulture, $"{key} = {value}\n");
@@ -192,11 +217,4 @@ public sealed class LocalCluster : IAsyncDisposable
     }
 
     private static string Tail(string text) => text.Length <= 2000 ? text : text[^2000..];
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
