@@ -41,6 +41,6 @@ public sealed class DurableRegistry
     /// <summary>The activity named <paramref name="name"/>, or null.</summary>
     public ActivityRegistration? Activity(string name) => _activities.GetValueOrDefault(name);
 
-    /// <summary>Whether an orchestrator of that name exists.</summary>
-    public bool HasOrchestrator(string name) => _orchestrators.ContainsKey(name);
+    /// <summary>The names of the registered orchestrators.</summary>
+    public IReadOnlyCollection<string> OrchestratorNames => _orchestrators.Keys;
 }

@@ -109,11 +109,12 @@ public sealed class EngineStore(NpgsqlDataSource dataSource)
             """
             SELECT i.instance_id, i.name FROM rcm_engine.instances i
             WHERE i.status IN ('Pending', 'Running')
+              AND i.name = ANY($2)
               AND EXISTS (SELECT 1 FROM rcm_engine.messages m WHERE m.instance_id = i.instance_id AND m.visible_at <= $1)
             ORDER BY i.updated_at
             LIMIT 1
             FOR UPDATE OF i SKIP LOCKED
-            """, now))
+            """, now, registry.OrchestratorNames.ToArray()))
         await using (var reader = await pick.ExecuteReaderAsync(cancellationToken))
         {
             if (!await reader.ReadAsync(cancellationToken))
@@ -128,14 +129,8 @@ public sealed class EngineStore(NpgsqlDataSource dataSource)
         var messages = await ReadEventsAsync(connection, transaction,
             "SELECT id, event FROM rcm_engine.messages WHERE instance_id = $1 AND visible_at <= $2 ORDER BY visible_at, id", cancellationToken, instanceId, now);
 
-        EpisodeResult result;
-        if (!registry.HasOrchestrator(name))
-        {
-            // Another process version may know it; leave the work for it rather than failing the instance.
-            return false;
-        }
-
-        result = executor.Run(registry.Orchestrator(name), instanceId, history.Select(h => h.Event).ToList(), messages.Select(m => m.Event).ToList(), now);
+        // Only orchestrators this process knows are picked; another process version may serve the others.
+        var result = executor.Run(registry.Orchestrator(name), instanceId, history.Select(h => h.Event).ToList(), messages.Select(m => m.Event).ToList(), now);
         var nextSeq = history.Count == 0 ? 0 : (int)history[^1].Key + 1;
         await InsertHistoryAsync(connection, transaction, instanceId, nextSeq, result.NewEvents, cancellationToken);
         await ExecuteAsync(connection, transaction, "DELETE FROM rcm_engine.messages WHERE id = ANY($1)", cancellationToken, messages.Select(m => m.Key).ToArray());
@@ -211,7 +206,14 @@ public sealed class EngineStore(NpgsqlDataSource dataSource)
             return false;
         }
 
-        await InsertMessageAsync(connection, transaction, item.InstanceId, outcome, now, cancellationToken);
+        // A result for an instance that already ended (terminated meanwhile) has no one to wake.
+        var active = await ScalarAsync<bool>(connection, transaction,
+            "SELECT EXISTS (SELECT 1 FROM rcm_engine.instances WHERE instance_id = $1 AND status IN ('Pending', 'Running'))", cancellationToken, item.InstanceId);
+        if (active)
+        {
+            await InsertMessageAsync(connection, transaction, item.InstanceId, outcome, now, cancellationToken);
+        }
+
         await transaction.CommitAsync(cancellationToken);
         return true;
     }
