@@ -1,0 +1,231 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure;
+using Azure.Core;
+using Azure.ResourceManager;
+using Azure.ResourceManager.Resources;
+using Polly;
+using Polly.Retry;
+using RcmPitr.Postgres.Provisioning;
+using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Errors;
+using RcmPitr.Workflow.Naming;
+
+namespace RcmPitr.Azure.Arm;
+
+/// <summary>
+/// Runbook step 2 on Azure: <c>PUT Microsoft.DBforPostgreSQL/flexibleServers/{name}</c> with
+/// <c>createMode: PointInTimeRestore</c> (or <c>GeoRestore</c> in the paired region when T is outside retention
+/// and the source has geo-redundant backup), started without waiting — the orchestrator polls
+/// <c>properties.state</c> on durable timers — and DELETE at clean-up. The servers RcmPitr creates carry tags
+/// with the run and the restore time: that is how a re-run recognises its server, and how a server RcmPitr
+/// did not create is never reused or deleted.
+/// </summary>
+public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
+{
+    /// <summary>Tag: the restore time (ISO-8601 UTC) a server was created for.</summary>
+    public const string RestoreTimeTag = "rcm-pitr-restore-time";
+
+    /// <summary>Tag: the run that created the server.</summary>
+    public const string RunTag = "rcm-pitr-run";
+
+    /// <summary>Tag: the source server.</summary>
+    public const string SourceTag = "rcm-pitr-source";
+
+    private readonly ArmClient _arm;
+    private readonly AzureArmOptions _options;
+    private readonly ResiliencePipeline _transient;
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates the provisioner over the process's <see cref="ArmClient"/>.</summary>
+    public AzureFlexibleServerProvisioner(ArmClient arm, AzureArmOptions options, TimeProvider time)
+    {
+        _arm = arm;
+        _options = options;
+        _time = time;
+        _transient = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<RequestFailedException>(e => e.Status is 429 or >= 500),
+                MaxRetryAttempts = Math.Max(0, options.MaxTransientAttempts - 1),
+                Delay = options.TransientBackoff,
+                MaxDelay = TimeSpan.FromSeconds(30),
+                BackoffType = DelayBackoffType.Exponential,
+                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Exception)),
+            })
+            .Build();
+    }
+
+    /// <inheritdoc />
+    public async Task<DateTimeOffset> GetEarliestRestoreTimeAsync(DbServerInfo source, CancellationToken cancellationToken)
+    {
+        var server = await GetAsync(SourceId(source), cancellationToken)
+                     ?? throw new InvalidOperationException($"The source server {source?.Name} does not exist in Azure.");
+        return ReadBackup(server).Earliest;
+    }
+
+    /// <inheritdoc />
+    public async Task<ProvisionServerResult> ProvisionAsync(ProvisionServerInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var name = ServerNames.Require(input.ServerName, "serverName");
+        var targetId = ServerId(name);
+        var wanted = input.RestoreTime.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+        if (await GetAsync(targetId, cancellationToken) is { } existing)
+        {
+            var tags = existing.Data.Tags;
+            if (!tags.TryGetValue(RestoreTimeTag, out var time))
+            {
+                throw new InvalidRestoreInputException("serverName", $"server {name} already exists and was not created by RcmPitr; choose another time or remove it");
+            }
+
+            return time == wanted
+                ? new ProvisionServerResult(name, StateOf(existing).State, AlreadyExisted: true)
+                : throw new InvalidRestoreInputException("serverName", $"server {name} already exists, restored to {time}, not {wanted}; delete it first");
+        }
+
+        var sourceId = SourceId(input.Source);
+        var source = await GetAsync(sourceId, cancellationToken)
+                     ?? throw new InvalidOperationException($"The source server {input.Source.Name} ({sourceId}) does not exist.");
+        var (mode, location) = ChooseMode(input, ReadBackup(source));
+        var data = new GenericResourceData(new AzureLocation(location))
+        {
+            Properties = BinaryData.FromObjectAsJson(new
+            {
+                createMode = mode,
+                sourceServerResourceId = sourceId.ToString(),
+                pointInTimeUTC = wanted,
+            }),
+        };
+        data.Tags[RestoreTimeTag] = wanted;
+        data.Tags[RunTag] = input.RunId;
+        data.Tags[SourceTag] = input.Source.Name;
+
+        await _transient.ExecuteAsync(
+            async token => await _arm.GetGenericResources().CreateOrUpdateAsync(WaitUntil.Started, targetId, data, token),
+            cancellationToken);
+        return new ProvisionServerResult(name, ServerState.Provisioning, AlreadyExisted: false);
+    }
+
+    /// <inheritdoc />
+    public async Task<ServerStatus> GetStateAsync(GetServerStateInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var name = ServerNames.Require(input.ServerName, "serverName");
+        if (await GetAsync(ServerId(name), cancellationToken) is not { } server)
+        {
+            return new ServerStatus(name, ServerState.NotFound, Detail: "no such server in Azure");
+        }
+
+        var (state, detail, fqdn, major) = StateOf(server);
+        return state == ServerState.Ready && fqdn is not null
+            ? new ServerStatus(name, ServerState.Ready, new DbServerInfo(name, fqdn, 5432, input.Source.AdminUser, input.Source.AdminSecretRef, major ?? input.Source.MajorVersion, server.Id.ToString()), detail)
+            : new ServerStatus(name, state, Detail: detail);
+    }
+
+    /// <inheritdoc />
+    public async Task<DeleteServerResult> DeleteAsync(DeleteServerInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var name = ServerNames.Require(input.ServerName, "serverName");
+        if (await GetAsync(ServerId(name), cancellationToken) is not { } server)
+        {
+            return new DeleteServerResult(name, Deleted: false);
+        }
+
+        if (!server.Data.Tags.ContainsKey(RunTag))
+        {
+            throw new DatabaseStateConflictException($"Refusing to delete {name}: it was not created by RcmPitr (no {RunTag} tag).");
+        }
+
+        await _transient.ExecuteAsync(async token => await server.DeleteAsync(WaitUntil.Started, token), cancellationToken);
+        return new DeleteServerResult(name, Deleted: true);
+    }
+
+    private (string Mode, string Location) ChooseMode(ProvisionServerInput input, (DateTimeOffset Earliest, bool GeoRedundant) backup)
+    {
+        if (input.RestoreTime >= backup.Earliest)
+        {
+            return ("PointInTimeRestore", _options.Location);
+        }
+
+        if (backup.GeoRedundant && _options.GeoRestoreLocation is { Length: > 0 } paired)
+        {
+            return ("GeoRestore", paired);
+        }
+
+        throw new InvalidRestoreInputException("restoreTime",
+            $"{input.RestoreTime:O} is before {input.Source.Name}'s earliest restore point {backup.Earliest:O} (retention window)" +
+            (backup.GeoRedundant ? "; geo-restore is not configured (AzureArm:GeoRestoreLocation)" : " and the server has no geo-redundant backup"));
+    }
+
+    private async Task<GenericResource?> GetAsync(ResourceIdentifier id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _transient.ExecuteAsync(async token => (await _arm.GetGenericResource(id).GetAsync(token)).Value, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    private ResourceIdentifier ServerId(string name) =>
+        new($"/subscriptions/{_options.SubscriptionId}/resourceGroups/{_options.ResourceGroup}/providers/Microsoft.DBforPostgreSQL/flexibleServers/{name}");
+
+    private ResourceIdentifier SourceId(DbServerInfo? source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return source.ArmResourceId is { Length: > 0 } id ? new ResourceIdentifier(id) : ServerId(source.Name);
+    }
+
+    private static (DateTimeOffset Earliest, bool GeoRedundant) ReadBackup(GenericResource server)
+    {
+        using var properties = JsonDocument.Parse(server.Data.Properties.ToString());
+        if (!properties.RootElement.TryGetProperty("backup", out var backup) || !backup.TryGetProperty("earliestRestoreDate", out var earliest))
+        {
+            throw new InvalidOperationException($"{server.Data.Name} reports no backup.earliestRestoreDate.");
+        }
+
+        var geo = backup.TryGetProperty("geoRedundantBackup", out var g) && string.Equals(g.GetString(), "Enabled", StringComparison.OrdinalIgnoreCase);
+        return (earliest.GetDateTimeOffset(), geo);
+    }
+
+    private static (ServerState State, string Detail, string? Fqdn, int? Major) StateOf(GenericResource server)
+    {
+        using var properties = JsonDocument.Parse(server.Data.Properties?.ToString() ?? "{}");
+        var root = properties.RootElement;
+        var state = root.TryGetProperty("state", out var s) ? s.GetString() ?? "Unknown" : "Unknown";
+        var fqdn = root.TryGetProperty("fullyQualifiedDomainName", out var f) ? f.GetString() : null;
+        int? major = root.TryGetProperty("version", out var v) && int.TryParse(v.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var m) ? m : null;
+        var mapped = state switch
+        {
+            "Ready" => ServerState.Ready,
+            "Provisioning" or "Starting" or "Updating" or "Restarting" or "Unknown" => ServerState.Provisioning,
+            _ => ServerState.Failed,
+        };
+        return (mapped, $"Azure state {state}", fqdn, major);
+    }
+
+    // ARM's throttling answer says when to come back (seconds or an HTTP date); without one, exponential back-off.
+    private TimeSpan? RetryAfter(Exception? exception)
+    {
+        if (exception is RequestFailedException failed && failed.GetRawResponse() is { } response &&
+            response.Headers.TryGetValue("Retry-After", out var value))
+        {
+            if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+            {
+                return TimeSpan.FromSeconds(Math.Min(seconds, 120));
+            }
+
+            if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+            {
+                var wait = at - _time.GetUtcNow();
+                return wait > TimeSpan.Zero ? TimeSpan.FromTicks(Math.Min(wait.Ticks, TimeSpan.FromSeconds(120).Ticks)) : TimeSpan.Zero;
+            }
+        }
+
+        return null;
+    }
+}
