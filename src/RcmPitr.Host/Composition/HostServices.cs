@@ -56,6 +56,10 @@ public static class HostServices
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp => sp.GetRequiredService<DurableEngine>().Client);
+        services.AddSingleton<RcmPitr.Api.IRestoreRuns, RcmPitr.Host.Api.EngineRestoreRuns>();
+        services.AddSingleton(sp => new RcmPitr.Api.RestoreApiHandlers(
+            sp.GetRequiredService<RcmPitr.Api.IRestoreRuns>(), sp.GetRequiredService<TenantResolver>(), sp.GetRequiredService<IServerProvisioner>(),
+            sp.GetRequiredService<RcmPitrOptions>().Restore, sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService<EngineService>();
         return services;
     }

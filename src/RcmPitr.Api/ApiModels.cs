@@ -1,4 +1,4 @@
-namespace RcmPitr.Host.Api;
+namespace RcmPitr.Api;
 
 /// <summary>The body of <c>POST /api/restores</c>. Strings, so each field can be validated and named in errors.</summary>
 public sealed record StartRestoreBody(string? Tenant, string? RestoreTime, string? Mode, string? Strategy, string? Reason);

@@ -2,7 +2,7 @@ using System.Globalization;
 using RcmPitr.Workflow.Naming;
 using RcmPitr.Workflow.Restores;
 
-namespace RcmPitr.Host.Api;
+namespace RcmPitr.Api;
 
 /// <summary>Validates a start request field by field, collecting every problem with the field it belongs to.</summary>
 public static class RequestValidation

@@ -1,0 +1,44 @@
+using RcmPitr.Api;
+using RcmPitr.Engine.Hosting;
+using RcmPitr.Engine.Storage;
+
+namespace RcmPitr.Host.Api;
+
+/// <summary>The API's runs on the embedded engine. One active run per tenant is the engine's lock key <c>tenant:&lt;slug&gt;</c>.</summary>
+public sealed class EngineRestoreRuns(EngineClient engine) : IRestoreRuns
+{
+    /// <summary>The lock key that allows one active run per tenant.</summary>
+    public static string LockKeyFor(string tenant) => $"tenant:{tenant}";
+
+    /// <inheritdoc />
+    public async Task StartAsync(string orchestrator, string instanceId, object input, string tenant, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await engine.StartAsync(orchestrator, instanceId, input, LockKeyFor(tenant), cancellationToken);
+        }
+        catch (LockKeyConflictException e)
+        {
+            throw new TenantBusyException(tenant, e.RunningInstanceId);
+        }
+        catch (InstanceAlreadyExistsException e)
+        {
+            throw new RunExistsException(e.InstanceId);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<RunInfo?> GetAsync(string instanceId, CancellationToken cancellationToken) =>
+        await engine.GetAsync(instanceId, cancellationToken) is { } instance ? ToRun(instance) : null;
+
+    /// <inheritdoc />
+    public Task RaiseEventAsync(string instanceId, string eventName, object payload, CancellationToken cancellationToken) =>
+        engine.RaiseEventAsync(instanceId, eventName, payload, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RunInfo>> ListAsync(string? tenant, string? status, CancellationToken cancellationToken) =>
+        (await engine.ListAsync(name: null, tenant is null ? null : LockKeyFor(tenant), status, limit: 100, cancellationToken)).Select(ToRun).ToList();
+
+    private static RunInfo ToRun(InstanceMetadata i) =>
+        new(i.InstanceId, i.Name, i.RuntimeStatus, i.CreatedTime, i.LastUpdatedTime, i.Input, i.CustomStatus, i.Output, i.Failure?.ErrorMessage);
+}
