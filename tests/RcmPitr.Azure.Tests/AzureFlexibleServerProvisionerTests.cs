@@ -43,7 +43,8 @@ public sealed class AzureFlexibleServerProvisionerTests : IAsyncLifetime
         Assert.Equal("run-1", created.Tags[AzureFlexibleServerProvisioner.RunTag]);
         Assert.All(_standIn.Requests.Where(r => r.Contains("flexibleServers", StringComparison.Ordinal)), r => Assert.Contains("api-version=2025-08-01", r, StringComparison.Ordinal));
         Assert.DoesNotContain(_standIn.Requests, r => r.EndsWith("/providers/Microsoft.DBforPostgreSQL", StringComparison.Ordinal) || r.Contains("/providers/Microsoft.DBforPostgreSQL?", StringComparison.Ordinal));
-        Assert.DoesNotContain(_standIn.Requests, r => r.Contains("/operations/", StringComparison.Ordinal));
+        // Started, not awaited: the orchestrator polls the state on durable timers; nobody polls the LRO.
+        Assert.DoesNotContain(_standIn.Requests, r => r.Contains("azureAsyncOperation", StringComparison.Ordinal) || r.Contains("operationResults", StringComparison.Ordinal));
         Assert.Contains("https://management.azure.com//.default", _credential.Scopes);
     }
 

@@ -189,8 +189,10 @@ public sealed class AzureStandIn : IAsyncDisposable
             PollsLeft = PollsBeforeReady,
         };
         Servers[name] = server;
-        http.Response.Headers["Azure-AsyncOperation"] = $"{BaseUri}operations/create-{name}?api-version=2025-08-01";
-        return Results.Json(Body(name, server), statusCode: 201);
+        // 2025-08-01 Servers_CreateOrUpdate answers 202 only, with both LRO headers and no body (reference §6.2).
+        http.Response.Headers["Azure-AsyncOperation"] = $"{BaseUri}subscriptions/{Subscription}/providers/Microsoft.DBforPostgreSQL/locations/{server.Location}/azureAsyncOperation/{Guid.NewGuid()}?api-version=2025-08-01";
+        http.Response.Headers.Location = $"{BaseUri}subscriptions/{Subscription}/providers/Microsoft.DBforPostgreSQL/locations/{server.Location}/operationResults/{Guid.NewGuid()}?api-version=2025-08-01";
+        return Results.StatusCode(202);
     }
 
     private object Body(string name, Server server) => new
