@@ -76,8 +76,12 @@ public sealed class RestoreActivities(
 
     public Task<DropDerivedDatabaseResult> DropDerivedDatabase(DropDerivedDatabaseInput input, CancellationToken ct) => dropper.DropAsync(input, ct);
 
-    public Task<bool> ScheduleRetentionDrop(ScheduleRetentionDropInput input, CancellationToken ct)
+    public Task<bool> ScheduleRetentionDrop(ScheduleRetentionDropInput input, CancellationToken ct) => ScheduleRetentionDrop(orchestrations, input, ct);
+
+    /// <summary>Starts the retention timer instance of a run (its id is deterministic, so a retry finds it).</summary>
+    public static Task<bool> ScheduleRetentionDrop(IOrchestrationStarter orchestrations, ScheduleRetentionDropInput input, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(orchestrations);
         ArgumentNullException.ThrowIfNull(input);
         return orchestrations.StartIfAbsentAsync(
             RetentionDropOrchestrator.Name,

@@ -24,31 +24,16 @@ public static class HostServices
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<RcmPitrOptions>>().Value);
         services.AddSingleton<ISecretStore>(sp => new LocalSecretStore(sp.GetRequiredService<RcmPitrOptions>().SecretsFile));
-        services.AddSingleton<IProcessRunner, ProcessRunner>();
-        services.AddSingleton(new PgToolOptions());
-        services.AddSingleton<PgToolLocator>();
+        services.AddRestoreActivities();
         services.AddSingleton(sp => sp.GetRequiredService<RcmPitrOptions>().DataMover);
         services.AddSingleton(sp => sp.GetRequiredService<RcmPitrOptions>().Connections);
-        services.AddSingleton<PgConnector>();
         services.AddSingleton(sp => new ControlPlaneDatabase(DataSource(sp, sp.GetRequiredService<RcmPitrOptions>().ControlPlane)));
         services.AddSingleton(sp => new StateDatabase(DataSource(sp, sp.GetRequiredService<RcmPitrOptions>().StateDatabase)));
         services.AddSingleton<IServerProvisioner>(sp => CreateProvisioner(sp, sp.GetRequiredService<RcmPitrOptions>().Provisioner));
         services.AddHostedService<LocalBackupService>();
         services.AddSingleton<INotifier, LogNotifier>();
-        services.AddSingleton<TenantResolver>();
-        services.AddSingleton<TenantStatusChanger>();
-        services.AddSingleton<RestorePreflight>();
-        services.AddSingleton<TenantDumper>();
-        services.AddSingleton<RestoreDatabaseLoader>();
-        services.AddSingleton<ParityProbe>();
-        services.AddSingleton<SwapCutover>();
-        services.AddSingleton<FlipRefCutover>();
-        services.AddSingleton<TenantCacheInvalidator>();
-        services.AddSingleton<AuditWriter>();
-        services.AddSingleton<DerivedDatabaseDropper>();
         services.AddSingleton<EngineClientHolder>();
         services.AddSingleton<IOrchestrationStarter>(sp => sp.GetRequiredService<EngineClientHolder>());
-        services.AddSingleton<RestoreActivities>();
         services.AddSingleton(sp => new DurableEngine(
             sp.GetRequiredService<StateDatabase>().DataSource,
             DurableRegistration.Create(sp.GetRequiredService<RestoreActivities>()),
@@ -64,23 +49,8 @@ public static class HostServices
         return services;
     }
 
-    private static NpgsqlDataSource DataSource(IServiceProvider services, DatabaseEndpoint endpoint)
-    {
-        var secrets = services.GetRequiredService<ISecretStore>();
-        var builder = new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder
-        {
-            Host = endpoint.Host,
-            Port = endpoint.Port,
-            Database = endpoint.Database,
-            Username = endpoint.Username,
-            ApplicationName = "rcm-pitr",
-        }.ConnectionString);
-        // The password is looked up in the secret store when a physical connection opens; never kept in configuration.
-        builder.UsePasswordProvider(
-            _ => secrets.GetSecretAsync(endpoint.PasswordSecretRef, CancellationToken.None).GetAwaiter().GetResult(),
-            async (_, ct) => await secrets.GetSecretAsync(endpoint.PasswordSecretRef, ct));
-        return builder.Build();
-    }
+    private static NpgsqlDataSource DataSource(IServiceProvider services, DatabaseEndpoint endpoint) =>
+        SecretBackedDataSource.Create(endpoint, services.GetRequiredService<ISecretStore>(), services.GetRequiredService<PgConnectionOptions>().SslMode);
 
     private static IServerProvisioner CreateProvisioner(IServiceProvider services, ProvisionerOptions options) => options.Kind switch
     {

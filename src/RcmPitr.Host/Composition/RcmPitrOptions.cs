@@ -44,25 +44,6 @@ public sealed class RcmPitrOptions
     public Workflow.Restores.RestoreSettings Restore { get; set; } = new();
 }
 
-/// <summary>Where a database is, with its password as a secret reference.</summary>
-public sealed class DatabaseEndpoint
-{
-    /// <summary>Host.</summary>
-    public string Host { get; set; } = "127.0.0.1";
-
-    /// <summary>Port.</summary>
-    public int Port { get; set; } = 5432;
-
-    /// <summary>Database name.</summary>
-    public string Database { get; set; } = "postgres";
-
-    /// <summary>Login.</summary>
-    public string Username { get; set; } = "postgres";
-
-    /// <summary>Secret reference of the password.</summary>
-    public string PasswordSecretRef { get; set; } = string.Empty;
-}
-
 /// <summary>The provisioner the host uses.</summary>
 public sealed class ProvisionerOptions
 {

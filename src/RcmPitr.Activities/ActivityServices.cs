@@ -1,0 +1,39 @@
+using System.Runtime.Versioning;
+using Microsoft.Extensions.DependencyInjection;
+using RcmPitr.Postgres.Connections;
+using RcmPitr.Postgres.Operations;
+using RcmPitr.Postgres.Processes;
+using RcmPitr.Postgres.Tools;
+
+namespace RcmPitr.Activities;
+
+/// <summary>
+/// Registers every operation and <see cref="RestoreActivities"/> as singletons. The host adds what differs per host:
+/// <see cref="ISecretStore"/>, the control-plane database, the provisioner, the notifier, the orchestration starter,
+/// <see cref="DataMoverOptions"/>, <see cref="PgConnectionOptions"/> and a <see cref="TimeProvider"/>.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public static class ActivityServices
+{
+    /// <summary>Adds the operations and the activities.</summary>
+    public static IServiceCollection AddRestoreActivities(this IServiceCollection services)
+    {
+        services.AddSingleton<IProcessRunner, ProcessRunner>();
+        services.AddSingleton(new PgToolOptions());
+        services.AddSingleton<PgToolLocator>();
+        services.AddSingleton<PgConnector>();
+        services.AddSingleton<TenantResolver>();
+        services.AddSingleton<TenantStatusChanger>();
+        services.AddSingleton<RestorePreflight>();
+        services.AddSingleton<TenantDumper>();
+        services.AddSingleton<RestoreDatabaseLoader>();
+        services.AddSingleton<ParityProbe>();
+        services.AddSingleton<SwapCutover>();
+        services.AddSingleton<FlipRefCutover>();
+        services.AddSingleton<TenantCacheInvalidator>();
+        services.AddSingleton<AuditWriter>();
+        services.AddSingleton<DerivedDatabaseDropper>();
+        services.AddSingleton<RestoreActivities>();
+        return services;
+    }
+}

@@ -1,0 +1,80 @@
+using System.Runtime.Versioning;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using RcmPitr.Activities;
+using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Parity;
+using RcmPitr.Workflow.Restores;
+
+namespace RcmPitr.Functions.Activities;
+
+/// <summary>
+/// One activity trigger per workflow activity (names from <see cref="ActivityNames"/>), each delegating to the
+/// same <see cref="RestoreActivities"/> the embedded host runs.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed class ActivityFunctions(RestoreActivities activities)
+{
+#pragma warning disable CS1591 // Each trigger is the activity of the same name.
+    [Function(ActivityNames.ResolveTenant)]
+    public Task<TenantInfo> ResolveTenant([ActivityTrigger] ResolveTenantInput input, CancellationToken cancellationToken) => activities.ResolveTenant(input, cancellationToken);
+
+    [Function(ActivityNames.FreezeTenant)]
+    public Task<FreezeTenantResult> FreezeTenant([ActivityTrigger] FreezeTenantInput input, CancellationToken cancellationToken) => activities.FreezeTenant(input, cancellationToken);
+
+    [Function(ActivityNames.UnfreezeTenant)]
+    public Task<UnfreezeTenantResult> UnfreezeTenant([ActivityTrigger] UnfreezeTenantInput input, CancellationToken cancellationToken) => activities.UnfreezeTenant(input, cancellationToken);
+
+    [Function(ActivityNames.ProvisionServer)]
+    public Task<ProvisionServerResult> ProvisionServer([ActivityTrigger] ProvisionServerInput input, CancellationToken cancellationToken) => activities.ProvisionServer(input, cancellationToken);
+
+    [Function(ActivityNames.GetServerState)]
+    public Task<ServerStatus> GetServerState([ActivityTrigger] GetServerStateInput input, CancellationToken cancellationToken) => activities.GetServerState(input, cancellationToken);
+
+    [Function(ActivityNames.DeleteServer)]
+    public Task<DeleteServerResult> DeleteServer([ActivityTrigger] DeleteServerInput input, CancellationToken cancellationToken) => activities.DeleteServer(input, cancellationToken);
+
+    [Function(ActivityNames.Preflight)]
+    public Task<PreflightResult> Preflight([ActivityTrigger] PreflightInput input, CancellationToken cancellationToken) => activities.Preflight(input, cancellationToken);
+
+    [Function(ActivityNames.DumpTenant)]
+    public Task<DumpTenantResult> DumpTenant([ActivityTrigger] DumpTenantInput input, CancellationToken cancellationToken) => activities.DumpTenant(input, cancellationToken);
+
+    [Function(ActivityNames.DeleteDump)]
+    public Task<DeleteDumpResult> DeleteDump([ActivityTrigger] DeleteDumpInput input, CancellationToken cancellationToken) => activities.DeleteDump(input, cancellationToken);
+
+    [Function(ActivityNames.RestoreDatabase)]
+    public Task<RestoreDatabaseResult> RestoreDatabase([ActivityTrigger] RestoreDatabaseInput input, CancellationToken cancellationToken) => activities.RestoreDatabase(input, cancellationToken);
+
+    [Function(ActivityNames.ParityProbe)]
+    public Task<ParityReport> ParityProbe([ActivityTrigger] ParityProbeInput input, CancellationToken cancellationToken) => activities.ParityProbe(input, cancellationToken);
+
+    [Function(ActivityNames.SwapCutover)]
+    public Task<SwapCutoverResult> SwapCutover([ActivityTrigger] SwapCutoverInput input, CancellationToken cancellationToken) => activities.SwapCutover(input, cancellationToken);
+
+    [Function(ActivityNames.FlipRefCutover)]
+    public Task<FlipRefCutoverResult> FlipRefCutover([ActivityTrigger] FlipRefCutoverInput input, CancellationToken cancellationToken) => activities.FlipRefCutover(input, cancellationToken);
+
+    [Function(ActivityNames.RollbackSwap)]
+    public Task<RollbackSwapResult> RollbackSwap([ActivityTrigger] RollbackSwapInput input, CancellationToken cancellationToken) => activities.RollbackSwap(input, cancellationToken);
+
+    [Function(ActivityNames.VerifyCutover)]
+    public Task<VerifyCutoverResult> VerifyCutover([ActivityTrigger] VerifyCutoverInput input, CancellationToken cancellationToken) => activities.VerifyCutover(input, cancellationToken);
+
+    [Function(ActivityNames.InvalidateTenantCache)]
+    public Task<bool> InvalidateTenantCache([ActivityTrigger] InvalidateTenantCacheInput input, CancellationToken cancellationToken) => activities.InvalidateTenantCache(input, cancellationToken);
+
+    [Function(ActivityNames.WriteAudit)]
+    public Task<WriteAuditResult> WriteAudit([ActivityTrigger] WriteAuditInput input, CancellationToken cancellationToken) => activities.WriteAudit(input, cancellationToken);
+
+    [Function(ActivityNames.Notify)]
+    public Task<bool> Notify([ActivityTrigger] NotifyInput input, CancellationToken cancellationToken) => activities.Notify(input, cancellationToken);
+
+    [Function(ActivityNames.DropDerivedDatabase)]
+    public Task<DropDerivedDatabaseResult> DropDerivedDatabase([ActivityTrigger] DropDerivedDatabaseInput input, CancellationToken cancellationToken) => activities.DropDerivedDatabase(input, cancellationToken);
+
+    [Function(ActivityNames.ScheduleRetentionDrop)]
+    public Task<bool> ScheduleRetentionDrop([ActivityTrigger] ScheduleRetentionDropInput input, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken) =>
+        RestoreActivities.ScheduleRetentionDrop(new DurableOrchestrationStarter(client), input, cancellationToken);
+#pragma warning restore CS1591
+}

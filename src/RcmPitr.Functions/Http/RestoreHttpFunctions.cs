@@ -1,0 +1,119 @@
+using System.Runtime.Versioning;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using RcmPitr.Api;
+using RcmPitr.Postgres.Operations;
+using RcmPitr.Postgres.Provisioning;
+using RcmPitr.Workflow.Restores;
+
+namespace RcmPitr.Functions.Http;
+
+/// <summary>
+/// The restores API on Azure Functions: the embedded host's routes and JSON (<see cref="RestoreApiHandlers"/>),
+/// behind function keys. Who calls is the principal App Service authentication puts in
+/// <c>X-MS-CLIENT-PRINCIPAL-NAME</c>; without it the request is refused, since approvals must name a person.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed class RestoreHttpFunctions(TenantResolver tenants, IServerProvisioner provisioner, RestoreSettings settings, TimeProvider time)
+{
+    /// <summary>The header App Service authentication sets to the signed-in principal's name.</summary>
+    public const string PrincipalHeader = "X-MS-CLIENT-PRINCIPAL-NAME";
+
+    /// <summary><c>POST /api/restores</c>.</summary>
+    [Function("StartRestore")]
+    public Task<IActionResult> Start(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores")] HttpRequest request, [DurableClient] DurableTaskClient client) =>
+        AuthenticatedAsync(request, async principal =>
+        {
+            StartRestoreBody? body;
+            try
+            {
+                body = await request.ReadFromJsonAsync<StartRestoreBody>(ApiJson.Options, request.HttpContext.RequestAborted);
+            }
+            catch (JsonException e)
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"not valid JSON: {e.Message}"] });
+            }
+
+            return await Handlers(client).StartAsync(body, principal, request.HttpContext, request.HttpContext.RequestAborted);
+        });
+
+    /// <summary><c>GET /api/restores/{id}</c>.</summary>
+    [Function("GetRestore")]
+    public Task<IActionResult> Get(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "restores/{id}")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
+        AuthenticatedAsync(request, _ => Handlers(client).GetAsync(id, request.HttpContext, request.HttpContext.RequestAborted));
+
+    /// <summary><c>GET /api/restores?tenant=&amp;status=</c>.</summary>
+    [Function("ListRestores")]
+    public Task<IActionResult> List(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "restores")] HttpRequest request, [DurableClient] DurableTaskClient client) =>
+        AuthenticatedAsync(request, _ => Handlers(client).ListAsync(Query(request, "tenant"), Query(request, "status"), request.HttpContext.RequestAborted));
+
+    /// <summary><c>POST /api/restores/{id}/approve</c>.</summary>
+    [Function("ApproveRestore")]
+    public Task<IActionResult> Approve(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores/{id}/approve")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
+        AuthenticatedAsync(request, async principal =>
+            await Handlers(client).DecideAsync(id, approved: true, await BodyAsync<DecisionBody>(request), principal, request.HttpContext.RequestAborted));
+
+    /// <summary><c>POST /api/restores/{id}/reject</c>.</summary>
+    [Function("RejectRestore")]
+    public Task<IActionResult> Reject(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores/{id}/reject")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
+        AuthenticatedAsync(request, async principal =>
+            await Handlers(client).DecideAsync(id, approved: false, await BodyAsync<DecisionBody>(request), principal, request.HttpContext.RequestAborted));
+
+    /// <summary><c>POST /api/restores/{id}/cancel</c>.</summary>
+    [Function("CancelRestore")]
+    public Task<IActionResult> Cancel(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores/{id}/cancel")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
+        AuthenticatedAsync(request, async principal =>
+            await Handlers(client).CancelAsync(id, await BodyAsync<ReasonBody>(request), principal, request.HttpContext.RequestAborted));
+
+    /// <summary><c>POST /api/restores/{id}/rollback</c>.</summary>
+    [Function("RollbackRestore-Http")]
+    public Task<IActionResult> Rollback(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores/{id}/rollback")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
+        AuthenticatedAsync(request, async principal =>
+            await Handlers(client).RollbackAsync(id, await BodyAsync<ReasonBody>(request), principal, request.HttpContext, request.HttpContext.RequestAborted));
+
+    private RestoreApiHandlers Handlers(DurableTaskClient client) => new(new DurableRestoreRuns(client), tenants, provisioner, settings, time);
+
+    private static async Task<IActionResult> AuthenticatedAsync(HttpRequest request, Func<string, Task<IResult>> handle)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var principal = request.Headers[PrincipalHeader].ToString();
+        if (string.IsNullOrWhiteSpace(principal))
+        {
+            return new ResultActionResult(Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
+                detail: $"No signed-in principal ({PrincipalHeader}); enable App Service authentication in front of the function keys."));
+        }
+
+        return new ResultActionResult(await handle(principal));
+    }
+
+    private static async Task<T?> BodyAsync<T>(HttpRequest request)
+        where T : class
+    {
+        if (request.ContentLength is 0 or null && !request.Headers.TransferEncoding.Any())
+        {
+            return null;
+        }
+
+        try
+        {
+            return await request.ReadFromJsonAsync<T>(ApiJson.Options, request.HttpContext.RequestAborted);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string? Query(HttpRequest request, string name) =>
+        request.Query.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value.ToString() : null;
+}

@@ -1,0 +1,171 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Moq;
+using Npgsql;
+using RcmPitr.Functions.Composition;
+using RcmPitr.Functions.Http;
+using RcmPitr.Functions.Timers;
+using RcmPitr.Postgres.ControlPlane;
+using RcmPitr.Postgres.Operations;
+using RcmPitr.Postgres.Provisioning;
+using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Restores;
+
+namespace RcmPitr.Functions.Tests;
+
+/// <summary>The HTTP and timer triggers with a mocked <see cref="DurableTaskClient"/> (Durable cannot run here).</summary>
+public sealed class HttpAndTimerFunctionsTests : IAsyncDisposable
+{
+    private readonly ControlPlaneDatabase _master = new(NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Database=unused;Username=unused"));
+    private readonly Mock<DurableTaskClient> _client = new(MockBehavior.Strict, "test");
+
+    [Fact]
+    public async Task Approve_WithoutASignedInPrincipal_Is401()
+    {
+        var (status, _) = await ExecuteAsync(Functions().Approve(Request("{}", principal: null), "run-1", _client.Object));
+
+        Assert.Equal(401, status);
+    }
+
+    [Fact]
+    public async Task Approve_ByTheRequester_Is403AndRaisesNothing()
+    {
+        SetupAwaitingRun("run-1", requestedBy: "alice");
+
+        var (status, body) = await ExecuteAsync(Functions().Approve(Request("{\"comment\":\"me\"}", "alice"), "run-1", _client.Object));
+
+        Assert.Equal(403, status);
+        Assert.Contains("cannot also approve", body, StringComparison.Ordinal);
+        _client.Verify(c => c.RaiseEventAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task Approve_BySecondPrincipal_RaisesTheDecisionEvent()
+    {
+        SetupAwaitingRun("run-1", requestedBy: "alice");
+        _client.Setup(c => c.RaiseEventAsync("run-1", RestoreEvents.Approval, It.Is<ApprovalDecision>(d => d.Approved && d.DecidedBy == "bob" && d.Comment == "ok"), It.IsAny<CancellationToken>()))
+            .Returns(Task.CompletedTask);
+
+        var (status, _) = await ExecuteAsync(Functions().Approve(Request("{\"comment\":\"ok\"}", "bob"), "run-1", _client.Object));
+
+        Assert.Equal(202, status);
+        _client.VerifyAll();
+    }
+
+    [Fact]
+    public async Task Get_RunningRun_Is202WithRetryAfterAndTheStatusShape()
+    {
+        SetupAwaitingRun("run-1", requestedBy: "alice");
+        var request = Request(string.Empty, "bob");
+
+        var (status, body) = await ExecuteAsync(Functions().Get(request, "run-1", _client.Object), request);
+
+        Assert.Equal(202, status);
+        Assert.Equal("10", request.HttpContext.Response.Headers.RetryAfter.ToString());
+        using var json = JsonDocument.Parse(body);
+        Assert.Equal("run-1", json.RootElement.GetProperty("instanceId").GetString());
+        Assert.Equal("Running", json.RootElement.GetProperty("runtimeStatus").GetString());
+        Assert.True(json.RootElement.GetProperty("customStatus").GetProperty("awaitingApproval").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Start_InvalidBody_Is400NamingTheFields()
+    {
+        var (status, body) = await ExecuteAsync(Functions().Start(Request("{\"tenant\":\"Bad Slug\",\"restoreTime\":\"yesterday\",\"reason\":\"r\"}", "alice"), _client.Object));
+
+        Assert.Equal(400, status);
+        Assert.Contains("\"tenant\"", body, StringComparison.Ordinal);
+        Assert.Contains("\"restoreTime\"", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task QuarterlyDryRun_StartsADryRunPerConfiguredTenantAndSkipsBusyOnes()
+    {
+        _client.Setup(c => c.GetAllInstancesAsync(It.Is<OrchestrationQuery>(q => q.InstanceIdPrefix == "restore-acme-")))
+            .Returns(new Pages([]));
+        _client.Setup(c => c.GetAllInstancesAsync(It.Is<OrchestrationQuery>(q => q.InstanceIdPrefix == "restore-globex-health-")))
+            .Returns(new Pages([new OrchestrationMetadata(RestoreTenantOrchestrator.Name, "restore-globex-health-202604221430-abcd1234") { RuntimeStatus = OrchestrationRuntimeStatus.Running }]));
+        _client.Setup(c => c.GetInstanceAsync(It.Is<string>(id => id.StartsWith("restore-acme-", StringComparison.Ordinal)), false, It.IsAny<CancellationToken>()))
+            .ReturnsAsync((OrchestrationMetadata?)null);
+        _client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
+                It.Is<TaskName>(n => n.Name == RestoreTenantOrchestrator.Name),
+                It.Is<RestoreRequest>(r => r.Tenant == "acme" && r.Mode == RestoreMode.DryRun && r.RequestedBy == QuarterlyDryRunFunction.Principal),
+                It.Is<StartOrchestrationOptions>(o => o.InstanceId!.StartsWith("restore-acme-", StringComparison.Ordinal)),
+                It.IsAny<CancellationToken>()))
+            .ReturnsAsync("restore-acme-x");
+        var function = new QuarterlyDryRunFunction(new DryRunOptions { Tenants = "acme, globex-health" }, new RestoreSettings(), TimeProvider.System, NullLogger<QuarterlyDryRunFunction>.Instance);
+
+        var started = await function.Run(new Microsoft.Azure.Functions.Worker.TimerInfo(), _client.Object, CancellationToken.None);
+
+        var id = Assert.Single(started);
+        Assert.StartsWith("restore-acme-", id, StringComparison.Ordinal);
+        Assert.EndsWith("-dryrun", id, StringComparison.Ordinal);
+        _client.VerifyAll();
+    }
+
+    public async ValueTask DisposeAsync() => await _master.DisposeAsync();
+
+    private RestoreHttpFunctions Functions() =>
+        new(new TenantResolver(_master), Mock.Of<IServerProvisioner>(MockBehavior.Strict), new RestoreSettings(), TimeProvider.System);
+
+    private void SetupAwaitingRun(string id, string requestedBy)
+    {
+        var request = new RestoreRequest("acme", new DateTimeOffset(2026, 4, 22, 14, 30, 0, TimeSpan.Zero), RestoreMode.Restore, CutoverStrategy.SwapAndKeep, "r", requestedBy);
+        var status = new RestoreStatus("acme", "Restore", "202604221430", "running", AwaitingApproval: true, [], null, null, null);
+        _client.Setup(c => c.GetInstanceAsync(id, true, It.IsAny<CancellationToken>())).ReturnsAsync(new OrchestrationMetadata(RestoreTenantOrchestrator.Name, id)
+        {
+            RuntimeStatus = OrchestrationRuntimeStatus.Running,
+            SerializedInput = JsonSerializer.Serialize(request, FunctionsServices.Json),
+            SerializedCustomStatus = JsonSerializer.Serialize(status, FunctionsServices.Json),
+            CreatedAt = DateTimeOffset.UnixEpoch,
+            LastUpdatedAt = DateTimeOffset.UnixEpoch,
+        });
+    }
+
+    private static HttpRequest Request(string body, string? principal)
+    {
+        var context = new DefaultHttpContext { RequestServices = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider() };
+        context.Request.Scheme = "https";
+        context.Request.Host = new HostString("rcm-pitr.azurewebsites.net");
+        context.Request.ContentType = "application/json";
+        context.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes(body));
+        context.Request.ContentLength = body.Length;
+        context.Response.Body = new MemoryStream();
+        if (principal is not null)
+        {
+            context.Request.Headers[RestoreHttpFunctions.PrincipalHeader] = principal;
+        }
+
+        return context.Request;
+    }
+
+    private static async Task<(int Status, string Body)> ExecuteAsync(Task<IActionResult> action, HttpRequest? request = null)
+    {
+        var result = await action;
+        var context = request?.HttpContext ?? new DefaultHttpContext { RequestServices = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider() };
+        if (request is null)
+        {
+            context.Response.Body = new MemoryStream();
+        }
+
+        await result.ExecuteResultAsync(new ActionContext(context, new RouteData(), new Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor()));
+        context.Response.Body.Position = 0;
+        return (context.Response.StatusCode, await new StreamReader(context.Response.Body).ReadToEndAsync());
+    }
+
+    private sealed class Pages(IReadOnlyList<OrchestrationMetadata> values) : AsyncPageable<OrchestrationMetadata>
+    {
+        public override async IAsyncEnumerable<Page<OrchestrationMetadata>> AsPages(string? continuationToken = null, int? pageSizeHint = null)
+        {
+            await Task.Yield();
+            yield return new Page<OrchestrationMetadata>(values);
+        }
+    }
+}
