@@ -92,7 +92,15 @@ public sealed class LocalEnvironment(LocalLayout layout, IProcessRunner processe
         foreach (var server in Provisioner.List())
         {
             await progress.WriteLineAsync($"stopping restored server {server.Name}");
-            await Provisioner.StopAsync(server, cancellationToken).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            try
+            {
+                await Provisioner.StopAsync(server, cancellationToken);
+            }
+            catch (InvalidOperationException e)
+            {
+                // Already stopped (pg_ctl says so); keep going so everything else still stops.
+                await progress.WriteLineAsync($"  {server.Name}: {e.Message}");
+            }
         }
 
         if (state is not null)

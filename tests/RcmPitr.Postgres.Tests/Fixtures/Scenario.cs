@@ -27,7 +27,7 @@ public sealed class Scenario : IAsyncDisposable
         Id = id;
         _masterName = "master_" + id;
         Processes = processes;
-        Connector = new PgConnector(fx.Secrets, new PgConnectionOptions());
+        Connector = fx.Connector;
         Mover = new DataMoverOptions { ScratchDirectory = Path.Combine(fx.Root, "scratch-" + id) };
     }
 
@@ -141,16 +141,7 @@ public sealed class Scenario : IAsyncDisposable
         return (T)(await Command(connection, sql, args).ExecuteScalarAsync())!;
     }
 
-    private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, object[] args)
-    {
-        var command = new NpgsqlCommand(sql, connection);
-        foreach (var arg in args)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = arg });
-        }
-
-        return command;
-    }
+    private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, object[] args) => TwoClusterFixture.Command(connection, sql, args);
 
     /// <summary>Names of the databases on <paramref name="server"/> that belong to <paramref name="slug"/>, sorted.</summary>
     public async Task<IReadOnlyList<string>> DatabasesOfAsync(DbServerInfo server, string slug)
