@@ -54,7 +54,13 @@ internal sealed class RestoreRun
             Publish();
             return result;
         }
-        catch (Exception e) when (e is not RunStoppedException)
+        catch (RunStoppedException e)
+        {
+            Timeline.End(step, Context.CurrentUtcDateTime, "stopped", e.Message);
+            Publish();
+            throw;
+        }
+        catch (Exception e)
         {
             Timeline.End(step, Context.CurrentUtcDateTime, "failed", Describe(e));
             Publish();

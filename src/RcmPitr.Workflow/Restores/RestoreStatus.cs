@@ -19,7 +19,7 @@ public sealed record RestoreStatus(
     string? OperatorAction);
 
 /// <summary>One step of the timeline.</summary>
-/// <param name="Outcome"><c>running</c>, <c>succeeded</c>, <c>failed</c> or <c>compensated</c>.</param>
+/// <param name="Outcome"><c>running</c>, <c>succeeded</c>, <c>failed</c>, <c>stopped</c> (rejected, timed out, cancelled) or <c>compensated</c>.</param>
 public sealed record TimelineStep(string Name, DateTime StartedAt, DateTime? EndedAt, string Outcome, string? Detail);
 
 /// <summary>Step names as they appear in the timeline and in failure messages.</summary>

@@ -98,6 +98,10 @@ public sealed class RestoreTenantOrchestratorTests
 
         Assert.Equal(RestoreOutcome.ApprovalTimedOut, result.Outcome);
         Assert.Contains(ActivityNames.UnfreezeTenant, context.CallNames);
+        var status = Assert.IsType<RestoreStatus>(context.CustomStatus);
+        Assert.Equal("stopped", status.Steps.Single(s => s.Name == RestoreSteps.Approval).Outcome);
+        Assert.DoesNotContain(status.Steps, s => s.Outcome == "running");
+        Assert.Equal("stopped", status.Phase);
         Assert.DoesNotContain(ActivityNames.SwapCutover, context.CallNames);
     }
 
