@@ -15,6 +15,9 @@ public sealed class DataMoverOptions
     /// <summary><c>pg_restore --jobs</c> (runbook: 1).</summary>
     public int RestoreJobs { get; set; } = 1;
 
+    /// <summary><c>maintenance_work_mem</c> of the loading sessions (index and constraint builds), in MB.</summary>
+    public int RestoreMaintenanceWorkMemMb { get; set; } = 256;
+
     /// <summary>The folder of one run's scratch files.</summary>
     public string RunDirectory(string runId) => Path.Combine(ScratchDirectory, runId);
 }

@@ -1,0 +1,266 @@
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+using RcmPitr.Postgres.Connections;
+using RcmPitr.Postgres.Operations;
+using RcmPitr.Postgres.Processes;
+using RcmPitr.Postgres.Sql;
+using RcmPitr.Postgres.Tools;
+using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Errors;
+using RcmPitr.Workflow.Naming;
+
+namespace RcmPitr.Postgres.Movers;
+
+/// <summary>
+/// Moves one database from a source server into an existing, empty database on a target server, in one of the
+/// <see cref="MoveMode"/>s. The runbook mode runs the runbook's exact commands; the others keep its policy
+/// (no owners, no privileges; every schema object, sequence value, extension and view).
+/// </summary>
+public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IProcessRunner processes, DataMoverOptions options)
+{
+    private const int CopyBufferBytes = 1 << 20;
+
+    /// <summary>Runs the move; <paramref name="progress"/> hears about every finished table (streaming) or phase.</summary>
+    public async Task<MoveResult> MoveAsync(MoveRequest request, IProgress<MoveProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        PgIdentifierRules.RequireDatabaseName(request.SourceDatabase, "sourceDatabase");
+        PgIdentifierRules.RequireDatabaseName(request.TargetDatabase, "targetDatabase");
+        var scratch = Path.Combine(options.RunDirectory(RunIds.Require(request.RunId)), "move-" + request.Mode.ToString().ToLowerInvariant());
+        ScratchFiles.EnsurePrivateDirectory(scratch);
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var (peak, bytes, tables) = request.Mode switch
+            {
+                MoveMode.Runbook => await RunbookAsync(request, scratch, progress, cancellationToken),
+                MoveMode.Parallel => await ParallelAsync(request, scratch, progress, cancellationToken),
+                MoveMode.Streaming => await StreamingAsync(request, scratch, progress, cancellationToken),
+                _ => throw new InvalidRestoreInputException("mode", $"unknown move mode {request.Mode}"),
+            };
+            return new MoveResult(request.Mode, clock.Elapsed, peak, bytes, tables);
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
+    private async Task<(long Peak, long Bytes, int Tables)> RunbookAsync(MoveRequest request, string scratch, IProgress<MoveProgress>? progress, CancellationToken ct)
+    {
+        var file = Path.Combine(scratch, "tenant.dump");
+        await PgDumpAsync(request, ["--format=custom", "--compress=6", $"--file={file}"], ct);
+        var size = new FileInfo(file).Length;
+        progress?.Report(new MoveProgress(0, 1, size));
+        await PgRestoreAsync(request, ["--clean", "--if-exists", "--no-owner", "--no-privileges", "--exit-on-error", "--jobs=1", file], tuned: false, ct);
+        progress?.Report(new MoveProgress(1, 1, size));
+        return (size, size, 1);
+    }
+
+    private async Task<(long Peak, long Bytes, int Tables)> ParallelAsync(MoveRequest request, string scratch, IProgress<MoveProgress>? progress, CancellationToken ct)
+    {
+        var directory = Path.Combine(scratch, "tenant.dir");
+        var jobs = Jobs(request);
+        await PgDumpAsync(request, ["--format=directory", "--compress=0", $"--jobs={jobs}", $"--file={directory}"], ct);
+        var size = Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        progress?.Report(new MoveProgress(0, 1, size));
+        await PgRestoreAsync(request, ["--no-owner", "--no-privileges", "--exit-on-error", $"--jobs={jobs}", directory], tuned: true, ct);
+        progress?.Report(new MoveProgress(1, 1, size));
+        return (size, size, 1);
+    }
+
+    private async Task<(long Peak, long Bytes, int Tables)> StreamingAsync(MoveRequest request, string scratch, IProgress<MoveProgress>? progress, CancellationToken ct)
+    {
+        // Schema first (small: definitions only), then the data straight across, then indexes and constraints.
+        var preData = Path.Combine(scratch, "pre-data.dump");
+        var postData = Path.Combine(scratch, "post-data.dump");
+        await PgDumpAsync(request, ["--format=custom", "--section=pre-data", $"--file={preData}"], ct);
+        await PgDumpAsync(request, ["--format=custom", "--section=post-data", $"--file={postData}"], ct);
+        var schemaBytes = new FileInfo(preData).Length + new FileInfo(postData).Length;
+        await PgRestoreAsync(request, ["--no-owner", "--no-privileges", "--exit-on-error", preData], tuned: false, ct);
+
+        var (tables, bytes) = await CopyDataAsync(request, progress, ct);
+        await PgRestoreAsync(request, ["--no-owner", "--no-privileges", "--exit-on-error", $"--jobs={Jobs(request)}", postData], tuned: true, ct);
+        return (schemaBytes, bytes, tables);
+    }
+
+    /// <summary>The data phase of streaming, also the benchmark's floor: parallel binary COPY out → in under one snapshot.</summary>
+    public async Task<(int Tables, long Bytes)> CopyDataAsync(MoveRequest request, IProgress<MoveProgress>? progress, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        await using var exporter = await connector.OpenAsync(request.Source, request.SourceDatabase, ct);
+        await using var snapshotTransaction = await exporter.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+        string snapshot;
+        await using (var export = new NpgsqlCommand("SELECT pg_export_snapshot()", exporter, snapshotTransaction))
+        {
+            snapshot = (string)(await export.ExecuteScalarAsync(ct))!;
+        }
+
+        await using (var blobs = new NpgsqlCommand("SELECT count(*) FROM pg_largeobject_metadata", exporter, snapshotTransaction))
+        {
+            if ((long)(await blobs.ExecuteScalarAsync(ct))! > 0)
+            {
+                throw new NotSupportedException("The database has large objects, which streaming does not move; use the parallel mode.");
+            }
+        }
+
+        var tables = await ListTablesAsync(exporter, snapshotTransaction, ct);
+        var queue = new Queue<(string Schema, string Table, string Columns)>(tables);
+        var gate = new Lock();
+        long bytes = 0;
+        var done = 0;
+
+        async Task WorkerAsync()
+        {
+            await using var source = await connector.OpenAsync(request.Source, request.SourceDatabase, ct);
+            await using var target = await connector.OpenAsync(request.Target, request.TargetDatabase, ct);
+            await using (var setup = new NpgsqlCommand("SET synchronous_commit = off", target))
+            {
+                await setup.ExecuteNonQueryAsync(ct);
+            }
+
+            await using var transaction = await source.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+            await using (var import = new NpgsqlCommand($"SET TRANSACTION SNAPSHOT {PgQuote.Literal(snapshot)}", source, transaction))
+            {
+                await import.ExecuteNonQueryAsync(ct);
+            }
+
+            var buffer = new byte[CopyBufferBytes];
+            while (true)
+            {
+                (string Schema, string Table, string Columns) next;
+                lock (gate)
+                {
+                    if (!queue.TryDequeue(out next))
+                    {
+                        return;
+                    }
+                }
+
+                var name = PgQuote.Qualified(next.Schema, next.Table);
+                long moved = 0;
+                await using (var from = await source.BeginRawBinaryCopyAsync($"COPY {name} ({next.Columns}) TO STDOUT (FORMAT binary)", ct))
+                await using (var to = await target.BeginRawBinaryCopyAsync($"COPY {name} ({next.Columns}) FROM STDIN (FORMAT binary)", ct))
+                {
+                    int read;
+                    while ((read = await from.ReadAsync(buffer, ct)) > 0)
+                    {
+                        await to.WriteAsync(buffer.AsMemory(0, read), ct);
+                        moved += read;
+                    }
+                }
+
+                lock (gate)
+                {
+                    bytes += moved;
+                    done++;
+                    progress?.Report(new MoveProgress(done, tables.Count, bytes));
+                }
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, Math.Min(Jobs(request), Math.Max(1, tables.Count))).Select(_ => WorkerAsync()));
+        await CopySequencesAsync(exporter, snapshotTransaction, request, ct);
+        await snapshotTransaction.CommitAsync(ct);
+        return (tables.Count, bytes);
+    }
+
+    private static async Task<List<(string Schema, string Table, string Columns)>> ListTablesAsync(NpgsqlConnection source, NpgsqlTransaction transaction, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT n.nspname, c.relname,
+                   (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+                    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '')
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind = 'r' AND c.relpersistence <> 't'
+              AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%'
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+            ORDER BY pg_total_relation_size(c.oid) DESC, n.nspname, c.relname
+            """,
+            source,
+            transaction);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var tables = new List<(string, string, string)>();
+        while (await reader.ReadAsync(ct))
+        {
+            if (!reader.IsDBNull(2))
+            {
+                tables.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+            }
+        }
+
+        return tables;
+    }
+
+    private async Task CopySequencesAsync(NpgsqlConnection source, NpgsqlTransaction transaction, MoveRequest request, CancellationToken ct)
+    {
+        var values = new List<(string Name, long Value, bool Called)>();
+        var names = new List<string>();
+        await using (var list = new NpgsqlCommand(
+            """
+            SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+            """,
+            source,
+            transaction))
+        await using (var reader = await list.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                names.Add(PgQuote.Qualified(reader.GetString(0), reader.GetString(1)));
+            }
+        }
+
+        foreach (var name in names)
+        {
+            await using var read = new NpgsqlCommand($"SELECT last_value, is_called FROM {name}", source, transaction);
+            await using var reader = await read.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            values.Add((name, reader.GetInt64(0), reader.GetBoolean(1)));
+        }
+
+        await using var target = await connector.OpenAsync(request.Target, request.TargetDatabase, ct);
+        foreach (var (name, value, called) in values)
+        {
+            await using var set = new NpgsqlCommand("SELECT pg_catalog.setval($1::regclass, $2, $3)", target);
+            set.Parameters.Add(new NpgsqlParameter { Value = name });
+            set.Parameters.Add(new NpgsqlParameter { Value = value });
+            set.Parameters.Add(new NpgsqlParameter { Value = called });
+            await set.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    private async Task PgDumpAsync(MoveRequest request, IReadOnlyList<string> arguments, CancellationToken ct)
+    {
+        var pgDump = await tools.LocateAsync("pg_dump", request.Source.MajorVersion, ct);
+        using var environment = await PgToolEnvironment.CreateAsync(connector, request.Source, options.RunDirectory(request.RunId), ct);
+        var result = await processes.RunAsync(new ProcessSpec(pgDump.Path, ["--no-password", $"--dbname={request.SourceDatabase}", .. arguments], environment.Variables), ct);
+        if (result.ExitCode != 0)
+        {
+            throw new PgToolFailedException("pg_dump", result.ExitCode, result.StandardError);
+        }
+    }
+
+    private async Task PgRestoreAsync(MoveRequest request, IReadOnlyList<string> arguments, bool tuned, CancellationToken ct)
+    {
+        var pgRestore = await tools.LocateAsync("pg_restore", request.Target.MajorVersion, ct);
+        using var environment = await PgToolEnvironment.CreateAsync(connector, request.Target, options.RunDirectory(request.RunId), ct);
+        var variables = new Dictionary<string, string>(environment.Variables);
+        if (tuned)
+        {
+            // The loading sessions only: the restore database is not live until cutover, and a crash mid-load redoes it.
+            variables["PGOPTIONS"] = string.Create(CultureInfo.InvariantCulture, $"-c synchronous_commit=off -c maintenance_work_mem={options.RestoreMaintenanceWorkMemMb}MB");
+        }
+
+        var result = await processes.RunAsync(new ProcessSpec(pgRestore.Path, ["--no-password", $"--dbname={request.TargetDatabase}", .. arguments], variables), ct);
+        if (result.ExitCode != 0)
+        {
+            throw new PgToolFailedException("pg_restore", result.ExitCode, result.StandardError);
+        }
+    }
+
+    private static int Jobs(MoveRequest request) => request.Jobs > 0 ? request.Jobs : Environment.ProcessorCount;
+}
