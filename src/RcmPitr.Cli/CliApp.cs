@@ -35,6 +35,7 @@ public static class CliApp
         root.Subcommands.Add(Serve(output));
         root.Subcommands.Add(Local.LocalCommands.Create(output));
         root.Subcommands.Add(Demo.DemoCommand.Create(output, error));
+        root.Subcommands.Add(Bench.BenchCommand.Create(output));
         foreach (var command in commands.All())
         {
             root.Subcommands.Add(command);

@@ -72,17 +72,31 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
 
     private async Task<(long Peak, long Bytes, int Tables)> StreamingAsync(MoveRequest request, string scratch, IProgress<MoveProgress>? progress, CancellationToken ct)
     {
-        // Schema first (small: definitions only), then the data straight across, then indexes and constraints.
-        var preData = Path.Combine(scratch, "pre-data.dump");
-        var postData = Path.Combine(scratch, "post-data.dump");
-        await PgDumpAsync(request, ["--format=custom", "--section=pre-data", $"--file={preData}"], ct);
-        await PgDumpAsync(request, ["--format=custom", "--section=post-data", $"--file={postData}"], ct);
-        var schemaBytes = new FileInfo(preData).Length + new FileInfo(postData).Length;
-        await PgRestoreAsync(request, ["--no-owner", "--no-privileges", "--exit-on-error", preData], tuned: false, ct);
-
+        // Schema first (definitions only: kilobytes), then the data straight across, then indexes and constraints.
+        var schemaBytes = await MoveSectionAsync(request, "pre-data", scratch, jobs: 1, ct);
         var (tables, bytes) = await CopyDataAsync(request, progress, ct);
-        await PgRestoreAsync(request, ["--no-owner", "--no-privileges", "--exit-on-error", $"--jobs={Jobs(request)}", postData], tuned: true, ct);
+        schemaBytes += await MoveSectionAsync(request, "post-data", scratch, Jobs(request), ct);
         return (schemaBytes, bytes, tables);
+    }
+
+    /// <summary>
+    /// Dumps one pg_dump section (<c>pre-data</c>: types, tables, functions; <c>post-data</c>: indexes, constraints,
+    /// triggers) of the source to a small file and restores it into the target; returns the file's size.
+    /// </summary>
+    public async Task<long> MoveSectionAsync(MoveRequest request, string section, string scratch, int jobs, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (section is not ("pre-data" or "post-data"))
+        {
+            throw new ArgumentOutOfRangeException(nameof(section), section, "pre-data or post-data");
+        }
+
+        var file = Path.Combine(scratch, section + ".dump");
+        await PgDumpAsync(request, ["--format=custom", $"--section={section}", $"--file={file}"], ct);
+        var size = new FileInfo(file).Length;
+        await PgRestoreAsync(request, ["--no-owner", "--no-privileges", "--exit-on-error", $"--jobs={Math.Max(1, jobs)}", file], tuned: section == "post-data", ct);
+        File.Delete(file);
+        return size;
     }
 
     /// <summary>The data phase of streaming, also the benchmark's floor: parallel binary COPY out → in under one snapshot.</summary>
