@@ -182,16 +182,7 @@ public sealed class HostRun : IAsyncDisposable
     public async Task<IReadOnlyList<string>> DatabasesLikeAsync(string canonical)
     {
         await using var connection = await _fx.Connector.OpenMaintenanceAsync(_fx.LiveServer, CancellationToken.None);
-        await using var command = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datname = $1 OR starts_with(datname, $1 || '_') ORDER BY 1", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = canonical });
-        var names = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            names.Add(reader.GetString(0));
-        }
-
-        return names;
+        return await TenantData.DatabasesOfAsync(connection, canonical);
     }
 
     public async Task ExecMasterAsync(string sql, params object[] args) => await _fx.ExecAsync(_fx.LiveServer, Master, sql, args);

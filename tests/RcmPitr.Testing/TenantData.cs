@@ -39,6 +39,22 @@ public static class TenantData
         await fill.ExecuteNonQueryAsync();
     }
 
+    /// <summary>The canonical database and every database derived from it (<c>&lt;canonical&gt;_…</c>), sorted.</summary>
+    public static async Task<IReadOnlyList<string>> DatabasesOfAsync(NpgsqlConnection maintenance, string canonical)
+    {
+        ArgumentNullException.ThrowIfNull(maintenance);
+        await using var command = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datname = $1 OR starts_with(datname, $1 || '_') ORDER BY 1", maintenance);
+        command.Parameters.Add(new NpgsqlParameter { Value = canonical });
+        var names = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
+    }
+
     /// <summary>An md5 over the canary tables' rows in key order: equal fingerprints mean equal content.</summary>
     public static async Task<string> FingerprintAsync(NpgsqlConnection connection)
     {

@@ -146,18 +146,8 @@ public sealed class Scenario : IAsyncDisposable
     /// <summary>Names of the databases on <paramref name="server"/> that belong to <paramref name="slug"/>, sorted.</summary>
     public async Task<IReadOnlyList<string>> DatabasesOfAsync(DbServerInfo server, string slug)
     {
-        var canonical = TenantDatabaseNames.For(TenantSlug.Parse(slug)).Canonical;
         await using var connection = await Connector.OpenMaintenanceAsync(server, CancellationToken.None);
-        await using var command = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datname = $1 OR datname LIKE $1 || '\\_%' ORDER BY 1", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = canonical });
-        var names = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            names.Add(reader.GetString(0));
-        }
-
-        return names;
+        return await TenantData.DatabasesOfAsync(connection, TenantDatabaseNames.For(TenantSlug.Parse(slug)).Canonical);
     }
 
     /// <summary>A content fingerprint of a tenant database's canary tables.</summary>
