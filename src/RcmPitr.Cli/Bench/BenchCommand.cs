@@ -12,7 +12,8 @@ internal static class BenchCommand
         var rounds = new Option<int>("--rounds") { Description = "Measured rounds after the warm-up (at least 3)", DefaultValueFactory = _ => 3 };
         var jobs = new Option<int>("--jobs") { Description = "Parallel jobs of the parallel and streaming modes (default: the core count)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the result as JSON to this file" };
-        var transfer = new Command("transfer", "Move a generated tenant database between two local clusters with every mode and the raw-COPY floor; verify each run.") { size, rounds, jobs, json };
+        var workMem = new Option<int>("--maintenance-work-mem-mb") { Description = "maintenance_work_mem of the tuned loading sessions (default 256)", DefaultValueFactory = _ => 256 };
+        var transfer = new Command("transfer", "Move a generated tenant database between two local clusters with every mode and the raw-COPY floor; verify each run.") { size, rounds, jobs, json, workMem };
         transfer.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(rounds) < 3 || parse.GetValue(size) < 1)
@@ -20,7 +21,7 @@ internal static class BenchCommand
                 throw new CliUsageException("--rounds must be at least 3 and --size-mb at least 1");
             }
 
-            var result = await new TransferBenchmark(output, parse.GetValue(size), parse.GetValue(rounds), parse.GetValue(jobs)).RunAsync(ct);
+            var result = await new TransferBenchmark(output, parse.GetValue(size), parse.GetValue(rounds), parse.GetValue(jobs), parse.GetValue(workMem)).RunAsync(ct);
             await output.WriteLineAsync();
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"database {result.DatabaseBytes / 1048576.0:0} MB, PostgreSQL {result.PostgresMajor}, {result.Cores} cores, {result.Rounds} rounds; floor median {result.FloorSeconds:0.00} s"));

@@ -24,7 +24,7 @@ internal sealed record BenchmarkResult(string Machine, int Cores, int PostgresMa
 /// rounds after a warm-up, verifies every run, and measures the floor: the same data by parallel raw COPY
 /// plus the index and constraint builds, with the schema created beforehand (not timed).
 /// </summary>
-internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int rounds, int jobs)
+internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int rounds, int jobs, int maintenanceWorkMemMb)
 {
     private static readonly MoveMode[] Modes = [MoveMode.Runbook, MoveMode.Parallel, MoveMode.Streaming];
     private const string FloorName = "floor";
@@ -50,7 +50,7 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
             var source = sourceCluster.ToServerInfo("bench-admin");
             var target = targetCluster.ToServerInfo("bench-admin");
             var connector = new PgConnector(secrets, new PgConnectionOptions());
-            var mover = new TenantMover(connector, tools, _processes, new DataMoverOptions { ScratchDirectory = Path.Combine(root, "scratch") });
+            var mover = new TenantMover(connector, tools, _processes, new DataMoverOptions { ScratchDirectory = Path.Combine(root, "scratch"), RestoreMaintenanceWorkMemMb = maintenanceWorkMemMb });
             var (bytes, expected) = await GenerateAsync(connector, source, ct);
 
             await output.WriteLineAsync("warm-up (runbook mode, not counted)");
