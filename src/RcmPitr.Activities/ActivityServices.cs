@@ -1,6 +1,8 @@
 using System.Runtime.Versioning;
 using Microsoft.Extensions.DependencyInjection;
 using RcmPitr.Postgres.Connections;
+using RcmPitr.Postgres.ControlPlane;
+using RcmPitr.Postgres.Movers;
 using RcmPitr.Postgres.Operations;
 using RcmPitr.Postgres.Processes;
 using RcmPitr.Postgres.Tools;
@@ -27,6 +29,9 @@ public static class ActivityServices
         services.AddSingleton<RestorePreflight>();
         services.AddSingleton<TenantDumper>();
         services.AddSingleton<RestoreDatabaseLoader>();
+        services.AddSingleton<TenantMover>();
+        services.AddSingleton<TransferProgressStore>();
+        services.AddSingleton<TenantTransfer>();
         services.AddSingleton<ParityProbe>();
         services.AddSingleton<SwapCutover>();
         services.AddSingleton<FlipRefCutover>();

@@ -20,6 +20,7 @@ public sealed class RestoreActivities(
     RestorePreflight preflight,
     TenantDumper dumper,
     RestoreDatabaseLoader loader,
+    TenantTransfer transfer,
     ParityProbe parity,
     SwapCutover swap,
     FlipRefCutover flip,
@@ -49,6 +50,8 @@ public sealed class RestoreActivities(
     public Task<DeleteDumpResult> DeleteDump(DeleteDumpInput input, CancellationToken ct) => dumper.DeleteAsync(input, ct);
 
     public Task<RestoreDatabaseResult> RestoreDatabase(RestoreDatabaseInput input, CancellationToken ct) => loader.LoadAsync(input, ct);
+
+    public Task<MoveTenantResult> MoveTenant(MoveTenantInput input, CancellationToken ct) => transfer.MoveAsync(input, ct);
 
     public Task<ParityReport> ParityProbe(ParityProbeInput input, CancellationToken ct) => parity.ProbeAsync(input, ct);
 

@@ -1,7 +1,7 @@
 namespace RcmPitr.Api;
 
 /// <summary>The body of <c>POST /api/restores</c>. Strings, so each field can be validated and named in errors.</summary>
-public sealed record StartRestoreBody(string? Tenant, string? RestoreTime, string? Mode, string? Strategy, string? Reason);
+public sealed record StartRestoreBody(string? Tenant, string? RestoreTime, string? Mode, string? Strategy, string? Reason, string? Transfer = null);
 
 /// <summary>The body of approve / reject.</summary>
 public sealed record DecisionBody(string? Comment);
@@ -22,3 +22,20 @@ public sealed record RunStatus(
     object? Input,
     object? CustomStatus,
     object? Output);
+
+/// <summary>
+/// <c>customStatus.transfer</c> of a run's status: the live progress of its database transfer. Tables are counted
+/// by the streaming mode; the dump modes report their phase and the dump's bytes.
+/// </summary>
+/// <param name="ProgressedAt">When the counters last moved; the transfer is stopped as stalled when this gets too old.</param>
+/// <param name="Error">Why the transfer stopped (a stall, a tool error), if it did.</param>
+public sealed record TransferStatus(
+    string Mode,
+    string Phase,
+    int TablesDone,
+    int TablesTotal,
+    long BytesMoved,
+    DateTime StartedAt,
+    DateTime UpdatedAt,
+    DateTime ProgressedAt,
+    string? Error);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using RcmPitr.Workflow.Contracts;
 using RcmPitr.Workflow.Naming;
 using RcmPitr.Workflow.Restores;
 
@@ -16,7 +17,7 @@ public static class RequestValidation
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (body is null)
         {
-            errors["body"] = ["a JSON body {tenant, restoreTime, mode?, strategy?, reason} is required"];
+            errors["body"] = ["a JSON body {tenant, restoreTime, mode?, strategy?, transfer?, reason} is required"];
             return (null, errors);
         }
 
@@ -28,6 +29,11 @@ public static class RequestValidation
         var time = ParseTime(body.RestoreTime, now, errors);
         var mode = ParseMode(body.Mode, errors);
         var strategy = ParseStrategy(body.Strategy, errors);
+        var transfer = ParseTransferName(body.Transfer);
+        if (transfer is null)
+        {
+            errors["transfer"] = [$"'{body.Transfer}' is not a transfer mode; use streaming (the default), parallel or runbook"];
+        }
         var reason = body.Reason?.Trim();
         if (string.IsNullOrEmpty(reason))
         {
@@ -38,7 +44,7 @@ public static class RequestValidation
             errors["reason"] = [$"at most {MaxReasonLength} characters"];
         }
 
-        return errors.Count > 0 ? (null, errors) : (new ParsedStart(slug!, time!.Value, mode!.Value, strategy!.Value, reason!), errors);
+        return errors.Count > 0 ? (null, errors) : (new ParsedStart(slug!, time!.Value, mode!.Value, strategy!.Value, reason!, transfer!.Value), errors);
     }
 
     /// <summary>Parses a mode name: <c>restore</c>, <c>dry-run</c> or <c>snapshot</c>.</summary>
@@ -47,6 +53,15 @@ public static class RequestValidation
         null or "" or "restore" => RestoreMode.Restore,
         "dry-run" or "dryrun" => RestoreMode.DryRun,
         "snapshot" => RestoreMode.Snapshot,
+        _ => null,
+    };
+
+    /// <summary>Parses a transfer mode name: <c>streaming</c> (the default), <c>parallel</c> or <c>runbook</c>.</summary>
+    public static TransferMode? ParseTransferName(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "streaming" => TransferMode.Streaming,
+        "parallel" => TransferMode.Parallel,
+        "runbook" => TransferMode.Runbook,
         _ => null,
     };
 
@@ -107,4 +122,4 @@ public static class RequestValidation
 }
 
 /// <summary>A validated start request.</summary>
-public sealed record ParsedStart(TenantSlug Tenant, DateTimeOffset RestoreTime, RestoreMode Mode, CutoverStrategy Strategy, string Reason);
+public sealed record ParsedStart(TenantSlug Tenant, DateTimeOffset RestoreTime, RestoreMode Mode, CutoverStrategy Strategy, string Reason, TransferMode Transfer = TransferMode.Streaming);

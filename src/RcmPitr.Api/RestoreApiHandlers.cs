@@ -1,5 +1,9 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using Npgsql;
+using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Operations;
 using RcmPitr.Postgres.Provisioning;
 using RcmPitr.Workflow.Contracts;
@@ -14,7 +18,13 @@ namespace RcmPitr.Api;
 /// reject (four eyes), cancel, rollback, list — independent of the engine and of how the caller was
 /// authenticated: the host passes the authenticated principal in.
 /// </summary>
-public sealed class RestoreApiHandlers(IRestoreRuns runs, TenantResolver tenants, IServerProvisioner provisioner, RestoreSettings settings, TimeProvider time)
+/// <remarks>
+/// The status of a single run carries the live progress of its database transfer (<c>customStatus.transfer</c>)
+/// when <paramref name="progress"/> is given: activities cannot write an orchestration's custom status, so the
+/// transfer step writes its progress to the control plane and the status route merges it in.
+/// </remarks>
+public sealed class RestoreApiHandlers(
+    IRestoreRuns runs, TenantResolver tenants, IServerProvisioner provisioner, RestoreSettings settings, TimeProvider time, TransferProgressStore? progress = null)
 {
     /// <summary>Seconds a poller should wait between status requests while a run is active.</summary>
     public const int RetryAfterSeconds = 10;
@@ -61,7 +71,7 @@ public sealed class RestoreApiHandlers(IRestoreRuns runs, TenantResolver tenants
             return Invalid("tenant", e.Message);
         }
 
-        var request = new RestoreRequest(parsed.Tenant.Value, parsed.RestoreTime, parsed.Mode, parsed.Strategy, parsed.Reason, principal) { Settings = settings };
+        var request = new RestoreRequest(parsed.Tenant.Value, parsed.RestoreTime, parsed.Mode, parsed.Strategy, parsed.Reason, principal) { Settings = settings, Transfer = parsed.Transfer };
         var id = $"{RunIdPrefix(parsed.Tenant.Value)}{stamp.Value}-{Guid.NewGuid().ToString("N")[..8]}";
         try
         {
@@ -86,13 +96,14 @@ public sealed class RestoreApiHandlers(IRestoreRuns runs, TenantResolver tenants
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown run", detail: $"No run with id '{id}'.");
         }
 
+        var status = ToStatus(run) with { CustomStatus = await WithTransferProgressAsync(run, ct) };
         if (run.IsActive)
         {
             http.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            return TypedResults.Json(ToStatus(run), statusCode: StatusCodes.Status202Accepted);
+            return TypedResults.Json(status, statusCode: StatusCodes.Status202Accepted);
         }
 
-        return TypedResults.Json(ToStatus(run));
+        return TypedResults.Json(status);
     }
 
     /// <summary><c>GET /api/restores?tenant=&amp;status=</c>.</summary>
@@ -192,6 +203,36 @@ public sealed class RestoreApiHandlers(IRestoreRuns runs, TenantResolver tenants
         }
 
         return Accepted(http, rollbackId);
+    }
+
+    private async Task<object?> WithTransferProgressAsync(RunInfo run, CancellationToken ct)
+    {
+        if (progress is null || run.CustomStatus is not { ValueKind: JsonValueKind.Object } custom)
+        {
+            return run.CustomStatus;
+        }
+
+        TransferProgress? row;
+        try
+        {
+            row = await progress.GetAsync(run.InstanceId, ct);
+        }
+        catch (NpgsqlException)
+        {
+            // A master without RcmPitr's progress table (or briefly unreachable): the status goes out without it.
+            return run.CustomStatus;
+        }
+
+        if (row is null)
+        {
+            return run.CustomStatus;
+        }
+
+        var merged = JsonObject.Create(custom)!;
+        merged["transfer"] = JsonSerializer.SerializeToNode(
+            new TransferStatus(row.Mode, row.Phase, row.TablesDone, row.TablesTotal, row.BytesMoved, row.StartedAt.UtcDateTime, row.UpdatedAt.UtcDateTime, row.ProgressedAt.UtcDateTime, row.Error),
+            ApiJson.Options);
+        return merged;
     }
 
     /// <summary>Run ids of a tenant start with this (the Functions host finds a tenant's runs by it).</summary>

@@ -26,7 +26,7 @@ internal sealed record BenchmarkResult(string Machine, int Cores, int PostgresMa
 /// </summary>
 internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int rounds, int jobs, int maintenanceWorkMemMb)
 {
-    private static readonly MoveMode[] Modes = [MoveMode.Runbook, MoveMode.Parallel, MoveMode.Streaming];
+    private static readonly TransferMode[] Modes = [TransferMode.Runbook, TransferMode.Parallel, TransferMode.Streaming];
     private const string FloorName = "floor";
     private readonly ProcessRunner _processes = new();
     private int _run;
@@ -54,7 +54,7 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
             var (bytes, expected) = await GenerateAsync(connector, source, ct);
 
             await output.WriteLineAsync("warm-up (runbook mode, not counted)");
-            await MeasureAsync(connector, mover, source, target, MoveMode.Runbook, expected, ct);
+            await MeasureAsync(connector, mover, source, target, TransferMode.Runbook, expected, ct);
             var samples = Modes.Select(m => m.ToString()).Append(FloorName).ToDictionary(m => m, _ => new List<(double Seconds, long Scratch, long Memory, bool Verified)>());
             for (var round = 1; round <= rounds; round++)
             {
@@ -69,7 +69,7 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
                 {
                     var sample = mode == FloorName
                         ? await MeasureFloorAsync(connector, mover, source, target, expected, ct)
-                        : await MeasureAsync(connector, mover, source, target, Enum.Parse<MoveMode>(mode), expected, ct);
+                        : await MeasureAsync(connector, mover, source, target, Enum.Parse<TransferMode>(mode), expected, ct);
                     samples[mode].Add(sample);
                     await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  round {round} {mode,-10} {sample.Seconds,8:0.00} s  verified={sample.Verified}"));
                 }
@@ -109,7 +109,7 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
     }
 
     private async Task<(double Seconds, long Scratch, long Memory, bool Verified)> MeasureAsync(
-        PgConnector connector, TenantMover mover, DbServerInfo source, DbServerInfo target, MoveMode mode, IReadOnlyDictionary<string, string> expected, CancellationToken ct)
+        PgConnector connector, TenantMover mover, DbServerInfo source, DbServerInfo target, TransferMode mode, IReadOnlyDictionary<string, string> expected, CancellationToken ct)
     {
         var database = await FreshTargetAsync(connector, target, ct);
         MoveResult result;
@@ -128,7 +128,7 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
         PgConnector connector, TenantMover mover, DbServerInfo source, DbServerInfo target, IReadOnlyDictionary<string, string> expected, CancellationToken ct)
     {
         var database = await FreshTargetAsync(connector, target, ct);
-        var request = new MoveRequest($"bench-{_run}", source, "tenant_bench", target, database, MoveMode.Streaming, Environment.ProcessorCount);
+        var request = new MoveRequest($"bench-{_run}", source, "tenant_bench", target, database, TransferMode.Streaming, Environment.ProcessorCount);
         var scratch = Path.Combine(Path.GetTempPath(), "rcm-pitr-bench-floor-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(scratch);
         try
@@ -190,7 +190,7 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
             return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
         }
 
-        var runbook = Median(samples[nameof(MoveMode.Runbook)].Select(s => s.Seconds));
+        var runbook = Median(samples[nameof(TransferMode.Runbook)].Select(s => s.Seconds));
         var floor = Median(samples[FloorName].Select(s => s.Seconds));
         var modes = samples.Select(pair =>
         {

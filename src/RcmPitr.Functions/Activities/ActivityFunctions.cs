@@ -46,6 +46,9 @@ public sealed class ActivityFunctions(RestoreActivities activities)
     [Function(ActivityNames.RestoreDatabase)]
     public Task<RestoreDatabaseResult> RestoreDatabase([ActivityTrigger] RestoreDatabaseInput input, CancellationToken cancellationToken) => activities.RestoreDatabase(input, cancellationToken);
 
+    [Function(ActivityNames.MoveTenant)]
+    public Task<MoveTenantResult> MoveTenant([ActivityTrigger] MoveTenantInput input, CancellationToken cancellationToken) => activities.MoveTenant(input, cancellationToken);
+
     [Function(ActivityNames.ParityProbe)]
     public Task<ParityReport> ParityProbe([ActivityTrigger] ParityProbeInput input, CancellationToken cancellationToken) => activities.ParityProbe(input, cancellationToken);
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using RcmPitr.Api;
+using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Operations;
 using RcmPitr.Postgres.Provisioning;
 using RcmPitr.Workflow.Restores;
@@ -17,7 +18,7 @@ namespace RcmPitr.Functions.Http;
 /// <c>X-MS-CLIENT-PRINCIPAL-NAME</c>; without it the request is refused, since approvals must name a person.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed class RestoreHttpFunctions(TenantResolver tenants, IServerProvisioner provisioner, RestoreSettings settings, TimeProvider time)
+public sealed class RestoreHttpFunctions(TenantResolver tenants, IServerProvisioner provisioner, RestoreSettings settings, TimeProvider time, TransferProgressStore? progress = null)
 {
     /// <summary>The header App Service authentication sets to the signed-in principal's name.</summary>
     public const string PrincipalHeader = "X-MS-CLIENT-PRINCIPAL-NAME";
@@ -81,7 +82,7 @@ public sealed class RestoreHttpFunctions(TenantResolver tenants, IServerProvisio
         AuthenticatedAsync(request, async principal =>
             await Handlers(client).RollbackAsync(id, await BodyAsync<ReasonBody>(request), principal, request.HttpContext, request.HttpContext.RequestAborted));
 
-    private RestoreApiHandlers Handlers(DurableTaskClient client) => new(new DurableRestoreRuns(client), tenants, provisioner, settings, time);
+    private RestoreApiHandlers Handlers(DurableTaskClient client) => new(new DurableRestoreRuns(client), tenants, provisioner, settings, time, progress);
 
     private static async Task<IActionResult> AuthenticatedAsync(HttpRequest request, Func<string, Task<IResult>> handle)
     {

@@ -27,6 +27,7 @@ public static class DurableRegistration
             .AddActivity<DumpTenantInput, DumpTenantResult>(ActivityNames.DumpTenant, a.DumpTenant)
             .AddActivity<DeleteDumpInput, DeleteDumpResult>(ActivityNames.DeleteDump, a.DeleteDump)
             .AddActivity<RestoreDatabaseInput, RestoreDatabaseResult>(ActivityNames.RestoreDatabase, a.RestoreDatabase)
+            .AddActivity<MoveTenantInput, MoveTenantResult>(ActivityNames.MoveTenant, a.MoveTenant)
             .AddActivity<ParityProbeInput, ParityReport>(ActivityNames.ParityProbe, a.ParityProbe)
             .AddActivity<SwapCutoverInput, SwapCutoverResult>(ActivityNames.SwapCutover, a.SwapCutover)
             .AddActivity<FlipRefCutoverInput, FlipRefCutoverResult>(ActivityNames.FlipRefCutover, a.FlipRefCutover)

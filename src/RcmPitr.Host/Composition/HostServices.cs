@@ -44,7 +44,7 @@ public static class HostServices
         services.AddSingleton<RcmPitr.Api.IRestoreRuns, RcmPitr.Host.Api.EngineRestoreRuns>();
         services.AddSingleton(sp => new RcmPitr.Api.RestoreApiHandlers(
             sp.GetRequiredService<RcmPitr.Api.IRestoreRuns>(), sp.GetRequiredService<TenantResolver>(), sp.GetRequiredService<IServerProvisioner>(),
-            sp.GetRequiredService<RcmPitrOptions>().Restore, sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<RcmPitrOptions>().Restore, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<TransferProgressStore>()));
         services.AddHostedService<EngineService>();
         return services;
     }

@@ -2,28 +2,96 @@ using RcmPitr.Workflow.Contracts;
 
 namespace RcmPitr.Postgres.Movers;
 
-/// <summary>How a tenant database is moved from the restored server into a database on the live server.</summary>
-public enum MoveMode
-{
-    /// <summary>The runbook's commands: <c>pg_dump -Fc -Z 6</c> to a file, <c>pg_restore --clean --if-exists --no-owner --no-privileges</c>, one job.</summary>
-    Runbook,
-
-    /// <summary>Directory format, uncompressed, <c>pg_dump -j</c> / <c>pg_restore -j</c> sized to the cores.</summary>
-    Parallel,
-
-    /// <summary>
-    /// No dump file: schema (pre-data) restored first, then every table streamed as binary COPY from the source
-    /// straight into the target in parallel under one exported snapshot, then sequences, then post-data
-    /// (indexes, constraints, triggers) with parallel jobs.
-    /// </summary>
-    Streaming,
-}
-
 /// <summary>A move of one database into an existing, empty target database.</summary>
-public sealed record MoveRequest(string RunId, DbServerInfo Source, string SourceDatabase, DbServerInfo Target, string TargetDatabase, MoveMode Mode, int Jobs);
+/// <param name="Jobs">Parallel jobs; 0 sizes them to the cores of this machine.</param>
+public sealed record MoveRequest(string RunId, DbServerInfo Source, string SourceDatabase, DbServerInfo Target, string TargetDatabase, TransferMode Mode, int Jobs);
 
-/// <summary>Progress of a move: tables finished of all, and bytes moved so far.</summary>
-public sealed record MoveProgress(int TablesDone, int TablesTotal, long BytesMoved);
+/// <summary>Progress of a move: its phase, tables finished of all (streaming), and bytes moved or dumped so far.</summary>
+/// <param name="Phase"><see cref="MovePhases"/>: schema, data, indexes (streaming); dump, restore (dump modes); done.</param>
+public sealed record MoveProgress(string Phase, int TablesDone, int TablesTotal, long BytesMoved);
 
 /// <summary>What a move did.</summary>
-public sealed record MoveResult(MoveMode Mode, TimeSpan Elapsed, long PeakScratchBytes, long BytesMoved, int Tables);
+public sealed record MoveResult(TransferMode Mode, TimeSpan Elapsed, long PeakScratchBytes, long BytesMoved, int Tables);
+
+/// <summary>The phases a move reports.</summary>
+public static class MovePhases
+{
+#pragma warning disable CS1591 // The names are their own documentation.
+    public const string Starting = "starting";
+    public const string Schema = "schema";
+    public const string Data = "data";
+    public const string Indexes = "indexes";
+    public const string Dump = "dump";
+    public const string Restore = "restore";
+    public const string Done = "done";
+#pragma warning restore CS1591
+}
+
+/// <summary>
+/// The live counters of one move, written by the mover's workers and read by whoever watches it (progress
+/// reports, stall detection). Bytes are counted per COPY buffer, so a moving transfer is visible within a second.
+/// </summary>
+public sealed class MoveMeter
+{
+    private readonly Lock _gate = new();
+    private string _phase = MovePhases.Starting;
+    private string? _scratch;
+    private int _done;
+    private int _total;
+    private long _bytes;
+
+    /// <summary>Enters a phase; <paramref name="scratch"/> is the folder whose growth counts as bytes in a dump phase.</summary>
+    public void Enter(string phase, string? scratch = null)
+    {
+        lock (_gate)
+        {
+            _phase = phase;
+            _scratch = scratch;
+        }
+    }
+
+    /// <summary>Sets the number of tables to move.</summary>
+    public void SetTables(int total) => Interlocked.Exchange(ref _total, total);
+
+    /// <summary>Counts one finished table.</summary>
+    public void TableDone() => Interlocked.Increment(ref _done);
+
+    /// <summary>Counts moved bytes.</summary>
+    public void AddBytes(long bytes) => Interlocked.Add(ref _bytes, bytes);
+
+    /// <summary>Sets the byte count (dump modes: the size of the finished dump).</summary>
+    public void SetBytes(long bytes) => Interlocked.Exchange(ref _bytes, bytes);
+
+    /// <summary>The current state. In a dump phase the bytes are the dump's size on disk so far.</summary>
+    public MoveProgress Snapshot()
+    {
+        string phase;
+        string? scratch;
+        lock (_gate)
+        {
+            phase = _phase;
+            scratch = _scratch;
+        }
+
+        var bytes = Interlocked.Read(ref _bytes);
+        if (scratch is not null)
+        {
+            bytes = Math.Max(bytes, FolderBytes(scratch));
+        }
+
+        return new MoveProgress(phase, Volatile.Read(ref _done), Volatile.Read(ref _total), bytes);
+    }
+
+    /// <summary>Bytes of every file under <paramref name="folder"/>; 0 when it is gone.</summary>
+    public static long FolderBytes(string folder)
+    {
+        try
+        {
+            return new DirectoryInfo(folder).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Exists ? f.Length : 0);
+        }
+        catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
+        {
+            return 0;
+        }
+    }
+}

@@ -14,31 +14,39 @@ namespace RcmPitr.Postgres.Movers;
 
 /// <summary>
 /// Moves one database from a source server into an existing, empty database on a target server, in one of the
-/// <see cref="MoveMode"/>s. The runbook mode runs the runbook's exact commands; the others keep its policy
-/// (no owners, no privileges; every schema object, sequence value, extension and view).
+/// <see cref="TransferMode"/>s. The runbook mode runs the runbook's exact commands (<see cref="RunbookCommands"/>);
+/// the others keep its policy (no owners, no privileges; every schema object, sequence value, extension and view).
 /// </summary>
 public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IProcessRunner processes, DataMoverOptions options)
 {
     private const int CopyBufferBytes = 1 << 20;
 
-    /// <summary>Runs the move; <paramref name="progress"/> hears about every finished table (streaming) or phase.</summary>
-    public async Task<MoveResult> MoveAsync(MoveRequest request, IProgress<MoveProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>Runs the move; <paramref name="meter"/>, when given, is kept current for whoever watches it.</summary>
+    public async Task<MoveResult> MoveAsync(MoveRequest request, MoveMeter? meter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         PgIdentifierRules.RequireDatabaseName(request.SourceDatabase, "sourceDatabase");
         PgIdentifierRules.RequireDatabaseName(request.TargetDatabase, "targetDatabase");
+        meter ??= new MoveMeter();
         var scratch = Path.Combine(options.RunDirectory(RunIds.Require(request.RunId)), "move-" + request.Mode.ToString().ToLowerInvariant());
+        if (Directory.Exists(scratch))
+        {
+            // Left by an attempt that was killed: its files are of no use to this one.
+            Directory.Delete(scratch, recursive: true);
+        }
+
         ScratchFiles.EnsurePrivateDirectory(scratch);
         var clock = Stopwatch.StartNew();
         try
         {
             var (peak, bytes, tables) = request.Mode switch
             {
-                MoveMode.Runbook => await RunbookAsync(request, scratch, progress, cancellationToken),
-                MoveMode.Parallel => await ParallelAsync(request, scratch, progress, cancellationToken),
-                MoveMode.Streaming => await StreamingAsync(request, scratch, progress, cancellationToken),
-                _ => throw new InvalidRestoreInputException("mode", $"unknown move mode {request.Mode}"),
+                TransferMode.Runbook => await RunbookAsync(request, scratch, meter, cancellationToken),
+                TransferMode.Parallel => await ParallelAsync(request, scratch, meter, cancellationToken),
+                TransferMode.Streaming => await StreamingAsync(request, scratch, meter, cancellationToken),
+                _ => throw new InvalidRestoreInputException("transfer", $"unknown transfer mode {request.Mode}"),
             };
+            meter.Enter(MovePhases.Done);
             return new MoveResult(request.Mode, clock.Elapsed, peak, bytes, tables);
         }
         finally
@@ -47,34 +55,39 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
         }
     }
 
-    private async Task<(long Peak, long Bytes, int Tables)> RunbookAsync(MoveRequest request, string scratch, IProgress<MoveProgress>? progress, CancellationToken ct)
+    private async Task<(long Peak, long Bytes, int Tables)> RunbookAsync(MoveRequest request, string scratch, MoveMeter meter, CancellationToken ct)
     {
         var file = Path.Combine(scratch, "tenant.dump");
-        await PgDumpAsync(request, ["--format=custom", "--compress=6", $"--file={file}"], ct);
+        meter.Enter(MovePhases.Dump, scratch);
+        await PgDumpAsync(request, [.. RunbookCommands.DumpArguments(options.CompressionLevel), $"--file={file}"], ct);
         var size = new FileInfo(file).Length;
-        progress?.Report(new MoveProgress(0, 1, size));
-        await PgRestoreAsync(request, ["--clean", "--if-exists", "--no-owner", "--no-privileges", "--exit-on-error", "--jobs=1", file], tuned: false, ct);
-        progress?.Report(new MoveProgress(1, 1, size));
-        return (size, size, 1);
+        meter.SetBytes(size);
+        meter.Enter(MovePhases.Restore);
+        await PgRestoreAsync(request, [.. RunbookCommands.RestoreArguments, $"--jobs={Math.Max(1, options.RestoreJobs)}", file], tuned: false, ct);
+        return (size, size, await CountTablesAsync(request, ct));
     }
 
-    private async Task<(long Peak, long Bytes, int Tables)> ParallelAsync(MoveRequest request, string scratch, IProgress<MoveProgress>? progress, CancellationToken ct)
+    private async Task<(long Peak, long Bytes, int Tables)> ParallelAsync(MoveRequest request, string scratch, MoveMeter meter, CancellationToken ct)
     {
         var directory = Path.Combine(scratch, "tenant.dir");
         var jobs = Jobs(request);
+        meter.Enter(MovePhases.Dump, scratch);
         await PgDumpAsync(request, ["--format=directory", "--compress=0", $"--jobs={jobs}", $"--file={directory}"], ct);
-        var size = Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-        progress?.Report(new MoveProgress(0, 1, size));
+        var size = MoveMeter.FolderBytes(directory);
+        meter.SetBytes(size);
+        meter.Enter(MovePhases.Restore);
         await PgRestoreAsync(request, ["--no-owner", "--no-privileges", "--exit-on-error", $"--jobs={jobs}", directory], tuned: true, ct);
-        progress?.Report(new MoveProgress(1, 1, size));
-        return (size, size, 1);
+        return (size, size, await CountTablesAsync(request, ct));
     }
 
-    private async Task<(long Peak, long Bytes, int Tables)> StreamingAsync(MoveRequest request, string scratch, IProgress<MoveProgress>? progress, CancellationToken ct)
+    private async Task<(long Peak, long Bytes, int Tables)> StreamingAsync(MoveRequest request, string scratch, MoveMeter meter, CancellationToken ct)
     {
         // Schema first (definitions only: kilobytes), then the data straight across, then indexes and constraints.
+        meter.Enter(MovePhases.Schema);
         var schemaBytes = await MoveSectionAsync(request, "pre-data", scratch, jobs: 1, ct);
-        var (tables, bytes) = await CopyDataAsync(request, progress, ct);
+        meter.Enter(MovePhases.Data);
+        var (tables, bytes) = await CopyDataAsync(request, meter, ct);
+        meter.Enter(MovePhases.Indexes);
         schemaBytes += await MoveSectionAsync(request, "post-data", scratch, Jobs(request), ct);
         return (schemaBytes, bytes, tables);
     }
@@ -100,7 +113,7 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
     }
 
     /// <summary>The data phase of streaming, also the benchmark's floor: parallel binary COPY out → in under one snapshot.</summary>
-    public async Task<(int Tables, long Bytes)> CopyDataAsync(MoveRequest request, IProgress<MoveProgress>? progress, CancellationToken ct)
+    public async Task<(int Tables, long Bytes)> CopyDataAsync(MoveRequest request, MoveMeter? meter, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
         await using var exporter = await connector.OpenAsync(request.Source, request.SourceDatabase, ct);
@@ -120,10 +133,10 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
         }
 
         var tables = await ListTablesAsync(exporter, snapshotTransaction, ct);
+        meter?.SetTables(tables.Count);
         var queue = new Queue<(string Schema, string Table, string Columns)>(tables);
         var gate = new Lock();
         long bytes = 0;
-        var done = 0;
 
         async Task WorkerAsync()
         {
@@ -162,15 +175,12 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
                     {
                         await to.WriteAsync(buffer.AsMemory(0, read), ct);
                         moved += read;
+                        meter?.AddBytes(read);
                     }
                 }
 
-                lock (gate)
-                {
-                    bytes += moved;
-                    done++;
-                    progress?.Report(new MoveProgress(done, tables.Count, bytes));
-                }
+                Interlocked.Add(ref bytes, moved);
+                meter?.TableDone();
             }
         }
 
@@ -178,6 +188,13 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
         await CopySequencesAsync(exporter, snapshotTransaction, request, ct);
         await snapshotTransaction.CommitAsync(ct);
         return (tables.Count, bytes);
+    }
+
+    private async Task<int> CountTablesAsync(MoveRequest request, CancellationToken ct)
+    {
+        await using var source = await connector.OpenAsync(request.Source, request.SourceDatabase, ct);
+        await using var transaction = await source.BeginTransactionAsync(ct);
+        return (await ListTablesAsync(source, transaction, ct)).Count;
     }
 
     private static async Task<List<(string Schema, string Table, string Columns)>> ListTablesAsync(NpgsqlConnection source, NpgsqlTransaction transaction, CancellationToken ct)

@@ -18,6 +18,19 @@ public sealed class DataMoverOptions
     /// <summary><c>maintenance_work_mem</c> of the loading sessions (index and constraint builds), in MB.</summary>
     public int RestoreMaintenanceWorkMemMb { get; set; } = 256;
 
+    /// <summary>
+    /// A transfer whose counters (tables, bytes, COPY and index-build progress on either server) have not moved and
+    /// whose sessions have done no work for this long is stopped as stalled, and the step fails (and is retried)
+    /// instead of hanging. <see cref="TimeSpan.Zero"/> turns stall detection off.
+    /// </summary>
+    public TimeSpan StallTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often a transfer's progress is sampled, written for the status API and checked for a stall.</summary>
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Parallel jobs of the parallel and streaming transfers; 0 sizes them to this machine's cores.</summary>
+    public int TransferJobs { get; set; }
+
     /// <summary>The folder of one run's scratch files.</summary>
     public string RunDirectory(string runId) => Path.Combine(ScratchDirectory, runId);
 }

@@ -27,12 +27,7 @@ public sealed partial class RestoreDatabaseLoader(
         var runId = RunIds.Require(input.RunId);
         var stamp = RestoreStamp.Parse(input.Stamp);
         var names = TenantDatabaseNames.For(TenantSlug.Parse(input.Tenant));
-        var target = input.Target switch
-        {
-            DerivedDatabaseKind.Restore => names.Restore(stamp),
-            DerivedDatabaseKind.AsOf => names.AsOf(stamp),
-            _ => throw new InvalidRestoreInputException("target", $"a dump is loaded into a restore or as-of database, not '{input.Target}'"),
-        };
+        var target = RestoreTargets.NameFor(names, stamp, input.Target);
         if (!File.Exists(input.DumpPath))
         {
             throw new InvalidRestoreInputException("dumpPath", $"the dump {input.DumpPath} does not exist (was the run's scratch folder cleaned?)");
@@ -40,31 +35,12 @@ public sealed partial class RestoreDatabaseLoader(
 
         await using var maintenance = await connector.OpenMaintenanceAsync(input.Live, cancellationToken);
         var catalog = new ServerCatalog(maintenance);
-        var existing = await catalog.FindAsync(target, cancellationToken);
-        if (existing?.Marker is { } marker && marker.IsLoadedBy(runId) && marker.Sha256 == input.DumpSha256)
+        if (await RestoreTargets.PrepareAsync(
+                connector, catalog, names, target, runId, stamp, m => m.IsLoadedBy(runId) && m.Sha256 == input.DumpSha256, () => LogDroppingPartial(logger, target), cancellationToken))
         {
             LogReused(logger, target);
             return new RestoreDatabaseResult(target, await catalog.SizeAsync(target, cancellationToken), Reused: true);
         }
-
-        if (existing is not null)
-        {
-            if (existing.Marker is { } other && other.RunId != runId)
-            {
-                throw new DatabaseStateConflictException(
-                    $"{target} already exists and belongs to run '{other.RunId}' ({other.State}). Finish or clean up that run first; nothing was changed.");
-            }
-
-            LogDroppingPartial(logger, target);
-            await catalog.DropIfExistsAsync(target, cancellationToken);
-        }
-
-        // The new database takes the encoding and locale of the tenant's live one (or the server default
-        // when the live database is gone, as after losing a server).
-        var localeFrom = await catalog.FindAsync(names.Canonical, cancellationToken)
-                         ?? await catalog.FindAsync(connector.Options.MaintenanceDatabase, cancellationToken)
-                         ?? throw new InvalidOperationException("The maintenance database is missing.");
-        await catalog.CreateAsync(target, localeFrom, new DatabaseMarker(DatabaseMarker.Loading, runId, stamp.Value), cancellationToken);
 
         await RunPgRestoreAsync(input, target, cancellationToken);
         await catalog.SetMarkerAsync(target, new DatabaseMarker(DatabaseMarker.Loaded, runId, stamp.Value, input.DumpSha256), cancellationToken);
@@ -79,18 +55,14 @@ public sealed partial class RestoreDatabaseLoader(
         var runDirectory = options.RunDirectory(input.RunId);
         ScratchFiles.EnsurePrivateDirectory(runDirectory);
         using var environment = await PgToolEnvironment.CreateAsync(connector, input.Live, runDirectory, cancellationToken);
-        var arguments = new List<string>
-        {
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--no-privileges",
-            "--exit-on-error",
+        string[] arguments =
+        [
+            .. RunbookCommands.RestoreArguments,
             "--no-password",
             $"--jobs={Math.Max(1, options.RestoreJobs).ToString(CultureInfo.InvariantCulture)}",
             $"--dbname={target}",
             input.DumpPath,
-        };
+        ];
         LogStarting(logger, target);
         var result = await processes.RunAsync(new ProcessSpec(pgRestore.Path, arguments, environment.Variables), cancellationToken);
         if (result.ExitCode != 0)

@@ -11,12 +11,16 @@ namespace RcmPitr.Postgres.Operations;
 
 /// <summary>
 /// The runbook's prerequisites, checked before anything is moved: pg_dump and pg_restore at the servers'
-/// major version, scratch space ≥ <see cref="DataMoverOptions.ScratchSafetyFactor"/> × the database size,
+/// major version, scratch space ≥ <see cref="DataMoverOptions.ScratchSafetyFactor"/> × the database size (a dump mode) or
+/// <see cref="StreamingScratchBytes"/> (streaming; it also refuses large objects, which streaming does not move),
 /// and every extension of the tenant database available (and, on Azure, allow-listed) on the live server.
 /// All checks run; the failure lists every problem found. Read-only, so idempotent.
 /// </summary>
 public sealed class RestorePreflight(PgConnector connector, PgToolLocator tools, DataMoverOptions options)
 {
+    /// <summary>Scratch space the streaming transfer requires: its pre- and post-data schema files only.</summary>
+    public const long StreamingScratchBytes = 64L * 1024 * 1024;
+
     /// <summary>Runs the checks; throws <see cref="PreflightFailedException"/> listing every failed one.</summary>
     public async Task<PreflightResult> CheckAsync(PreflightInput input, CancellationToken cancellationToken)
     {
@@ -39,12 +43,27 @@ public sealed class RestorePreflight(PgConnector connector, PgToolLocator tools,
         var size = await new ServerCatalog(source).SizeAsync(database, cancellationToken);
         Directory.CreateDirectory(options.ScratchDirectory);
         var free = new DriveInfo(Path.GetFullPath(options.ScratchDirectory)).AvailableFreeSpace;
-        var required = (long)Math.Ceiling(size * options.ScratchSafetyFactor);
+        // Streaming writes only the schema definitions to scratch; the dump modes need room for the data too.
+        var required = input.Transfer == TransferMode.Streaming ? StreamingScratchBytes : (long)Math.Ceiling(size * options.ScratchSafetyFactor);
         if (free < required)
         {
-            problems.Add(string.Create(
-                CultureInfo.InvariantCulture,
-                $"scratch folder {options.ScratchDirectory} has {free} bytes free; {options.ScratchSafetyFactor}x the database size ({size} bytes) = {required} bytes are required"));
+            problems.Add(input.Transfer == TransferMode.Streaming
+                ? string.Create(CultureInfo.InvariantCulture, $"scratch folder {options.ScratchDirectory} has {free} bytes free; the streaming transfer needs {required} bytes for schema files")
+                : string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"scratch folder {options.ScratchDirectory} has {free} bytes free; {options.ScratchSafetyFactor}x the database size ({size} bytes) = {required} bytes are required"));
+        }
+
+        if (input.Transfer == TransferMode.Streaming)
+        {
+            await using var blobs = new NpgsqlCommand("SELECT count(*) FROM pg_catalog.pg_largeobject_metadata", source);
+            var count = (long)(await blobs.ExecuteScalarAsync(cancellationToken))!;
+            if (count > 0)
+            {
+                problems.Add(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"the tenant database has {count} large objects, which the streaming transfer does not move; start the restore with transfer 'parallel' or 'runbook'"));
+            }
         }
 
         var extensions = await CheckExtensionsAsync(source, live, problems, cancellationToken);

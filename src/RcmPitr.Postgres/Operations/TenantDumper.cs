@@ -46,14 +46,7 @@ public sealed partial class TenantDumper(
         var pgDump = await tools.LocateAsync("pg_dump", input.Source.MajorVersion, cancellationToken);
         using (var environment = await PgToolEnvironment.CreateAsync(connector, input.Source, runDirectory, cancellationToken))
         {
-            var arguments = new[]
-            {
-                "--format=custom",
-                $"--compress={options.CompressionLevel.ToString(CultureInfo.InvariantCulture)}",
-                "--no-password",
-                $"--dbname={database}",
-                $"--file={partial}",
-            };
+            string[] arguments = [.. RunbookCommands.DumpArguments(options.CompressionLevel), "--no-password", $"--dbname={database}", $"--file={partial}"];
             LogStarting(logger, database, input.Source.Name);
             ProcessResult result;
             try

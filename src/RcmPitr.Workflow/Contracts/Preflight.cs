@@ -4,7 +4,8 @@ namespace RcmPitr.Workflow.Contracts;
 /// <param name="Source">The server the tenant database is dumped from (the PITR server).</param>
 /// <param name="Live">The live server the restore database is created on.</param>
 /// <param name="Tenant">The tenant's slug.</param>
-public sealed record PreflightInput(DbServerInfo Source, DbServerInfo Live, string Tenant);
+/// <param name="Transfer">How the database will be moved: decides how much scratch space is required.</param>
+public sealed record PreflightInput(DbServerInfo Source, DbServerInfo Live, string Tenant, TransferMode Transfer = TransferMode.Runbook);
 
 /// <summary>One extension the tenant database uses, and whether the live server can provide it.</summary>
 public sealed record ExtensionCheck(string Name, string Version, bool AvailableOnLive);

@@ -14,6 +14,7 @@ public static class ActivityNames
     public const string DumpTenant = nameof(DumpTenant);
     public const string DeleteDump = nameof(DeleteDump);
     public const string RestoreDatabase = nameof(RestoreDatabase);
+    public const string MoveTenant = nameof(MoveTenant);
     public const string ParityProbe = nameof(ParityProbe);
     public const string SwapCutover = nameof(SwapCutover);
     public const string FlipRefCutover = nameof(FlipRefCutover);

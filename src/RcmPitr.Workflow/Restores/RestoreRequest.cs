@@ -34,6 +34,9 @@ public sealed record RestoreRequest(
     string Reason,
     string RequestedBy)
 {
+    /// <summary>How the tenant database is moved; <see cref="TransferMode.Runbook"/> keeps the runbook's separate dump and load steps.</summary>
+    public TransferMode Transfer { get; init; } = TransferMode.Streaming;
+
     /// <summary>Timings and probe settings; defaults follow the runbook.</summary>
     public RestoreSettings Settings { get; init; } = new();
 }

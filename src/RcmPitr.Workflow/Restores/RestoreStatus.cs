@@ -34,6 +34,7 @@ public static class RestoreSteps
     public const string Preflight = "preflight";
     public const string Dump = "dump tenant database";
     public const string Load = "load into new database";
+    public const string Transfer = "move tenant database";
     public const string Parity = "parity probe";
     public const string Approval = "await approval";
     public const string Cutover = "cut over";

@@ -37,22 +37,11 @@ public sealed class RestoreTenantOrchestrator
             var pitr = await ProvisionAsync(run);
             await run.StepAsync(
                 RestoreSteps.Preflight,
-                () => run.CallAsync<PreflightResult>(ActivityNames.Preflight, new PreflightInput(pitr, tenant.Server, request.Tenant)),
+                () => run.CallAsync<PreflightResult>(ActivityNames.Preflight, new PreflightInput(pitr, tenant.Server, request.Tenant, request.Transfer)),
                 p => $"PostgreSQL {p.SourceMajorVersion}, database {p.DatabaseSizeBytes} bytes, scratch free {p.ScratchFreeBytes} bytes");
 
-            run.OnFailure("delete dump", () => run.CallAsync<DeleteDumpResult>(ActivityNames.DeleteDump, new DeleteDumpInput(run.RunId)));
-            var dump = await run.StepAsync(
-                RestoreSteps.Dump,
-                () => run.CallAsync<DumpTenantResult>(ActivityNames.DumpTenant, new DumpTenantInput(run.RunId, pitr, request.Tenant, run.Stamp)),
-                d => $"{d.SizeBytes} bytes, sha256 {d.Sha256[..12]}");
-
             var target = request.Mode == RestoreMode.Snapshot ? DerivedDatabaseKind.AsOf : DerivedDatabaseKind.Restore;
-            run.OnFailure("drop the restored copy", () => DropAsync(run, target));
-            var copy = await run.StepAsync(
-                RestoreSteps.Load,
-                () => run.CallAsync<RestoreDatabaseResult>(ActivityNames.RestoreDatabase, new RestoreDatabaseInput(run.RunId, tenant.Server, request.Tenant, run.Stamp, dump.DumpPath, dump.Sha256, target)),
-                r => $"{r.DatabaseName}, {r.SizeBytes} bytes");
-
+            var copy = await MoveAsync(run, pitr, target);
             var parity = await ProbeParityAsync(run, target);
             return request.Mode switch
             {
@@ -65,6 +54,36 @@ public sealed class RestoreTenantOrchestrator
         {
             return await CompensateAsync(run, e);
         }
+    }
+
+    /// <summary>
+    /// Runbook steps 3–4. The runbook mode keeps them as two steps (a checksummed dump file, then the load);
+    /// the other modes are one step that fills the new database directly.
+    /// </summary>
+    private static async Task<RestoreDatabaseResult> MoveAsync(RestoreRun run, DbServerInfo pitr, DerivedDatabaseKind target)
+    {
+        var request = run.Request;
+        var tenant = run.RequireTenant;
+        run.OnFailure("delete dump", () => run.CallAsync<DeleteDumpResult>(ActivityNames.DeleteDump, new DeleteDumpInput(run.RunId)));
+        if (request.Transfer == TransferMode.Runbook)
+        {
+            var dump = await run.StepAsync(
+                RestoreSteps.Dump,
+                () => run.CallAsync<DumpTenantResult>(ActivityNames.DumpTenant, new DumpTenantInput(run.RunId, pitr, request.Tenant, run.Stamp)),
+                d => $"{d.SizeBytes} bytes, sha256 {d.Sha256[..12]}");
+            run.OnFailure("drop the restored copy", () => DropAsync(run, target));
+            return await run.StepAsync(
+                RestoreSteps.Load,
+                () => run.CallAsync<RestoreDatabaseResult>(ActivityNames.RestoreDatabase, new RestoreDatabaseInput(run.RunId, tenant.Server, request.Tenant, run.Stamp, dump.DumpPath, dump.Sha256, target)),
+                r => $"{r.DatabaseName}, {r.SizeBytes} bytes");
+        }
+
+        run.OnFailure("drop the restored copy", () => DropAsync(run, target));
+        var moved = await run.StepAsync(
+            RestoreSteps.Transfer,
+            () => run.CallAsync<MoveTenantResult>(ActivityNames.MoveTenant, new MoveTenantInput(run.RunId, pitr, tenant.Server, request.Tenant, run.Stamp, target, request.Transfer)),
+            m => string.Create(CultureInfo.InvariantCulture, $"{m.DatabaseName}, {m.Mode.ToString().ToLowerInvariant()}: {m.Tables} tables, {m.BytesMoved} bytes moved in {m.Seconds:0.0} s, {m.SizeBytes} bytes on disk{(m.Reused ? " (finished by an earlier attempt)" : string.Empty)}"));
+        return new RestoreDatabaseResult(moved.DatabaseName, moved.SizeBytes, moved.Reused);
     }
 
     private static async Task FreezeAsync(RestoreRun run)

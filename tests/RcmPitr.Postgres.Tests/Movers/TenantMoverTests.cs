@@ -1,16 +1,17 @@
 using RcmPitr.Postgres.Movers;
 using RcmPitr.Postgres.Sql;
 using RcmPitr.Postgres.Tests.Fixtures;
+using RcmPitr.Workflow.Contracts;
 
 namespace RcmPitr.Postgres.Tests.Movers;
 
 public sealed class TenantMoverTests(ClusterFixture fx)
 {
     [Theory]
-    [InlineData(MoveMode.Runbook)]
-    [InlineData(MoveMode.Parallel)]
-    [InlineData(MoveMode.Streaming)]
-    public async Task MoveAsync_EveryMode_ProducesAnIdenticalDatabase(MoveMode mode)
+    [InlineData(TransferMode.Runbook)]
+    [InlineData(TransferMode.Parallel)]
+    [InlineData(TransferMode.Streaming)]
+    public async Task MoveAsync_EveryMode_ProducesAnIdenticalDatabase(TransferMode mode)
     {
         await using var s = await Scenario.StartAsync(fx);
         var slug = s.NewSlug("mv");
@@ -19,22 +20,25 @@ public sealed class TenantMoverTests(ClusterFixture fx)
         await s.ExecAsync(s.Pitr, "postgres", $"CREATE DATABASE {PgQuote.Identifier(source)}");
         await s.ExecAsync(s.Pitr, source, BenchmarkSchema.Sql(sizeMb: 2));
         await s.ExecAsync(s.Live, "postgres", $"CREATE DATABASE {PgQuote.Identifier(target)} TEMPLATE template0");
-        var progress = new List<MoveProgress>();
+        var meter = new MoveMeter();
 
         var result = await new TenantMover(s.Connector, fx.Tools, fx.Processes, s.Mover)
-            .MoveAsync(new MoveRequest(s.RunId, s.Pitr, source, s.Live, target, mode, Jobs: 2), new SyncProgress(progress), CancellationToken.None);
+            .MoveAsync(new MoveRequest(s.RunId, s.Pitr, source, s.Live, target, mode, Jobs: 2), meter, CancellationToken.None);
 
         await using var from = await s.Connector.OpenAsync(s.Pitr, source, CancellationToken.None);
         await using var to = await s.Connector.OpenAsync(s.Live, target, CancellationToken.None);
         var differences = MoveVerifier.Differences(await MoveVerifier.FingerprintAsync(from, CancellationToken.None), await MoveVerifier.FingerprintAsync(to, CancellationToken.None));
         Assert.Empty(differences);
         Assert.True(result.BytesMoved > 0);
-        Assert.NotEmpty(progress);
-        Assert.Equal(progress[^1].TablesTotal, progress[^1].TablesDone);
+        var progress = meter.Snapshot();
+        Assert.Equal(MovePhases.Done, progress.Phase);
+        Assert.Equal(result.BytesMoved, progress.BytesMoved);
         Assert.False(Directory.Exists(Path.Combine(s.Mover.RunDirectory(s.RunId), "move-" + mode.ToString().ToLowerInvariant())));
-        if (mode == MoveMode.Streaming)
+        if (mode == TransferMode.Streaming)
         {
             Assert.Equal(5, result.Tables);
+            Assert.Equal(5, progress.TablesDone);
+            Assert.Equal(5, progress.TablesTotal);
             Assert.True(result.PeakScratchBytes < 100_000, $"streaming wrote {result.PeakScratchBytes} scratch bytes");
         }
     }
@@ -59,16 +63,5 @@ public sealed class TenantMoverTests(ClusterFixture fx)
         var differences = MoveVerifier.Differences(await MoveVerifier.FingerprintAsync(first, CancellationToken.None), await MoveVerifier.FingerprintAsync(second, CancellationToken.None));
 
         Assert.Equal(["public.t"], differences);
-    }
-
-    private sealed class SyncProgress(List<MoveProgress> sink) : IProgress<MoveProgress>
-    {
-        public void Report(MoveProgress value)
-        {
-            lock (sink)
-            {
-                sink.Add(value);
-            }
-        }
     }
 }

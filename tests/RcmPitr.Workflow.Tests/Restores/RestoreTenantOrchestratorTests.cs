@@ -15,7 +15,7 @@ public sealed class RestoreTenantOrchestratorTests
         var context = Script.HappyPath();
         context.Raise(RestoreEvents.Approval, new ApprovalDecision(true, "bob"));
 
-        var result = await _orchestrator.RunAsync(context, Script.Request());
+        var result = await _orchestrator.RunAsync(context, Script.Request(transfer: TransferMode.Runbook));
 
         Assert.Equal(
         [
@@ -30,6 +30,42 @@ public sealed class RestoreTenantOrchestratorTests
         Assert.Equal(AuditEvents.PitrRestored, Assert.Single(context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit)).Event);
         Assert.Equal("bob", context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit).Single().Details!["approvedBy"]);
         Assert.Equal("alice", context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit).Single().Actor);
+    }
+
+    [Fact]
+    public async Task RunAsync_DefaultTransfer_MovesTheDatabaseInOneStreamingStep()
+    {
+        var context = Script.HappyPath();
+        context.Raise(RestoreEvents.Approval, new ApprovalDecision(true, "bob"));
+
+        var result = await _orchestrator.RunAsync(context, Script.Request());
+
+        Assert.Equal(RestoreOutcome.Restored, result.Outcome);
+        Assert.Equal([ActivityNames.Preflight, ActivityNames.MoveTenant, ActivityNames.ParityProbe], context.CallNames.SkipWhile(n => n != ActivityNames.Preflight).Take(3));
+        Assert.DoesNotContain(ActivityNames.DumpTenant, context.CallNames);
+        Assert.DoesNotContain(ActivityNames.RestoreDatabase, context.CallNames);
+        Assert.Equal(TransferMode.Streaming, context.InputsOf<PreflightInput>(ActivityNames.Preflight).Single().Transfer);
+        var move = context.InputsOf<MoveTenantInput>(ActivityNames.MoveTenant).Single();
+        Assert.Equal((TransferMode.Streaming, DerivedDatabaseKind.Restore, Script.Pitr, Script.Live), (move.Mode, move.Target, move.Source, move.Live));
+        var step = Assert.IsType<RestoreStatus>(context.CustomStatus).Steps.Single(s => s.Name == RestoreSteps.Transfer);
+        Assert.Equal("succeeded", step.Outcome);
+        Assert.Contains("streaming: 5 tables, 700 bytes moved", step.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_TransferFailsForGood_DropsTheCopyAndCompensates()
+    {
+        var context = Script.HappyPath().On(ActivityNames.MoveTenant, _ => throw new TimeoutException("the transfer made no progress for 600 s"));
+
+        var error = await Assert.ThrowsAsync<RestoreFailedException>(() => _orchestrator.RunAsync(context, Script.Request(transfer: TransferMode.Parallel)));
+
+        Assert.Equal(RestoreSteps.Transfer, error.Step);
+        Assert.Contains("no progress", error.Reason, StringComparison.Ordinal);
+        Assert.Equal(5, context.Calls.Count(c => c.Name == ActivityNames.MoveTenant));
+        Assert.All(context.InputsOf<MoveTenantInput>(ActivityNames.MoveTenant), i => Assert.Equal(TransferMode.Parallel, i.Mode));
+        Assert.Equal(
+            [ActivityNames.DropDerivedDatabase, ActivityNames.DeleteDump, ActivityNames.DeleteServer, ActivityNames.UnfreezeTenant, ActivityNames.WriteAudit],
+            context.CallNames.SkipWhile(n => n != ActivityNames.MoveTenant).SkipWhile(n => n == ActivityNames.MoveTenant));
     }
 
     [Fact]
@@ -117,7 +153,7 @@ public sealed class RestoreTenantOrchestratorTests
             return new DumpTenantResult("/scratch/x.dump", 1, new string('b', 64), false);
         });
 
-        var result = await _orchestrator.RunAsync(context, Script.Request());
+        var result = await _orchestrator.RunAsync(context, Script.Request(transfer: TransferMode.Runbook));
 
         Assert.True(dumped);
         Assert.Equal(RestoreOutcome.Cancelled, result.Outcome);
@@ -159,7 +195,7 @@ public sealed class RestoreTenantOrchestratorTests
     {
         var context = Script.HappyPath().On(ActivityNames.DumpTenant, _ => throw new IOException("connection reset"));
 
-        var error = await Assert.ThrowsAsync<RestoreFailedException>(() => _orchestrator.RunAsync(context, Script.Request()));
+        var error = await Assert.ThrowsAsync<RestoreFailedException>(() => _orchestrator.RunAsync(context, Script.Request(transfer: TransferMode.Runbook)));
 
         Assert.Equal(RestoreSteps.Dump, error.Step);
         Assert.Equal([1, 2, 3, 4, 5], context.Calls.Where(c => c.Name == ActivityNames.DumpTenant).Select(c => c.Attempt));
@@ -219,7 +255,7 @@ public sealed class RestoreTenantOrchestratorTests
         var result = await _orchestrator.RunAsync(context, Script.Request(RestoreMode.Snapshot));
 
         Assert.Equal(RestoreOutcome.SnapshotCreated, result.Outcome);
-        Assert.Equal(DerivedDatabaseKind.AsOf, context.InputsOf<RestoreDatabaseInput>(ActivityNames.RestoreDatabase).Single().Target);
+        Assert.Equal(DerivedDatabaseKind.AsOf, context.InputsOf<MoveTenantInput>(ActivityNames.MoveTenant).Single().Target);
         Assert.Equal(DerivedDatabaseKind.AsOf, context.InputsOf<ParityProbeInput>(ActivityNames.ParityProbe).Single().RestoredDatabase);
         Assert.DoesNotContain(ActivityNames.DropDerivedDatabase, context.CallNames);
         Assert.DoesNotContain(ActivityNames.FreezeTenant, context.CallNames);
@@ -243,7 +279,7 @@ public sealed class RestoreTenantOrchestratorTests
         var context = Script.HappyPath();
         context.Raise(RestoreEvents.Approval, new ApprovalDecision(true, "bob"));
 
-        await _orchestrator.RunAsync(context, Script.Request());
+        await _orchestrator.RunAsync(context, Script.Request(transfer: TransferMode.Runbook));
 
         Assert.Contains(context.StatusHistory.OfType<RestoreStatus>(), s => s.AwaitingApproval);
         var final = Assert.IsType<RestoreStatus>(context.CustomStatus);

@@ -12,8 +12,11 @@ internal static class Script
     public static readonly DbServerInfo Live = new("pg-us-east-1", "pg-us-east-1.example", 5432, "admin", "pg-admin", 17);
     public static readonly DbServerInfo Pitr = Live with { Name = "pg-us-east-1-pitr-202604221430", Fqdn = "pitr.example" };
 
-    public static RestoreRequest Request(RestoreMode mode = RestoreMode.Restore, CutoverStrategy strategy = CutoverStrategy.SwapAndKeep) =>
-        new("acme", RestoreTime, mode, strategy, "bad migration", "alice");
+    public static RestoreRequest Request(RestoreMode mode = RestoreMode.Restore, CutoverStrategy strategy = CutoverStrategy.SwapAndKeep, TransferMode? transfer = null)
+    {
+        var request = new RestoreRequest("acme", RestoreTime, mode, strategy, "bad migration", "alice");
+        return transfer is { } t ? request with { Transfer = t } : request;
+    }
 
     public static ParityReport Report(ParityVerdict verdict = ParityVerdict.Pass) =>
         ParityReport.From("tenant_acme", "tenant_acme_restore_202604221430",
@@ -36,6 +39,8 @@ internal static class Script
             .On<PreflightInput, PreflightResult>(ActivityNames.Preflight, _ => new PreflightResult(17, 17, "pg_dump (PostgreSQL) 17.2", "pg_restore (PostgreSQL) 17.2", 1000, 10_000, 2000, []))
             .On<DumpTenantInput, DumpTenantResult>(ActivityNames.DumpTenant, _ => new DumpTenantResult("/scratch/run-1/x.dump", 500, new string('a', 64), false))
             .On<RestoreDatabaseInput, RestoreDatabaseResult>(ActivityNames.RestoreDatabase, i => new RestoreDatabaseResult(i.Target == DerivedDatabaseKind.AsOf ? "tenant_acme_asof_202604221430" : "tenant_acme_restore_202604221430", 900, false))
+            .On<MoveTenantInput, MoveTenantResult>(ActivityNames.MoveTenant, i => new MoveTenantResult(
+                i.Target == DerivedDatabaseKind.AsOf ? "tenant_acme_asof_202604221430" : "tenant_acme_restore_202604221430", 900, false, i.Mode, 5, 700, 4096, 1.5))
             .On<ParityProbeInput, ParityReport>(ActivityNames.ParityProbe, _ => Report())
             .On<SwapCutoverInput, SwapCutoverResult>(ActivityNames.SwapCutover, _ => new SwapCutoverResult("tenant_acme", "tenant_acme_pre_pitr_202604221430", 2, false))
             .On<FlipRefCutoverInput, FlipRefCutoverResult>(ActivityNames.FlipRefCutover, _ => new FlipRefCutoverResult("tenant-db-acme", "tenant-db-acme-202604221430", "tenant_acme_restore_202604221430", true))

@@ -1,0 +1,209 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using RcmPitr.Postgres.Connections;
+using RcmPitr.Postgres.ControlPlane;
+using RcmPitr.Postgres.Movers;
+using RcmPitr.Postgres.Sql;
+using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Naming;
+
+namespace RcmPitr.Postgres.Operations;
+
+/// <summary>
+/// Runbook steps 3–4 as one step: create <c>tenant_&lt;x&gt;_restore_&lt;stamp&gt;</c> (or <c>_asof_</c>) on the live
+/// server and fill it from the PITR server with <see cref="TenantMover"/>. Marked "loading" when created and "loaded"
+/// when the move finished, like <see cref="RestoreDatabaseLoader"/>, so a re-run reuses a finished move and redoes a
+/// partial one. While it runs, its progress is written for the status API every
+/// <see cref="DataMoverOptions.ProgressInterval"/>, and a move that stops progressing for
+/// <see cref="DataMoverOptions.StallTimeout"/> is stopped with a <see cref="TransferStalledException"/>.
+/// </summary>
+public sealed partial class TenantTransfer(
+    PgConnector connector,
+    TenantMover mover,
+    TransferProgressStore progressStore,
+    DataMoverOptions options,
+    TimeProvider time,
+    ILogger<TenantTransfer> logger)
+{
+    /// <summary>Moves the tenant database, or returns the move an earlier attempt of this run finished.</summary>
+    public async Task<MoveTenantResult> MoveAsync(MoveTenantInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var runId = RunIds.Require(input.RunId);
+        var stamp = RestoreStamp.Parse(input.Stamp);
+        var names = TenantDatabaseNames.For(TenantSlug.Parse(input.Tenant));
+        var target = RestoreTargets.NameFor(names, stamp, input.Target);
+
+        await using (var maintenance = await connector.OpenMaintenanceAsync(input.Live, cancellationToken))
+        {
+            var catalog = new ServerCatalog(maintenance);
+            if (await RestoreTargets.PrepareAsync(
+                    connector, catalog, names, target, runId, stamp, m => m.IsLoadedBy(runId), () => LogDroppingPartial(logger, target), cancellationToken))
+            {
+                LogReused(logger, target);
+                var previous = await TryReadProgressAsync(runId, cancellationToken);
+                return new MoveTenantResult(
+                    target, await catalog.SizeAsync(target, cancellationToken), Reused: true, input.Mode, previous?.TablesTotal ?? 0, previous?.BytesMoved ?? 0, 0, 0);
+            }
+        }
+
+        LogStarting(logger, target, input.Mode);
+        var meter = new MoveMeter();
+        var request = new MoveRequest(runId, input.Source, names.Canonical, input.Live, target, input.Mode, options.TransferJobs);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var watch = new Watch(new WatchServices(connector, progressStore, options, time, logger), input, target, meter, time.GetUtcNow());
+        var watching = watch.RunAsync(stop);
+        MoveResult result;
+        try
+        {
+            result = await mover.MoveAsync(request, meter, stop.Token);
+        }
+        catch (Exception e) when (watch.Stalled is { } stalled && !cancellationToken.IsCancellationRequested)
+        {
+            await watch.FinishAsync(watching, stop, error: stalled);
+            throw new TransferStalledException(stalled, e);
+        }
+        catch (Exception e)
+        {
+            await watch.FinishAsync(watching, stop, error: e is OperationCanceledException ? "cancelled" : e.Message);
+            throw;
+        }
+
+        await watch.FinishAsync(watching, stop, error: null);
+        await using (var maintenance = await connector.OpenMaintenanceAsync(input.Live, cancellationToken))
+        {
+            var catalog = new ServerCatalog(maintenance);
+            await catalog.SetMarkerAsync(target, new DatabaseMarker(DatabaseMarker.Loaded, runId, stamp.Value), cancellationToken);
+            var size = await catalog.SizeAsync(target, cancellationToken);
+            LogMoved(logger, target, input.Mode, result.Tables, result.BytesMoved, result.Elapsed.TotalSeconds);
+            return new MoveTenantResult(target, size, Reused: false, input.Mode, result.Tables, result.BytesMoved, result.PeakScratchBytes, Math.Round(result.Elapsed.TotalSeconds, 3));
+        }
+    }
+
+    private async Task<TransferProgress?> TryReadProgressAsync(string runId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await progressStore.GetAsync(runId, cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return null;
+        }
+    }
+
+    private sealed record WatchServices(PgConnector Connector, TransferProgressStore ProgressStore, DataMoverOptions Options, TimeProvider Time, ILogger Logger);
+
+    /// <summary>Samples one move: writes its progress and decides when it has stalled.</summary>
+    private sealed class Watch(WatchServices owner, MoveTenantInput input, string target, MoveMeter meter, DateTimeOffset startedAt)
+    {
+        private readonly DateTimeOffset _startedAt = startedAt;
+        private (MoveProgress Progress, long Source, long Target)? _last;
+        private DateTimeOffset _progressedAt = startedAt;
+        private bool _storeBroken;
+
+        /// <summary>Why the move was stopped as stalled; null while it is not.</summary>
+        public string? Stalled { get; private set; }
+
+        public async Task RunAsync(CancellationTokenSource stop)
+        {
+            var options = owner.Options;
+            await using var sourceProbe = await TransferActivityProbe.TryOpenAsync(owner.Connector, input.Source, TenantDatabaseNames.For(TenantSlug.Parse(input.Tenant)).Canonical, stop.Token);
+            await using var targetProbe = await TransferActivityProbe.TryOpenAsync(owner.Connector, input.Live, target, stop.Token);
+            using var timer = new PeriodicTimer(options.ProgressInterval, owner.Time);
+            try
+            {
+                do
+                {
+                    await SampleAsync(sourceProbe, targetProbe, stop.Token);
+                    var quiet = owner.Time.GetUtcNow() - _progressedAt;
+                    if (options.StallTimeout > TimeSpan.Zero && quiet >= options.StallTimeout)
+                    {
+                        var p = meter.Snapshot();
+                        Stalled = string.Create(
+                            CultureInfo.InvariantCulture,
+                            $"the transfer into {target} made no progress for {quiet.TotalSeconds:0} s (phase {p.Phase}, {p.TablesDone}/{p.TablesTotal} tables, {p.BytesMoved} bytes): a session on {input.Source.Name} or {input.Live.Name} is blocked (see pg_stat_activity and pg_locks there) or a server stopped answering; it was stopped and the step will start over");
+                        LogStalled(owner.Logger, target, quiet.TotalSeconds);
+                        await WriteAsync(p, Stalled, CancellationToken.None);
+                        await stop.CancelAsync();
+                        return;
+                    }
+                }
+                while (await timer.WaitForNextTickAsync(stop.Token));
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // The move ended (or was cancelled): FinishAsync writes the last word.
+            }
+        }
+
+        public async Task FinishAsync(Task watching, CancellationTokenSource stop, string? error)
+        {
+            if (!stop.IsCancellationRequested)
+            {
+                await stop.CancelAsync();
+            }
+
+            await watching;
+            var last = meter.Snapshot();
+            await WriteAsync(error is null ? last : last with { Phase = "failed" }, Stalled ?? error, CancellationToken.None);
+        }
+
+        private async Task SampleAsync(TransferActivityProbe? sourceProbe, TransferActivityProbe? targetProbe, CancellationToken cancellationToken)
+        {
+            var progress = meter.Snapshot();
+            var source = sourceProbe is null ? null : await sourceProbe.SampleAsync(cancellationToken);
+            var target = targetProbe is null ? null : await targetProbe.SampleAsync(cancellationToken);
+            var sample = (progress, source?.Counter ?? 0, target?.Counter ?? 0);
+            var working = (source?.Working ?? 0) + (target?.Working ?? 0) > 0;
+            if (_last != sample || working)
+            {
+                _progressedAt = owner.Time.GetUtcNow();
+            }
+
+            _last = sample;
+            await WriteAsync(progress, null, cancellationToken);
+        }
+
+        private async Task WriteAsync(MoveProgress progress, string? error, CancellationToken cancellationToken)
+        {
+            if (_storeBroken)
+            {
+                return;
+            }
+
+            try
+            {
+                var now = owner.Time.GetUtcNow();
+                await owner.ProgressStore.WriteAsync(
+                    new TransferProgress(input.RunId, input.Mode.ToString().ToLowerInvariant(), progress.Phase, progress.TablesDone, progress.TablesTotal, progress.BytesMoved, _startedAt, now, _progressedAt, error),
+                    cancellationToken);
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+            {
+                // Progress is for people watching; a master without the table (or unreachable) must not fail the restore.
+                _storeBroken = true;
+                LogProgressUnavailable(owner.Logger, e.Message);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Moving the tenant database into {Database} ({Mode})")]
+    private static partial void LogStarting(ILogger logger, string database, TransferMode mode);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Moved into {Database} ({Mode}): {Tables} tables, {Bytes} bytes in {Seconds:0.0} s")]
+    private static partial void LogMoved(ILogger logger, string database, TransferMode mode, int tables, long bytes, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Database} was already filled by an earlier attempt of this run")]
+    private static partial void LogReused(ILogger logger, string database);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropping {Database}: an earlier attempt left it partly filled")]
+    private static partial void LogDroppingPartial(ILogger logger, string database);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The transfer into {Database} made no progress for {Seconds:0} s; stopping it")]
+    private static partial void LogStalled(ILogger logger, string database, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Transfer progress cannot be recorded (the run goes on without it): {Reason}")]
+    private static partial void LogProgressUnavailable(ILogger logger, string reason);
+}
