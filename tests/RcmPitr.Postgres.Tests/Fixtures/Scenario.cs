@@ -48,6 +48,14 @@ public sealed class Scenario : IAsyncDisposable
     public RestorePreflight Preflight => new(Connector, _fx.Tools, Mover);
     public TenantDumper Dumper => new(Connector, new Tools.PgToolLocator(new Tools.PgToolOptions(), Processes), Processes, Mover, NullLogger<TenantDumper>.Instance);
     public RestoreDatabaseLoader Loader => new(Connector, new Tools.PgToolLocator(new Tools.PgToolOptions(), Processes), Processes, Mover, NullLogger<RestoreDatabaseLoader>.Instance);
+    public TenantTransfer Transfer => new(
+        Connector,
+        new RcmPitr.Postgres.Movers.TenantMover(Connector, new Tools.PgToolLocator(new Tools.PgToolOptions(), Processes), Processes, Mover),
+        new TransferProgressStore(Master),
+        Mover,
+        TimeProvider.System,
+        NullLogger<TenantTransfer>.Instance);
+
     public ParityProbe Parity => new(Connector);
     public SwapCutover Swap => new(Connector, NullLogger<SwapCutover>.Instance);
     public FlipRefCutover Flip => new(Master, Connector, _fx.Secrets);

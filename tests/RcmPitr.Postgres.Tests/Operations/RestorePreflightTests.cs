@@ -46,6 +46,25 @@ public sealed class RestorePreflightTests(ClusterFixture fx)
     }
 
     [Fact]
+    public async Task CheckAsync_Streaming_NeedsNoScratchForTheDataButRefusesLargeObjects()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var slug = s.NewSlug();
+        var tenant = await s.AddTenantAsync(slug, liveMembers: 3, pitrMembers: 3);
+        s.Mover.ScratchSafetyFactor = 1e12;
+
+        var result = await s.Preflight.CheckAsync(new PreflightInput(s.Pitr, s.Live, slug, TransferMode.Streaming), CancellationToken.None);
+
+        Assert.Equal(RestorePreflight.StreamingScratchBytes, result.ScratchRequiredBytes);
+        await s.ExecAsync(s.Pitr, tenant.DatabaseName, "SELECT lo_from_bytea(0, 'scanned claim form'::bytea)");
+        var error = await Assert.ThrowsAsync<PreflightFailedException>(
+            () => s.Preflight.CheckAsync(new PreflightInput(s.Pitr, s.Live, slug, TransferMode.Streaming), CancellationToken.None));
+        var problem = Assert.Single(error.Problems);
+        Assert.Contains("1 large objects", problem, StringComparison.Ordinal);
+        Assert.Contains("'parallel' or 'runbook'", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CheckAsync_ExtensionNotOnAzureAllowList_FailsNamingIt()
     {
         await using var s = await Scenario.StartAsync(fx);
