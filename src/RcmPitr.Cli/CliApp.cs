@@ -137,9 +137,10 @@ public static class CliApp
             var to = new Option<string>("--to") { Description = "Restore time, ISO-8601 with zone, e.g. 2026-04-22T14:30:00Z", Required = true };
             var mode = new Option<string>("--mode") { Description = "restore (default), dry-run or snapshot" };
             var strategy = new Option<string>("--strategy") { Description = "swap-and-keep (default) or flip-the-ref" };
+            var transfer = new Option<string>("--transfer") { Description = "How the database is moved: streaming (default, no dump file), parallel, or runbook (the runbook's pg_dump -Fc -Z 6 / pg_restore)" };
             var reason = new Option<string>("--reason") { Description = "Why (recorded in the audit trail)", Required = true };
             var wait = new Option<bool>("--wait") { Description = "Follow the run's timeline until it ends" };
-            var command = new Command("restore", "Start a restore (or dry run, or snapshot) of one tenant.") { tenant, to, mode, strategy, reason, wait };
+            var command = new Command("restore", "Start a restore (or dry run, or snapshot) of one tenant.") { tenant, to, mode, strategy, transfer, reason, wait };
             command.SetAction(async (parse, ct) =>
             {
                 var api = new ApiClient(client(parse));
@@ -149,6 +150,7 @@ public static class CliApp
                     restoreTime = parse.GetValue(to),
                     mode = parse.GetValue(mode),
                     strategy = parse.GetValue(strategy),
+                    transfer = parse.GetValue(transfer),
                     reason = parse.GetValue(reason),
                 }, ct);
                 if (status != HttpStatusCode.Accepted)

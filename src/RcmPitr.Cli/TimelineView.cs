@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 
@@ -9,6 +10,12 @@ internal sealed class TimelineView(TextWriter output)
     private readonly Dictionary<int, string> _printed = [];
     private bool _approvalHinted;
     private bool _parityPrinted;
+    private string? _transferKey;
+    private long _transferPrintedAt;
+    private bool _transferErrorPrinted;
+
+    /// <summary>While only the byte count changes, a transfer line is printed at most this often.</summary>
+    public static TimeSpan TransferLineInterval { get; } = TimeSpan.FromSeconds(5);
 
     public void Render(string id, JsonElement status)
     {
@@ -33,6 +40,11 @@ internal sealed class TimelineView(TextWriter output)
             }
         }
 
+        if (custom.TryGetProperty("transfer", out var transfer) && transfer.ValueKind == JsonValueKind.Object)
+        {
+            RenderTransfer(transfer);
+        }
+
         if (!_parityPrinted && custom.TryGetProperty("parity", out var parity) && parity.ValueKind == JsonValueKind.Object)
         {
             _parityPrinted = true;
@@ -48,6 +60,31 @@ internal sealed class TimelineView(TextWriter output)
         {
             _approvalHinted = true;
             output.WriteLine($"  awaiting approval by a second person: rcm-pitr approve {id}   (or: rcm-pitr reject {id})");
+        }
+    }
+
+    private void RenderTransfer(JsonElement transfer)
+    {
+        var phase = transfer.GetProperty("phase").GetString();
+        var done = transfer.GetProperty("tablesDone").GetInt32();
+        var total = transfer.GetProperty("tablesTotal").GetInt32();
+        var bytes = transfer.GetProperty("bytesMoved").GetInt64();
+        var key = $"{phase}/{done}/{total}";
+        var now = Stopwatch.GetTimestamp();
+        var changed = key != _transferKey;
+        var due = Stopwatch.GetElapsedTime(_transferPrintedAt, now) >= TransferLineInterval;
+        if ((changed || due) && !(_transferKey is not null && !changed && phase == "done"))
+        {
+            var tables = total > 0 ? string.Create(CultureInfo.InvariantCulture, $"{done}/{total} tables, ") : string.Empty;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    transfer ({transfer.GetProperty("mode").GetString()}): {phase}, {tables}{bytes / 1048576.0:0.0} MB"));
+            _transferKey = key;
+            _transferPrintedAt = now;
+        }
+
+        if (!_transferErrorPrinted && transfer.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.String)
+        {
+            _transferErrorPrinted = true;
+            output.WriteLine($"    transfer stopped: {error.GetString()}");
         }
     }
 

@@ -24,7 +24,8 @@ public sealed class CliTests(HostClusterFixture fx)
         Assert.Contains("approved by bob", approveOutput.ToString(), StringComparison.Ordinal);
         Assert.Equal(0, exit);
         var text = output.ToString();
-        Assert.Matches(@"\[succeeded\] +dump tenant database", text);
+        Assert.Matches(@"\[succeeded\] +move tenant database +[0-9.]+ s +tenant_\S+_restore_\d{12}, streaming: \d+ tables", text);
+        Assert.Matches(@"transfer \(streaming\): done, (\d+)/\1 tables", text);
         Assert.Contains("members.member", text, StringComparison.Ordinal);
         Assert.Contains($"rcm-pitr approve {id}", text, StringComparison.Ordinal);
         Assert.Contains("Restored:", text, StringComparison.Ordinal);

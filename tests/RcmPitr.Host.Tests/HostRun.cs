@@ -140,13 +140,14 @@ public sealed class HostRun : IAsyncDisposable
         return (slug, id, database);
     }
 
-    public Task<HttpResponseMessage> StartRestoreAsync(HttpClient client, string tenant, string? mode = null, string? strategy = null, DateTimeOffset? time = null) =>
+    public Task<HttpResponseMessage> StartRestoreAsync(HttpClient client, string tenant, string? mode = null, string? strategy = null, DateTimeOffset? time = null, string? transfer = null) =>
         client.PostAsJsonAsync("/api/restores", new
         {
             tenant,
             restoreTime = (time ?? RestoreTime).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
             mode,
             strategy,
+            transfer,
             reason = "bad migration deleted members",
         });
 

@@ -24,6 +24,13 @@ public sealed class RestoresApiTests(HostClusterFixture fx)
 
         var waiting = await run.WaitAsync(id, HostRun.AwaitingApproval);
         Assert.Equal("Warn", waiting.GetProperty("customStatus").GetProperty("parity").GetProperty("verdict").GetString());
+        // The default transfer streams the tables; its progress reaches the status through the control plane.
+        var transfer = waiting.GetProperty("customStatus").GetProperty("transfer");
+        Assert.Equal(("streaming", "done"), (transfer.GetProperty("mode").GetString(), transfer.GetProperty("phase").GetString()));
+        Assert.True(transfer.GetProperty("tablesTotal").GetInt32() >= 3);
+        Assert.Equal(transfer.GetProperty("tablesTotal").GetInt32(), transfer.GetProperty("tablesDone").GetInt32());
+        Assert.True(transfer.GetProperty("bytesMoved").GetInt64() > 0);
+        Assert.Equal(JsonValueKind.Null, transfer.GetProperty("error").ValueKind);
         using (var polled = await run.Alice.GetAsync($"/api/restores/{id}", TestContext.Current.CancellationToken))
         {
             Assert.Equal(HttpStatusCode.Accepted, polled.StatusCode);
@@ -152,10 +159,11 @@ public sealed class RestoresApiTests(HostClusterFixture fx)
         var acme = await run.AddTenantAsync("acme", liveMembers: 4, membersAtT: 5);
         var liveBefore = await run.FingerprintAsync(onLive: true, acme.Database);
 
-        var id = await StartAsync(run, acme.Slug, mode: "dry-run");
+        var id = await StartAsync(run, acme.Slug, mode: "dry-run", transfer: "parallel");
         var done = await run.WaitAsync(id, HostRun.Terminal);
 
         Assert.Equal("DryRunCompleted", done.GetProperty("output").GetProperty("outcome").GetString());
+        Assert.Equal("parallel", done.GetProperty("customStatus").GetProperty("transfer").GetProperty("mode").GetString());
         Assert.Equal(liveBefore, await run.FingerprintAsync(onLive: true, acme.Database));
         Assert.Equal([acme.Database], await run.DatabasesLikeAsync(acme.Database));
         Assert.Equal(1L, await run.MasterScalarAsync<long>("SELECT count(*) FROM identity.tenant_audit WHERE tenant_id = $1 AND event = 'TENANT_PITR_DRY_RUN'", acme.Id));
@@ -169,10 +177,13 @@ public sealed class RestoresApiTests(HostClusterFixture fx)
         var acme = await run.AddTenantAsync("acme", liveMembers: 4, membersAtT: 5);
         var atT = await run.FingerprintAsync(onLive: false, acme.Database);
 
-        var id = await StartAsync(run, acme.Slug, mode: "snapshot");
+        var id = await StartAsync(run, acme.Slug, mode: "snapshot", transfer: "runbook");
         var done = await run.WaitAsync(id, HostRun.Terminal);
 
         Assert.Equal("SnapshotCreated", done.GetProperty("output").GetProperty("outcome").GetString());
+        var steps = done.GetProperty("customStatus").GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("name").GetString()).ToList();
+        Assert.Contains("dump tenant database", steps);
+        Assert.DoesNotContain("move tenant database", steps);
         Assert.Equal(atT, await run.FingerprintAsync(onLive: true, $"{acme.Database}_asof_{run.Stamp}"));
     }
 
@@ -187,6 +198,7 @@ public sealed class RestoresApiTests(HostClusterFixture fx)
             restoreTime = TimeProvider.System.GetUtcNow().AddHours(1).ToString("O"),
             mode = "yolo",
             strategy = "swap",
+            transfer = "teleport",
             reason = "",
         }, TestContext.Current.CancellationToken);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
@@ -194,7 +206,7 @@ public sealed class RestoresApiTests(HostClusterFixture fx)
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
         var fields = problem.GetProperty("errors").EnumerateObject().Select(p => p.Name).Order().ToList();
-        Assert.Equal(["mode", "reason", "restoreTime", "strategy", "tenant"], fields);
+        Assert.Equal(["mode", "reason", "restoreTime", "strategy", "tenant", "transfer"], fields);
     }
 
     [Fact]
@@ -233,9 +245,9 @@ public sealed class RestoresApiTests(HostClusterFixture fx)
         Assert.Equal(first, Assert.Single(runs.EnumerateArray()).GetProperty("instanceId").GetString());
     }
 
-    private static async Task<string> StartAsync(HostRun run, string tenant, string? mode = null)
+    private static async Task<string> StartAsync(HostRun run, string tenant, string? mode = null, string? transfer = null)
     {
-        using var response = await run.StartRestoreAsync(run.Alice, tenant, mode);
+        using var response = await run.StartRestoreAsync(run.Alice, tenant, mode, transfer: transfer);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
     }
