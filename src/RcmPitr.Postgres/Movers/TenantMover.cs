@@ -20,6 +20,8 @@ namespace RcmPitr.Postgres.Movers;
 public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IProcessRunner processes, DataMoverOptions options)
 {
     private const int CopyBufferBytes = 1 << 20;
+    private static readonly string[] ListedRestoreArguments = ["--no-owner", "--no-privileges", "--exit-on-error"];
+    private int _lists;
 
     /// <summary>Runs the move; <paramref name="meter"/>, when given, is kept current for whoever watches it.</summary>
     public async Task<MoveResult> MoveAsync(MoveRequest request, MoveMeter? meter, CancellationToken cancellationToken)
@@ -63,7 +65,7 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
         var size = new FileInfo(file).Length;
         meter.SetBytes(size);
         meter.Enter(MovePhases.Restore);
-        await PgRestoreAsync(request, [.. RunbookCommands.RestoreArguments, $"--jobs={Math.Max(1, options.RestoreJobs)}", file], tuned: false, ct);
+        await PgRestoreToolAsync(request, [.. RunbookCommands.RestoreArguments, $"--jobs={Math.Max(1, options.RestoreJobs)}", file], maintenanceWorkMemMb: null, ct);
         return (size, size, await CountTablesAsync(request, ct));
     }
 
@@ -76,19 +78,31 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
         var size = MoveMeter.FolderBytes(directory);
         meter.SetBytes(size);
         meter.Enter(MovePhases.Restore);
-        await PgRestoreAsync(request, ["--no-owner", "--no-privileges", "--exit-on-error", $"--jobs={jobs}", directory], tuned: true, ct);
+        await PgRestoreToolAsync(request, [.. ListedRestoreArguments, $"--jobs={jobs}", directory], options.RestoreMaintenanceWorkMemMb, ct);
         return (size, size, await CountTablesAsync(request, ct));
     }
 
     private async Task<(long Peak, long Bytes, int Tables)> StreamingAsync(MoveRequest request, string scratch, MoveMeter meter, CancellationToken ct)
     {
-        // Schema first (definitions only: kilobytes), then the data straight across, then indexes and constraints.
+        // Schema first (definitions only: kilobytes), then the data straight across; each table's indexes and
+        // constraints are built as soon as its rows are in, while other tables still copy; then the rest.
         meter.Enter(MovePhases.Schema);
         var schemaBytes = await MoveSectionAsync(request, "pre-data", scratch, jobs: 1, ct);
+        var postFile = Path.Combine(scratch, "post-data.dump");
+        await PgDumpAsync(request, ["--format=custom", "--section=post-data", $"--file={postFile}"], ct);
+        var listFile = Path.Combine(scratch, "post-data.list");
+        await PgRestoreToolAsync(request, ["--list", $"--file={listFile}", postFile], maintenanceWorkMemMb: null, ct);
+        schemaBytes += new FileInfo(postFile).Length + new FileInfo(listFile).Length;
+        PostDataPlan plan;
+        await using (var source = await connector.OpenAsync(request.Source, request.SourceDatabase, ct))
+        {
+            plan = await PostDataPlan.CreateAsync(source, await File.ReadAllLinesAsync(listFile, ct), ct);
+        }
+
         meter.Enter(MovePhases.Data);
-        var (tables, bytes) = await CopyDataAsync(request, meter, ct);
+        var (tables, bytes) = await RunDataAsync(request, meter, new PostData(plan, postFile, scratch), ct);
         meter.Enter(MovePhases.Indexes);
-        schemaBytes += await MoveSectionAsync(request, "post-data", scratch, Jobs(request), ct);
+        await RestoreListedAsync(request, new PostData(plan, postFile, scratch), plan.Remainder, Jobs(request), options.RestoreMaintenanceWorkMemMb, ct);
         return (schemaBytes, bytes, tables);
     }
 
@@ -107,15 +121,25 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
         var file = Path.Combine(scratch, section + ".dump");
         await PgDumpAsync(request, ["--format=custom", $"--section={section}", $"--file={file}"], ct);
         var size = new FileInfo(file).Length;
-        await PgRestoreAsync(request, ["--no-owner", "--no-privileges", "--exit-on-error", $"--jobs={Math.Max(1, jobs)}", file], tuned: section == "post-data", ct);
+        await PgRestoreToolAsync(request, [.. ListedRestoreArguments, $"--jobs={Math.Max(1, jobs)}", file], section == "post-data" ? options.RestoreMaintenanceWorkMemMb : null, ct);
         File.Delete(file);
         return size;
     }
 
-    /// <summary>The data phase of streaming, also the benchmark's floor: parallel binary COPY out → in under one snapshot.</summary>
-    public async Task<(int Tables, long Bytes)> CopyDataAsync(MoveRequest request, MoveMeter? meter, CancellationToken ct)
+    /// <summary>
+    /// The data phase alone (the benchmark's floor): parallel binary COPY out → in under one exported snapshot,
+    /// large tables split into page ranges, then the sequences.
+    /// </summary>
+    public Task<(int Tables, long Bytes)> CopyDataAsync(MoveRequest request, MoveMeter? meter, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
+        return RunDataAsync(request, meter, post: null, ct);
+    }
+
+    private async Task<(int Tables, long Bytes)> RunDataAsync(MoveRequest request, MoveMeter? meter, PostData? post, CancellationToken outer)
+    {
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(outer);
+        var ct = abort.Token;
         await using var exporter = await connector.OpenAsync(request.Source, request.SourceDatabase, ct);
         await using var snapshotTransaction = await exporter.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
         string snapshot;
@@ -134,60 +158,129 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
 
         var tables = await ListTablesAsync(exporter, snapshotTransaction, ct);
         meter?.SetTables(tables.Count);
-        var queue = new Queue<(string Schema, string Table, string Columns)>(tables);
-        var gate = new Lock();
+        var jobs = Jobs(request);
+        var pool = new WorkPool();
+        var chunksLeft = new Dictionary<SourceTable, int>();
+        var totalBytes = tables.Sum(t => t.Bytes);
         long bytes = 0;
-
-        async Task WorkerAsync()
+        foreach (var table in tables)
         {
-            await using var source = await connector.OpenAsync(request.Source, request.SourceDatabase, ct);
-            await using var target = await connector.OpenAsync(request.Target, request.TargetDatabase, ct);
-            await using (var setup = new NpgsqlCommand("SET synchronous_commit = off", target))
+            var ranges = PageRanges(table, totalBytes, jobs, request.Source.MajorVersion, options.SplitTablesFromMb * 128L);
+            chunksLeft[table] = ranges.Count;
+            foreach (var range in ranges)
             {
-                await setup.ExecuteNonQueryAsync(ct);
-            }
-
-            await using var transaction = await source.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
-            await using (var import = new NpgsqlCommand($"SET TRANSACTION SNAPSHOT {PgQuote.Literal(snapshot)}", source, transaction))
-            {
-                await import.ExecuteNonQueryAsync(ct);
-            }
-
-            var buffer = new byte[CopyBufferBytes];
-            while (true)
-            {
-                (string Schema, string Table, string Columns) next;
-                lock (gate)
-                {
-                    if (!queue.TryDequeue(out next))
-                    {
-                        return;
-                    }
-                }
-
-                var name = PgQuote.Qualified(next.Schema, next.Table);
-                long moved = 0;
-                await using (var from = await source.BeginRawBinaryCopyAsync($"COPY {name} ({next.Columns}) TO STDOUT (FORMAT binary)", ct))
-                await using (var to = await target.BeginRawBinaryCopyAsync($"COPY {name} ({next.Columns}) FROM STDIN (FORMAT binary)", ct))
-                {
-                    int read;
-                    while ((read = await from.ReadAsync(buffer, ct)) > 0)
-                    {
-                        await to.WriteAsync(buffer.AsMemory(0, read), ct);
-                        moved += read;
-                        meter?.AddBytes(read);
-                    }
-                }
-
-                Interlocked.Add(ref bytes, moved);
-                meter?.TableDone();
+                pool.AddCopy(worker => CopyAsync(table, range, worker));
             }
         }
 
-        await Task.WhenAll(Enumerable.Range(0, Math.Min(Jobs(request), Math.Max(1, tables.Count))).Select(_ => WorkerAsync()));
+        async Task CopyAsync(SourceTable table, (long From, long? To)? range, WorkerConnections connections)
+        {
+            var (source, target) = await connections.OpenAsync(ct);
+            var name = PgQuote.Qualified(table.Schema, table.Table);
+            var read = range is not { } r
+                ? $"COPY {name} ({table.Columns}) TO STDOUT (FORMAT binary)"
+                : string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"COPY (SELECT {table.Columns} FROM {name} WHERE ctid >= '({r.From},0)'::tid{(r.To is { } end ? $" AND ctid < '({end},0)'::tid" : string.Empty)}) TO STDOUT (FORMAT binary)");
+            long moved = 0;
+            var buffer = connections.Buffer;
+            await using (var from = await source.BeginRawBinaryCopyAsync(read, ct))
+            await using (var to = await target.BeginRawBinaryCopyAsync($"COPY {name} ({table.Columns}) FROM STDIN (FORMAT binary)", ct))
+            {
+                int count;
+                while ((count = await from.ReadAsync(buffer, ct)) > 0)
+                {
+                    await to.WriteAsync(buffer.AsMemory(0, count), ct);
+                    moved += count;
+                    meter?.AddBytes(count);
+                }
+            }
+
+            Interlocked.Add(ref bytes, moved);
+            bool last;
+            lock (chunksLeft)
+            {
+                last = --chunksLeft[table] == 0;
+            }
+
+            if (last)
+            {
+                meter?.TableDone();
+                if (post is not null && post.Plan.Tables.TryGetValue((table.Schema, table.Table), out var work))
+                {
+                    ScheduleBuilds(work, table.Bytes);
+                }
+            }
+        }
+
+        void ScheduleBuilds(PostDataPlan.TableWork work, long tableBytes)
+        {
+            void Indexes()
+            {
+                foreach (var index in work.Indexes)
+                {
+                    var memory = index.Gin ? options.GinMaintenanceWorkMemMb : options.RestoreMaintenanceWorkMemMb;
+                    pool.AddBuild(index.Cost, _ => RestoreListedAsync(request, post!, [index.Line], 1, memory, ct));
+                }
+            }
+
+            if (work.Constraints.Count == 0)
+            {
+                Indexes();
+                return;
+            }
+
+            // Constraints take an exclusive lock on the table: build them first, then the indexes side by side.
+            pool.AddBuild(tableBytes, async _ =>
+            {
+                await RestoreListedAsync(request, post!, work.Constraints.Select(c => c.Line).ToList(), 1, options.RestoreMaintenanceWorkMemMb, ct);
+                Indexes();
+            });
+        }
+
+        await pool.RunAsync(jobs, () => new WorkerConnections(connector, request, snapshot), abort);
         await CopySequencesAsync(exporter, snapshotTransaction, request, ct);
         await snapshotTransaction.CommitAsync(ct);
         return (tables.Count, bytes);
+    }
+
+    /// <summary>
+    /// A large table is copied in page ranges side by side (PostgreSQL 14 and later scan a ctid range directly);
+    /// null is the whole table in one COPY.
+    /// </summary>
+    private static List<(long From, long? To)?> PageRanges(SourceTable table, long totalBytes, int jobs, int majorVersion, long minimumPages)
+    {
+        if (jobs < 2 || majorVersion < 14 || table.Pages < Math.Max(2, minimumPages) || table.Bytes * 2 * jobs < totalBytes)
+        {
+            return [null];
+        }
+
+        var ranges = new List<(long From, long? To)?>();
+        for (var i = 0; i < jobs; i++)
+        {
+            ranges.Add((table.Pages * i / jobs, i == jobs - 1 ? null : table.Pages * (i + 1) / jobs));
+        }
+
+        return ranges;
+    }
+
+    private async Task RestoreListedAsync(MoveRequest request, PostData post, IReadOnlyList<string> lines, int jobs, int maintenanceWorkMemMb, CancellationToken ct)
+    {
+        if (lines.Count == 0)
+        {
+            return;
+        }
+
+        var list = Path.Combine(post.Scratch, $"items-{Interlocked.Increment(ref _lists)}.list");
+        await File.WriteAllLinesAsync(list, lines, ct);
+        try
+        {
+            await PgRestoreToolAsync(request, [.. ListedRestoreArguments, $"--jobs={Math.Max(1, jobs)}", $"--use-list={list}", post.DumpFile], maintenanceWorkMemMb, ct);
+        }
+        finally
+        {
+            File.Delete(list);
+        }
     }
 
     private async Task<int> CountTablesAsync(MoveRequest request, CancellationToken ct)
@@ -197,13 +290,14 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
         return (await ListTablesAsync(source, transaction, ct)).Count;
     }
 
-    private static async Task<List<(string Schema, string Table, string Columns)>> ListTablesAsync(NpgsqlConnection source, NpgsqlTransaction transaction, CancellationToken ct)
+    private static async Task<List<SourceTable>> ListTablesAsync(NpgsqlConnection source, NpgsqlTransaction transaction, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
             """
             SELECT n.nspname, c.relname,
                    (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
-                    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '')
+                    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''),
+                   pg_relation_size(c.oid), pg_relation_size(c.oid) / current_setting('block_size')::bigint
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind = 'r' AND c.relpersistence <> 't'
               AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%'
@@ -213,12 +307,12 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
             source,
             transaction);
         await using var reader = await command.ExecuteReaderAsync(ct);
-        var tables = new List<(string, string, string)>();
+        var tables = new List<SourceTable>();
         while (await reader.ReadAsync(ct))
         {
             if (!reader.IsDBNull(2))
             {
-                tables.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+                tables.Add(new SourceTable(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4)));
             }
         }
 
@@ -275,18 +369,20 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
         }
     }
 
-    private async Task PgRestoreAsync(MoveRequest request, IReadOnlyList<string> arguments, bool tuned, CancellationToken ct)
+    private async Task PgRestoreToolAsync(MoveRequest request, IReadOnlyList<string> arguments, int? maintenanceWorkMemMb, CancellationToken ct)
     {
         var pgRestore = await tools.LocateAsync("pg_restore", request.Target.MajorVersion, ct);
         using var environment = await PgToolEnvironment.CreateAsync(connector, request.Target, options.RunDirectory(request.RunId), ct);
         var variables = new Dictionary<string, string>(environment.Variables);
-        if (tuned)
+        if (maintenanceWorkMemMb is { } memory)
         {
-            // The loading sessions only: the restore database is not live until cutover, and a crash mid-load redoes it.
-            variables["PGOPTIONS"] = string.Create(CultureInfo.InvariantCulture, $"-c synchronous_commit=off -c maintenance_work_mem={options.RestoreMaintenanceWorkMemMb}MB");
+            // The loading sessions only: the new database is not live until cutover, and a crash mid-load redoes it.
+            variables["PGOPTIONS"] = string.Create(CultureInfo.InvariantCulture, $"-c synchronous_commit=off -c maintenance_work_mem={memory}MB");
         }
 
-        var result = await processes.RunAsync(new ProcessSpec(pgRestore.Path, ["--no-password", $"--dbname={request.TargetDatabase}", .. arguments], variables), ct);
+        var listing = arguments.Contains("--list");
+        var result = await processes.RunAsync(
+            new ProcessSpec(pgRestore.Path, listing ? arguments : ["--no-password", $"--dbname={request.TargetDatabase}", .. arguments], variables), ct);
         if (result.ExitCode != 0)
         {
             throw new PgToolFailedException("pg_restore", result.ExitCode, result.StandardError);
@@ -294,4 +390,158 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
     }
 
     private static int Jobs(MoveRequest request) => request.Jobs > 0 ? request.Jobs : Environment.ProcessorCount;
+
+    private sealed record SourceTable(string Schema, string Table, string Columns, long Bytes, long Pages);
+
+    private sealed record PostData(PostDataPlan Plan, string DumpFile, string Scratch);
+
+    /// <summary>One worker's connections for copying, opened on its first copy: the source inside the shared snapshot.</summary>
+    private sealed class WorkerConnections(PgConnector connector, MoveRequest request, string snapshot) : IAsyncDisposable
+    {
+        private NpgsqlConnection? _source;
+        private NpgsqlConnection? _target;
+
+        public byte[] Buffer { get; } = new byte[CopyBufferBytes];
+
+        public async Task<(NpgsqlConnection Source, NpgsqlConnection Target)> OpenAsync(CancellationToken ct)
+        {
+            if (_source is null || _target is null)
+            {
+                _source = await connector.OpenAsync(request.Source, request.SourceDatabase, ct);
+                _target = await connector.OpenAsync(request.Target, request.TargetDatabase, ct);
+                await using (var setup = new NpgsqlCommand("SET synchronous_commit = off", _target))
+                {
+                    await setup.ExecuteNonQueryAsync(ct);
+                }
+
+                await using (var begin = new NpgsqlCommand($"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {PgQuote.Literal(snapshot)}", _source))
+                {
+                    await begin.ExecuteNonQueryAsync(ct);
+                }
+            }
+
+            return (_source, _target);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_source is not null)
+            {
+                await _source.DisposeAsync();
+            }
+
+            if (_target is not null)
+            {
+                await _target.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The workers of a streaming move: copies (largest first) and builds (indexes and constraints of tables already
+    /// copied, biggest first; preferred, since they are the long pole). A build may add builds; the pool ends when
+    /// nothing is queued or running. The first failure stops every worker and is rethrown.
+    /// </summary>
+    private sealed class WorkPool
+    {
+        private readonly Lock _gate = new();
+        private readonly Queue<Func<WorkerConnections, Task>> _copies = new();
+        private readonly PriorityQueue<Func<WorkerConnections, Task>, long> _builds = new();
+        private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _running;
+        private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _failure;
+
+        public void AddCopy(Func<WorkerConnections, Task> copy)
+        {
+            lock (_gate)
+            {
+                _copies.Enqueue(copy);
+                Signal();
+            }
+        }
+
+        public void AddBuild(long cost, Func<WorkerConnections, Task> build)
+        {
+            lock (_gate)
+            {
+                _builds.Enqueue(build, -cost);
+                Signal();
+            }
+        }
+
+        public async Task RunAsync(int workers, Func<WorkerConnections> connections, CancellationTokenSource abort)
+        {
+            await Task.WhenAll(Enumerable.Range(0, Math.Max(1, workers)).Select(_ => WorkerAsync(connections(), abort)));
+            _failure?.Throw();
+            abort.Token.ThrowIfCancellationRequested();
+        }
+
+        private async Task WorkerAsync(WorkerConnections connections, CancellationTokenSource abort)
+        {
+            await using var owned = connections;
+            while (!abort.IsCancellationRequested)
+            {
+                Func<WorkerConnections, Task>? job = null;
+                Task changed;
+                lock (_gate)
+                {
+                    if (_builds.TryDequeue(out job, out _) || _copies.TryDequeue(out job))
+                    {
+                        _running++;
+                    }
+                    else if (_running == 0)
+                    {
+                        Signal();
+                        return;
+                    }
+
+                    changed = _changed.Task;
+                }
+
+                if (job is null)
+                {
+                    try
+                    {
+                        await changed.WaitAsync(abort.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
+                try
+                {
+                    await job(connections);
+                }
+                catch (Exception e)
+                {
+                    lock (_gate)
+                    {
+                        _failure ??= e is OperationCanceledException && abort.IsCancellationRequested ? null : System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+                    }
+
+                    await abort.CancelAsync();
+                    return;
+                }
+                finally
+                {
+                    lock (_gate)
+                    {
+                        _running--;
+                        Signal();
+                    }
+                }
+            }
+        }
+
+        private void Signal()
+        {
+            var changed = _changed;
+            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            changed.TrySetResult();
+        }
+    }
 }
