@@ -13,7 +13,9 @@ internal static class BenchCommand
         var jobs = new Option<int>("--jobs") { Description = "Parallel jobs of the parallel and streaming modes (default: the core count)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the result as JSON to this file" };
         var workMem = new Option<int>("--maintenance-work-mem-mb") { Description = "maintenance_work_mem of the tuned loading sessions (default 256)", DefaultValueFactory = _ => 256 };
-        var transfer = new Command("transfer", "Move a generated tenant database between two local clusters with every mode and the raw-COPY floor; verify each run.") { size, rounds, jobs, json, workMem };
+        var ginMem = new Option<int>("--gin-work-mem-mb") { Description = "maintenance_work_mem of the streaming mode's GIN index builds (default 16)", DefaultValueFactory = _ => 16 };
+        var trace = new Option<bool>("--trace") { Description = "Print what the last streaming run did when (copies and builds), to find its critical path" };
+        var transfer = new Command("transfer", "Move a generated tenant database between two local clusters with every mode and the raw-COPY floor; verify each run.") { size, rounds, jobs, json, workMem, ginMem, trace };
         transfer.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(rounds) < 3 || parse.GetValue(size) < 1)
@@ -21,7 +23,11 @@ internal static class BenchCommand
                 throw new CliUsageException("--rounds must be at least 3 and --size-mb at least 1");
             }
 
-            var result = await new TransferBenchmark(output, parse.GetValue(size), parse.GetValue(rounds), parse.GetValue(jobs), parse.GetValue(workMem)).RunAsync(ct);
+            var result = await new TransferBenchmark(output, parse.GetValue(size), parse.GetValue(rounds), parse.GetValue(jobs), parse.GetValue(workMem))
+            {
+                GinMaintenanceWorkMemMb = parse.GetValue(ginMem),
+                Trace = parse.GetValue(trace),
+            }.RunAsync(ct);
             await output.WriteLineAsync();
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"database {result.DatabaseBytes / 1048576.0:0} MB, PostgreSQL {result.PostgresMajor}, {result.Cores} cores, {result.Rounds} rounds; floor median {result.FloorSeconds:0.00} s"));

@@ -30,6 +30,13 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
     private const string FloorName = "floor";
     private readonly ProcessRunner _processes = new();
     private int _run;
+    private IReadOnlyList<(TimeSpan At, string What)> _lastStreaming = [];
+
+    /// <summary><c>maintenance_work_mem</c> of the streaming mode's GIN builds.</summary>
+    public int GinMaintenanceWorkMemMb { get; init; } = 16;
+
+    /// <summary>Print the last streaming run's events.</summary>
+    public bool Trace { get; init; }
 
     public async Task<BenchmarkResult> RunAsync(CancellationToken ct)
     {
@@ -50,7 +57,10 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
             var source = sourceCluster.ToServerInfo("bench-admin");
             var target = targetCluster.ToServerInfo("bench-admin");
             var connector = new PgConnector(secrets, new PgConnectionOptions());
-            var mover = new TenantMover(connector, tools, _processes, new DataMoverOptions { ScratchDirectory = Path.Combine(root, "scratch"), RestoreMaintenanceWorkMemMb = maintenanceWorkMemMb });
+            var mover = new TenantMover(connector, tools, _processes, new DataMoverOptions
+            {
+                ScratchDirectory = Path.Combine(root, "scratch"), RestoreMaintenanceWorkMemMb = maintenanceWorkMemMb, GinMaintenanceWorkMemMb = GinMaintenanceWorkMemMb,
+            });
             var (bytes, expected) = await GenerateAsync(connector, source, ct);
 
             await output.WriteLineAsync("warm-up (runbook mode, not counted)");
@@ -72,6 +82,15 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
                         : await MeasureAsync(connector, mover, source, target, Enum.Parse<TransferMode>(mode), expected, ct);
                     samples[mode].Add(sample);
                     await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  round {round} {mode,-10} {sample.Seconds,8:0.00} s  verified={sample.Verified}"));
+                }
+            }
+
+            if (Trace)
+            {
+                await output.WriteLineAsync("last streaming run:");
+                foreach (var (at, what) in _lastStreaming)
+                {
+                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {at.TotalSeconds,7:0.00} s  {what}"));
                 }
             }
 
@@ -116,8 +135,13 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
         long memory;
         await using (var sampler = new MemorySampler())
         {
-            result = await mover.MoveAsync(new MoveRequest($"bench-{_run}", source, "tenant_bench", target, database, mode, jobs), null, ct);
+            var meter = new MoveMeter();
+            result = await mover.MoveAsync(new MoveRequest($"bench-{_run}", source, "tenant_bench", target, database, mode, jobs), meter, ct);
             memory = sampler.PeakBytes;
+            if (mode == TransferMode.Streaming)
+            {
+                _lastStreaming = meter.Events;
+            }
         }
 
         var verified = await VerifyAsync(connector, target, database, expected, ct);

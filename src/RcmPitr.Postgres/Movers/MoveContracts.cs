@@ -34,6 +34,8 @@ public static class MovePhases
 public sealed class MoveMeter
 {
     private readonly Lock _gate = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(TimeSpan At, string What)> _events = new();
+    private readonly long _started = System.Diagnostics.Stopwatch.GetTimestamp();
     private string _phase = MovePhases.Starting;
     private string? _scratch;
     private int _done;
@@ -48,7 +50,15 @@ public sealed class MoveMeter
             _phase = phase;
             _scratch = scratch;
         }
+
+        Note("phase " + phase);
     }
+
+    /// <summary>What the move did when (job starts and ends), for the benchmark's <c>--trace</c>; names of objects only.</summary>
+    public IReadOnlyList<(TimeSpan At, string What)> Events => [.. _events];
+
+    /// <summary>Records an event.</summary>
+    public void Note(string what) => _events.Enqueue((System.Diagnostics.Stopwatch.GetElapsedTime(_started), what));
 
     /// <summary>Sets the number of tables to move.</summary>
     public void SetTables(int total) => Interlocked.Exchange(ref _total, total);

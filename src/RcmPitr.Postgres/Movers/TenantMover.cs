@@ -87,9 +87,11 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
         // Schema first (definitions only: kilobytes), then the data straight across; each table's indexes and
         // constraints are built as soon as its rows are in, while other tables still copy; then the rest.
         meter.Enter(MovePhases.Schema);
-        var schemaBytes = await MoveSectionAsync(request, "pre-data", scratch, jobs: 1, ct);
         var postFile = Path.Combine(scratch, "post-data.dump");
-        await PgDumpAsync(request, ["--format=custom", "--section=post-data", $"--file={postFile}"], ct);
+        var preData = MoveSectionAsync(request, "pre-data", scratch, jobs: 1, ct);
+        var postDump = PgDumpAsync(request, ["--format=custom", "--section=post-data", $"--file={postFile}"], ct);
+        await Task.WhenAll(preData, postDump);
+        var schemaBytes = await preData;
         var listFile = Path.Combine(scratch, "post-data.list");
         await PgRestoreToolAsync(request, ["--list", $"--file={listFile}", postFile], maintenanceWorkMemMb: null, ct);
         schemaBytes += new FileInfo(postFile).Length + new FileInfo(listFile).Length;
@@ -184,6 +186,8 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
                     $"COPY (SELECT {table.Columns} FROM {name} WHERE ctid >= '({r.From},0)'::tid{(r.To is { } end ? $" AND ctid < '({end},0)'::tid" : string.Empty)}) TO STDOUT (FORMAT binary)");
             long moved = 0;
             var buffer = connections.Buffer;
+            var label = range is { } part ? string.Create(CultureInfo.InvariantCulture, $"{name} pages {part.From}-{part.To?.ToString(CultureInfo.InvariantCulture) ?? "end"}") : name;
+            meter?.Note("copy start " + label);
             await using (var from = await source.BeginRawBinaryCopyAsync(read, ct))
             await using (var to = await target.BeginRawBinaryCopyAsync($"COPY {name} ({table.Columns}) FROM STDIN (FORMAT binary)", ct))
             {
@@ -197,6 +201,7 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
             }
 
             Interlocked.Add(ref bytes, moved);
+            meter?.Note("copy end " + label);
             bool last;
             lock (chunksLeft)
             {
@@ -208,19 +213,24 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
                 meter?.TableDone();
                 if (post is not null && post.Plan.Tables.TryGetValue((table.Schema, table.Table), out var work))
                 {
-                    ScheduleBuilds(work, table.Bytes);
+                    ScheduleBuilds(table, work);
                 }
             }
         }
 
-        void ScheduleBuilds(PostDataPlan.TableWork work, long tableBytes)
+        void ScheduleBuilds(SourceTable table, PostDataPlan.TableWork work)
         {
             void Indexes()
             {
                 foreach (var index in work.Indexes)
                 {
                     var memory = index.Gin ? options.GinMaintenanceWorkMemMb : options.RestoreMaintenanceWorkMemMb;
-                    pool.AddBuild(index.Cost, _ => RestoreListedAsync(request, post!, [index.Line], 1, memory, ct));
+                    pool.AddBuild(index.Cost, async _ =>
+                    {
+                        meter?.Note("build start " + index.Line);
+                        await RestoreListedAsync(request, post!, [index.Line], 1, memory, ct);
+                        meter?.Note("build end " + index.Line);
+                    });
                 }
             }
 
@@ -231,9 +241,11 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
             }
 
             // Constraints take an exclusive lock on the table: build them first, then the indexes side by side.
-            pool.AddBuild(tableBytes, async _ =>
+            pool.AddBuild(table.Bytes, async _ =>
             {
+                meter?.Note($"build start {work.Constraints.Count} constraints of {table.Schema}.{table.Table}");
                 await RestoreListedAsync(request, post!, work.Constraints.Select(c => c.Line).ToList(), 1, options.RestoreMaintenanceWorkMemMb, ct);
+                meter?.Note($"build end constraints of {table.Schema}.{table.Table}");
                 Indexes();
             });
         }
