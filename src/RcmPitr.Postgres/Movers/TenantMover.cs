@@ -93,7 +93,7 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
         await Task.WhenAll(preData, postDump);
         var schemaBytes = await preData;
         var listFile = Path.Combine(scratch, "post-data.list");
-        await PgRestoreToolAsync(request, ["--list", $"--file={listFile}", postFile], maintenanceWorkMemMb: null, ct);
+        await PgRestoreListAsync(request, postFile, listFile, ct);
         schemaBytes += new FileInfo(postFile).Length + new FileInfo(listFile).Length;
         PostDataPlan plan;
         await using (var source = await connector.OpenAsync(request.Source, request.SourceDatabase, ct))
@@ -392,9 +392,18 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
             variables["PGOPTIONS"] = string.Create(CultureInfo.InvariantCulture, $"-c synchronous_commit=off -c maintenance_work_mem={memory}MB");
         }
 
-        var listing = arguments.Contains("--list");
-        var result = await processes.RunAsync(
-            new ProcessSpec(pgRestore.Path, listing ? arguments : ["--no-password", $"--dbname={request.TargetDatabase}", .. arguments], variables), ct);
+        var result = await processes.RunAsync(new ProcessSpec(pgRestore.Path, ["--no-password", $"--dbname={request.TargetDatabase}", .. arguments], variables), ct);
+        if (result.ExitCode != 0)
+        {
+            throw new PgToolFailedException("pg_restore", result.ExitCode, result.StandardError);
+        }
+    }
+
+    /// <summary>Writes the table of contents of <paramref name="dump"/> to <paramref name="listFile"/> (no connection: it reads the file).</summary>
+    private async Task PgRestoreListAsync(MoveRequest request, string dump, string listFile, CancellationToken ct)
+    {
+        var pgRestore = await tools.LocateAsync("pg_restore", request.Target.MajorVersion, ct);
+        var result = await processes.RunAsync(new ProcessSpec(pgRestore.Path, ["--list", $"--file={listFile}", dump]), ct);
         if (result.ExitCode != 0)
         {
             throw new PgToolFailedException("pg_restore", result.ExitCode, result.StandardError);
