@@ -374,11 +374,7 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
     {
         var pgDump = await tools.LocateAsync("pg_dump", request.Source.MajorVersion, ct);
         using var environment = await PgToolEnvironment.CreateAsync(connector, request.Source, options.RunDirectory(request.RunId), ct);
-        var result = await processes.RunAsync(new ProcessSpec(pgDump.Path, ["--no-password", $"--dbname={request.SourceDatabase}", .. arguments], environment.Variables), ct);
-        if (result.ExitCode != 0)
-        {
-            throw new PgToolFailedException("pg_dump", result.ExitCode, result.StandardError);
-        }
+        await RunToolAsync("pg_dump", new ProcessSpec(pgDump.Path, ["--no-password", $"--dbname={request.SourceDatabase}", .. arguments], environment.Variables), ct);
     }
 
     private async Task PgRestoreToolAsync(MoveRequest request, IReadOnlyList<string> arguments, int? maintenanceWorkMemMb, CancellationToken ct)
@@ -392,21 +388,22 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
             variables["PGOPTIONS"] = string.Create(CultureInfo.InvariantCulture, $"-c synchronous_commit=off -c maintenance_work_mem={memory}MB");
         }
 
-        var result = await processes.RunAsync(new ProcessSpec(pgRestore.Path, ["--no-password", $"--dbname={request.TargetDatabase}", .. arguments], variables), ct);
-        if (result.ExitCode != 0)
-        {
-            throw new PgToolFailedException("pg_restore", result.ExitCode, result.StandardError);
-        }
+        await RunToolAsync("pg_restore", new ProcessSpec(pgRestore.Path, ["--no-password", $"--dbname={request.TargetDatabase}", .. arguments], variables), ct);
     }
 
     /// <summary>Writes the table of contents of <paramref name="dump"/> to <paramref name="listFile"/> (no connection: it reads the file).</summary>
     private async Task PgRestoreListAsync(MoveRequest request, string dump, string listFile, CancellationToken ct)
     {
         var pgRestore = await tools.LocateAsync("pg_restore", request.Target.MajorVersion, ct);
-        var result = await processes.RunAsync(new ProcessSpec(pgRestore.Path, ["--list", $"--file={listFile}", dump]), ct);
+        await RunToolAsync("pg_restore", new ProcessSpec(pgRestore.Path, ["--list", $"--file={listFile}", dump]), ct);
+    }
+
+    private async Task RunToolAsync(string tool, ProcessSpec spec, CancellationToken ct)
+    {
+        var result = await processes.RunAsync(spec, ct);
         if (result.ExitCode != 0)
         {
-            throw new PgToolFailedException("pg_restore", result.ExitCode, result.StandardError);
+            throw new PgToolFailedException(tool, result.ExitCode, result.StandardError);
         }
     }
 

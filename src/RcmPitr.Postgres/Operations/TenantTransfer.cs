@@ -52,7 +52,7 @@ public sealed partial class TenantTransfer(
         var meter = new MoveMeter();
         var request = new MoveRequest(runId, input.Source, names.Canonical, input.Live, target, input.Mode, options.TransferJobs);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var watch = new Watch(new WatchServices(connector, progressStore, options, time, logger), input, target, meter, time.GetUtcNow());
+        var watch = new Watch(new WatchServices(connector, progressStore, options, time, logger), input, request, meter, time.GetUtcNow());
         var watching = watch.RunAsync(stop);
         MoveResult result;
         try
@@ -96,7 +96,7 @@ public sealed partial class TenantTransfer(
     private sealed record WatchServices(PgConnector Connector, TransferProgressStore ProgressStore, DataMoverOptions Options, TimeProvider Time, ILogger Logger);
 
     /// <summary>Samples one move: writes its progress and decides when it has stalled.</summary>
-    private sealed class Watch(WatchServices owner, MoveTenantInput input, string target, MoveMeter meter, DateTimeOffset startedAt)
+    private sealed class Watch(WatchServices owner, MoveTenantInput input, MoveRequest request, MoveMeter meter, DateTimeOffset startedAt)
     {
         private readonly DateTimeOffset _startedAt = startedAt;
         private (MoveProgress Progress, long Source, long Target)? _last;
@@ -109,8 +109,8 @@ public sealed partial class TenantTransfer(
         public async Task RunAsync(CancellationTokenSource stop)
         {
             var options = owner.Options;
-            await using var sourceProbe = await TransferActivityProbe.TryOpenAsync(owner.Connector, input.Source, TenantDatabaseNames.For(TenantSlug.Parse(input.Tenant)).Canonical, stop.Token);
-            await using var targetProbe = await TransferActivityProbe.TryOpenAsync(owner.Connector, input.Live, target, stop.Token);
+            await using var sourceProbe = await TransferActivityProbe.TryOpenAsync(owner.Connector, input.Source, request.SourceDatabase, stop.Token);
+            await using var targetProbe = await TransferActivityProbe.TryOpenAsync(owner.Connector, input.Live, request.TargetDatabase, stop.Token);
             using var timer = new PeriodicTimer(options.ProgressInterval, owner.Time);
             try
             {
@@ -123,8 +123,8 @@ public sealed partial class TenantTransfer(
                         var p = meter.Snapshot();
                         Stalled = string.Create(
                             CultureInfo.InvariantCulture,
-                            $"the transfer into {target} made no progress for {quiet.TotalSeconds:0} s (phase {p.Phase}, {p.TablesDone}/{p.TablesTotal} tables, {p.BytesMoved} bytes): a session on {input.Source.Name} or {input.Live.Name} is blocked (see pg_stat_activity and pg_locks there) or a server stopped answering; it was stopped and the step will start over");
-                        LogStalled(owner.Logger, target, quiet.TotalSeconds);
+                            $"the transfer into {request.TargetDatabase} made no progress for {quiet.TotalSeconds:0} s (phase {p.Phase}, {p.TablesDone}/{p.TablesTotal} tables, {p.BytesMoved} bytes): a session on {input.Source.Name} or {input.Live.Name} is blocked (see pg_stat_activity and pg_locks there) or a server stopped answering; it was stopped and the step will start over");
+                        LogStalled(owner.Logger, request.TargetDatabase, quiet.TotalSeconds);
                         await WriteAsync(p, Stalled, CancellationToken.None);
                         await stop.CancelAsync();
                         return;
