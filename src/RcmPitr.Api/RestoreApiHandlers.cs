@@ -235,8 +235,11 @@ public sealed class RestoreApiHandlers(
         return merged;
     }
 
-    /// <summary>Run ids of a tenant start with this (the Functions host finds a tenant's runs by it).</summary>
-    public static string RunIdPrefix(string tenant) => $"restore-{tenant}-";
+    /// <summary>
+    /// Run ids of a tenant start with this (the Functions host lists a tenant's runs by it). Slugs never contain
+    /// <c>--</c>, so one tenant's prefix is never the prefix of another's (<c>acme</c> vs <c>acme-corp</c>).
+    /// </summary>
+    public static string RunIdPrefix(string tenant) => $"restore-{tenant}--";
 
     private static IResult Invalid(string field, string message) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The restore request is invalid.");

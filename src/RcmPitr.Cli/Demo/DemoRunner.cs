@@ -218,7 +218,7 @@ internal sealed class DemoRunner(TextWriter output, TextWriter error)
         Check("audit row TENANT_PITR_RESTORED written, approved by bob",
             await ScalarAsync<string>(master, "SELECT details->>'approvedBy' FROM identity.tenant_audit WHERE idempotency_key = $1", AuditWriter.KeyFor(id, AuditEvents.PitrRestored)) == "bob",
             "identity.tenant_audit");
-        var kept = names.PrePitr(stamp);
+        var kept = names.PrePitr(stamp, id);
         var keptSums = await ChecksumsAsync(connector, live, kept, ct);
         Check($"{kept} kept, holding the pre-restore (post-migration) rows", keptSums.SequenceEqual(afterMigration), "for rollback within the retention");
     }

@@ -22,14 +22,7 @@ public sealed partial class DerivedDatabaseDropper(PgConnector connector, ILogge
         var runId = RunIds.Require(input.RunId);
         var stamp = RestoreStamp.Parse(input.Stamp);
         var names = TenantDatabaseNames.For(TenantSlug.Parse(input.Tenant));
-        var name = input.Kind switch
-        {
-            DerivedDatabaseKind.Restore => names.Restore(stamp),
-            DerivedDatabaseKind.PrePitr => names.PrePitr(stamp),
-            DerivedDatabaseKind.Rollback => names.Rollback(stamp),
-            DerivedDatabaseKind.AsOf => names.AsOf(stamp),
-            _ => throw new InvalidRestoreInputException("kind", $"'{input.Kind}' is not a derived database kind"),
-        };
+        var name = names.Derived(input.Kind, stamp, runId);
         if (name == names.Canonical)
         {
             throw new InvalidOperationException($"Refusing to drop {name}: it is the tenant's canonical database.");

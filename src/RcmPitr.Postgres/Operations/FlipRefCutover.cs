@@ -17,7 +17,7 @@ namespace RcmPitr.Postgres.Operations;
 public sealed class FlipRefCutover(ControlPlaneDatabase master, PgConnector connector, ISecretStore secrets)
 {
     /// <summary>The reference a flip to <paramref name="stamp"/> writes.</summary>
-    public static string NewRefFor(TenantSlug slug, RestoreStamp stamp) => $"tenant-db-{slug.Value}-{stamp.Value}";
+    public static string NewRefFor(TenantSlug slug, RestoreStamp stamp, string runId) => $"tenant-db-{slug.Value}-{stamp.Value}-{RunIds.Tag(runId)}";
 
     /// <summary>Flips the tenant to the restore database.</summary>
     public async Task<FlipRefCutoverResult> FlipAsync(FlipRefCutoverInput input, CancellationToken cancellationToken)
@@ -26,8 +26,8 @@ public sealed class FlipRefCutover(ControlPlaneDatabase master, PgConnector conn
         var runId = RunIds.Require(input.RunId);
         var slug = TenantSlug.Parse(input.Tenant);
         var stamp = RestoreStamp.Parse(input.Stamp);
-        var target = TenantDatabaseNames.For(slug).Restore(stamp);
-        var newRef = NewRefFor(slug, stamp);
+        var target = TenantDatabaseNames.For(slug).Restore(stamp, runId);
+        var newRef = NewRefFor(slug, stamp, runId);
 
         await using (var maintenance = await connector.OpenMaintenanceAsync(input.Live, cancellationToken))
         {

@@ -21,8 +21,7 @@ public sealed class ParityProbe(PgConnector connector)
         var stamp = RestoreStamp.Parse(input.Stamp);
         var restored = input.RestoredDatabase switch
         {
-            DerivedDatabaseKind.Restore => names.Restore(stamp),
-            DerivedDatabaseKind.AsOf => names.AsOf(stamp),
+            DerivedDatabaseKind.Restore or DerivedDatabaseKind.AsOf => names.Derived(input.RestoredDatabase, stamp, input.RunId),
             _ => throw new ArgumentOutOfRangeException(nameof(input), input.RestoredDatabase, "parity compares a restore or as-of copy"),
         };
         var tables = CanaryTable.ParseList(input.CanaryTables);

@@ -27,7 +27,7 @@ public sealed partial class RestoreDatabaseLoader(
         var runId = RunIds.Require(input.RunId);
         var stamp = RestoreStamp.Parse(input.Stamp);
         var names = TenantDatabaseNames.For(TenantSlug.Parse(input.Tenant));
-        var target = RestoreTargets.NameFor(names, stamp, input.Target);
+        var target = RestoreTargets.NameFor(names, stamp, runId, input.Target);
         if (!File.Exists(input.DumpPath))
         {
             throw new InvalidRestoreInputException("dumpPath", $"the dump {input.DumpPath} does not exist (was the run's scratch folder cleaned?)");

@@ -14,10 +14,9 @@ namespace RcmPitr.Postgres.Operations;
 internal static class RestoreTargets
 {
     /// <summary>The derived database's name; refuses kinds that are not filled by a load.</summary>
-    public static string NameFor(TenantDatabaseNames names, RestoreStamp stamp, DerivedDatabaseKind kind) => kind switch
+    public static string NameFor(TenantDatabaseNames names, RestoreStamp stamp, string runId, DerivedDatabaseKind kind) => kind switch
     {
-        DerivedDatabaseKind.Restore => names.Restore(stamp),
-        DerivedDatabaseKind.AsOf => names.AsOf(stamp),
+        DerivedDatabaseKind.Restore or DerivedDatabaseKind.AsOf => names.Derived(kind, stamp, runId),
         _ => throw new InvalidRestoreInputException("target", $"a tenant database is loaded into a restore or as-of database, not '{kind}'"),
     };
 

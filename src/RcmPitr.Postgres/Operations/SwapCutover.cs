@@ -25,7 +25,7 @@ public sealed partial class SwapCutover(PgConnector connector, ILogger<SwapCutov
         var runId = RunIds.Require(input.RunId);
         var stamp = RestoreStamp.Parse(input.Stamp);
         var names = TenantDatabaseNames.For(TenantSlug.Parse(input.Tenant));
-        string canonical = names.Canonical, restore = names.Restore(stamp), kept = names.PrePitr(stamp);
+        string canonical = names.Canonical, restore = names.Restore(stamp, runId), kept = names.PrePitr(stamp, runId);
 
         await using var maintenance = await connector.OpenMaintenanceAsync(input.Live, cancellationToken);
         var catalog = new ServerCatalog(maintenance);
@@ -76,7 +76,7 @@ public sealed partial class SwapCutover(PgConnector connector, ILogger<SwapCutov
         var runId = RunIds.Require(input.RunId);
         var stamp = RestoreStamp.Parse(input.Stamp);
         var names = TenantDatabaseNames.For(TenantSlug.Parse(input.Tenant));
-        string canonical = names.Canonical, kept = names.PrePitr(stamp), parked = names.Rollback(stamp);
+        string canonical = names.Canonical, kept = names.PrePitr(stamp, runId), parked = names.Rollback(stamp, runId);
 
         await using var maintenance = await connector.OpenMaintenanceAsync(input.Live, cancellationToken);
         var catalog = new ServerCatalog(maintenance);

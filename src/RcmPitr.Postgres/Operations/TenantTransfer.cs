@@ -33,7 +33,7 @@ public sealed partial class TenantTransfer(
         var runId = RunIds.Require(input.RunId);
         var stamp = RestoreStamp.Parse(input.Stamp);
         var names = TenantDatabaseNames.For(TenantSlug.Parse(input.Tenant));
-        var target = RestoreTargets.NameFor(names, stamp, input.Target);
+        var target = RestoreTargets.NameFor(names, stamp, runId, input.Target);
 
         await using (var maintenance = await connector.OpenMaintenanceAsync(input.Live, cancellationToken))
         {

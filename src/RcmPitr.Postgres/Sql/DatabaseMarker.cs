@@ -6,7 +6,7 @@ namespace RcmPitr.Postgres.Sql;
 /// The note RcmPitr leaves on a database it creates, as its <c>COMMENT ON DATABASE</c>. Database comments
 /// live in the shared catalog and survive renames, so after a crash a re-run can tell which database
 /// is which and whether a load finished — without trusting names alone.
-/// Format: <c>rcm-pitr:&lt;state&gt; run=&lt;run id&gt; stamp=&lt;yyyyMMddHHmm&gt;[ sha256=&lt;hex&gt;]</c>.
+/// Format: <c>rcm-pitr:&lt;state&gt; run=&lt;run id&gt; stamp=&lt;yyyyMMddHHmmss&gt;[ sha256=&lt;hex&gt;]</c>.
 /// </summary>
 public sealed partial record DatabaseMarker(string State, string RunId, string Stamp, string? Sha256 = null)
 {
@@ -40,6 +40,6 @@ public sealed partial record DatabaseMarker(string State, string RunId, string S
             : null;
     }
 
-    [GeneratedRegex(@"^rcm-pitr:(?<state>[a-z]+) run=(?<run>[A-Za-z0-9._-]+) stamp=(?<stamp>[0-9]{12})( sha256=(?<sha>[0-9a-f]{64}))?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^rcm-pitr:(?<state>[a-z]+) run=(?<run>[A-Za-z0-9._-]+) stamp=(?<stamp>[0-9]{12}(?:[0-9]{2})?)( sha256=(?<sha>[0-9a-f]{64}))?$", RegexOptions.CultureInvariant)]
     private static partial Regex MarkerPattern();
 }

@@ -5,6 +5,7 @@ namespace RcmPitr.Workflow.Contracts;
 /// <param name="CanaryTables"><c>schema.table</c> names; null means the runbook's three.</param>
 /// <param name="OrdersOfMagnitudeFactor">Ratio at which counts count as orders of magnitude apart.</param>
 public sealed record ParityProbeInput(
+    string RunId,
     DbServerInfo Live,
     string Tenant,
     string Stamp,

@@ -4,25 +4,27 @@ using RcmPitr.Workflow.Errors;
 namespace RcmPitr.Workflow.Naming;
 
 /// <summary>
-/// The <c>yyyyMMddHHmm</c> (UTC) stamp the runbook puts into every name it derives from a restore time,
-/// e.g. <c>202604221430</c> for 2026-04-22T14:30:xxZ. Two restores of one tenant to times within the same
-/// minute share a stamp; the steps detect that through the marker they leave on the databases.
+/// The <c>yyyyMMddHHmmss</c> (UTC) stamp RcmPitr puts into every name it derives from a restore time,
+/// e.g. <c>20260422143010</c> for 2026-04-22T14:30:10Z. The runbook stamps names by the minute; RcmPitr
+/// keeps the second, the granularity of a point-in-time restore, so restores to different seconds of one
+/// minute never share a restored server or a database name (derived database names also carry the run,
+/// see <see cref="TenantDatabaseNames"/>).
 /// </summary>
 public sealed record RestoreStamp
 {
     /// <summary>The stamp's format.</summary>
-    public const string Format = "yyyyMMddHHmm";
+    public const string Format = "yyyyMMddHHmmss";
 
     private RestoreStamp(string value) => Value = value;
 
-    /// <summary>The twelve digits.</summary>
+    /// <summary>The fourteen digits.</summary>
     public string Value { get; }
 
     /// <summary>The stamp of a restore time (any offset, converted to UTC).</summary>
     public static RestoreStamp From(DateTimeOffset restoreTime) =>
         new(restoreTime.UtcDateTime.ToString(Format, CultureInfo.InvariantCulture));
 
-    /// <summary>Parses twelve digits that form a real UTC minute, or throws <see cref="InvalidRestoreInputException"/>.</summary>
+    /// <summary>Parses fourteen digits that form a real UTC second, or throws <see cref="InvalidRestoreInputException"/>.</summary>
     public static RestoreStamp Parse(string? value, string field = "stamp")
     {
         if (value is null || value.Length != Format.Length || !value.All(char.IsAsciiDigit) ||

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.RegularExpressions;
 using RcmPitr.Workflow.Errors;
 
@@ -20,6 +22,16 @@ public static partial class RunIds
 
         return runId;
     }
+
+    /// <summary>Length of <see cref="Tag"/>.</summary>
+    public const int TagLength = 6;
+
+    /// <summary>
+    /// A short tag of <paramref name="runId"/> (the first hex digits of its SHA-256) that the names of the databases
+    /// a run creates end with, so two runs never share a database name, whatever their restore times.
+    /// </summary>
+    public static string Tag(string runId) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Require(runId))))[..TagLength];
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", RegexOptions.CultureInvariant)]
     private static partial Regex RunIdPattern();

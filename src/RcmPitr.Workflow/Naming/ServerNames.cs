@@ -4,7 +4,8 @@ using RcmPitr.Workflow.Errors;
 namespace RcmPitr.Workflow.Naming;
 
 /// <summary>
-/// Names of point-in-time restored servers: <c>&lt;source&gt;-pitr-&lt;yyyyMMddHHmm&gt;</c>, checked against Azure's
+/// Names of point-in-time restored servers: <c>&lt;source&gt;-pitr-&lt;yyyyMMddHHmmss&gt;</c> — one server per source server
+/// and restore time to the second, shared by every run that restores from that source to that time — checked against Azure's
 /// flexible-server name rule (3–63 characters, lowercase letters, digits and single inner hyphens) before
 /// any call is made.
 /// </summary>
@@ -35,7 +36,7 @@ public static partial class ServerNames
     private static string RequireSource(string? sourceServer)
     {
         var source = Require(sourceServer, "sourceServer");
-        const int suffix = 18; // "-pitr-" + 12-digit stamp
+        const int suffix = 20; // "-pitr-" + 14-digit stamp
         return source.Length + suffix <= MaxLength
             ? source
             : throw new InvalidRestoreInputException(

@@ -63,7 +63,7 @@ public sealed partial record TenantSlug
         if (ReservedSuffixPattern().IsMatch(value))
         {
             problem = $"'{value}' ends like a name RcmPitr generates (-restore-, -pre-pitr-, -rollback- or -asof- " +
-                      "followed by a 12-digit stamp); its database could be mistaken for another tenant's copy";
+                      "followed by a stamp); its database could be mistaken for another tenant's copy";
             return false;
         }
 
@@ -81,6 +81,6 @@ public sealed partial record TenantSlug
     [GeneratedRegex("^[a-z0-9]+(-[a-z0-9]+)*$", RegexOptions.CultureInvariant)]
     private static partial Regex SlugPattern();
 
-    [GeneratedRegex("-(restore|pre-pitr|rollback|asof)-[0-9]{12}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("-(restore|pre-pitr|rollback|asof)-[0-9]{12}([0-9]{2})?(-[0-9a-f]{6})?$", RegexOptions.CultureInvariant)]
     private static partial Regex ReservedSuffixPattern();
 }

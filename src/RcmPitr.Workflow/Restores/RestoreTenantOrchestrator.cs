@@ -145,7 +145,7 @@ public sealed class RestoreTenantOrchestrator
 
     private static async Task<ParityReport> ProbeParityAsync(RestoreRun run, DerivedDatabaseKind target)
     {
-        var input = new ParityProbeInput(run.RequireTenant.Server, run.Request.Tenant, run.Stamp, target, run.Settings.CanaryTables, run.Settings.ParityFactor);
+        var input = new ParityProbeInput(run.RunId, run.RequireTenant.Server, run.Request.Tenant, run.Stamp, target, run.Settings.CanaryTables, run.Settings.ParityFactor);
         var parity = await run.StepAsync(RestoreSteps.Parity, () => run.CallAsync<ParityReport>(ActivityNames.ParityProbe, input), p => p.Verdict.ToString());
         run.Timeline.Parity = parity;
         run.Publish();

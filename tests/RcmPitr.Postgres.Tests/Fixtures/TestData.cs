@@ -2,7 +2,7 @@ namespace RcmPitr.Postgres.Tests.Fixtures;
 
 internal static class TestData
 {
-    public const string Stamp = "202604221430";
+    public const string Stamp = "20260422143000";
 
     /// <summary>Adds a filler table big enough that pg_dump / pg_restore run long enough to be killed midway.</summary>
     public static Task AddFillerAsync(Scenario s, Workflow.Contracts.DbServerInfo server, string database, int rows = 600_000) =>

@@ -20,7 +20,7 @@ public sealed class DerivedDatabaseDropperTests(ClusterFixture fx)
 
         Assert.True(first.Dropped);
         Assert.False(second.Dropped);
-        Assert.Equal(names.PrePitr(stamp), first.DatabaseName);
+        Assert.Equal(names.PrePitr(stamp, s.RunId), first.DatabaseName);
         Assert.Equal([names.Canonical], await s.DatabasesOfAsync(s.Live, slug));
     }
 
@@ -29,12 +29,12 @@ public sealed class DerivedDatabaseDropperTests(ClusterFixture fx)
     {
         await using var s = await Scenario.StartAsync(fx);
         var (slug, names, stamp) = await SwapCutoverTests.PrepareAsync(s);
-        await s.ExecAsync(s.Live, "postgres", $"ALTER DATABASE {PgQuote.Identifier(names.Canonical)} RENAME TO {PgQuote.Identifier(names.PrePitr(stamp))}");
+        await s.ExecAsync(s.Live, "postgres", $"ALTER DATABASE {PgQuote.Identifier(names.Canonical)} RENAME TO {PgQuote.Identifier(names.PrePitr(stamp, s.RunId))}");
 
         await Assert.ThrowsAsync<DatabaseStateConflictException>(
             () => s.Dropper.DropAsync(new DropDerivedDatabaseInput(s.RunId, s.Live, slug, TestData.Stamp, DerivedDatabaseKind.PrePitr), CancellationToken.None));
 
-        Assert.Contains(names.PrePitr(stamp), await s.DatabasesOfAsync(s.Live, slug));
+        Assert.Contains(names.PrePitr(stamp, s.RunId), await s.DatabasesOfAsync(s.Live, slug));
     }
 
     [Fact]

@@ -54,7 +54,7 @@ public sealed class FlipRefCutoverTests(ClusterFixture fx)
         var slug = s.NewSlug();
         var tenant = await s.AddTenantAsync(slug, liveMembers: 3, pitrMembers: 2);
         await Restores.DumpAndLoadAsync(s, slug);
-        var newRef = FlipRefCutover.NewRefFor(TenantSlug.Parse(slug), RestoreStamp.Parse(TestData.Stamp));
+        var newRef = FlipRefCutover.NewRefFor(TenantSlug.Parse(slug), RestoreStamp.Parse(TestData.Stamp), s.RunId);
         await fx.Secrets.SetSecretAsync(newRef, "Host=stale;Database=stale", CancellationToken.None);
 
         var result = await s.Flip.FlipAsync(new FlipRefCutoverInput(s.RunId, tenant.TenantId, s.Live, slug, TestData.Stamp), CancellationToken.None);

@@ -15,7 +15,7 @@ public sealed class ParityProbeTests(ClusterFixture fx)
         await s.AddTenantAsync(slug, liveMembers: 12, pitrMembers: 10);
         await Restores.DumpAndLoadAsync(s, slug);
 
-        var report = await s.Parity.ProbeAsync(new ParityProbeInput(s.Live, slug, TestData.Stamp), CancellationToken.None);
+        var report = await s.Parity.ProbeAsync(new ParityProbeInput(s.RunId, s.Live, slug, TestData.Stamp), CancellationToken.None);
 
         Assert.Equal(ParityVerdict.Pass, report.Verdict);
         Assert.Equal(["identity.organization", "security.app_user", "members.member"], report.Rows.Select(r => r.Table));
@@ -32,7 +32,7 @@ public sealed class ParityProbeTests(ClusterFixture fx)
         await s.AddTenantAsync(slug, liveMembers: 4, pitrMembers: 10);
         await Restores.DumpAndLoadAsync(s, slug);
 
-        var report = await s.Parity.ProbeAsync(new ParityProbeInput(s.Live, slug, TestData.Stamp), CancellationToken.None);
+        var report = await s.Parity.ProbeAsync(new ParityProbeInput(s.RunId, s.Live, slug, TestData.Stamp), CancellationToken.None);
 
         Assert.Equal(ParityVerdict.Warn, report.Verdict);
     }
@@ -45,7 +45,7 @@ public sealed class ParityProbeTests(ClusterFixture fx)
         await s.AddTenantAsync(slug, liveMembers: 10, pitrMembers: 0);
         await Restores.DumpAndLoadAsync(s, slug);
 
-        var report = await s.Parity.ProbeAsync(new ParityProbeInput(s.Live, slug, TestData.Stamp), CancellationToken.None);
+        var report = await s.Parity.ProbeAsync(new ParityProbeInput(s.RunId, s.Live, slug, TestData.Stamp), CancellationToken.None);
 
         Assert.Equal(ParityVerdict.Fail, report.Verdict);
         Assert.Equal(0L, report.Rows.Single(r => r.Table == "members.member").RestoredCount);
@@ -60,7 +60,7 @@ public sealed class ParityProbeTests(ClusterFixture fx)
         await Restores.DumpAndLoadAsync(s, slug);
 
         var report = await s.Parity.ProbeAsync(
-            new ParityProbeInput(s.Live, slug, TestData.Stamp, CanaryTables: ["members.member", "claims.claim"]), CancellationToken.None);
+            new ParityProbeInput(s.RunId, s.Live, slug, TestData.Stamp, CanaryTables: ["members.member", "claims.claim"]), CancellationToken.None);
 
         Assert.Equal(ParityVerdict.Fail, report.Verdict);
         var claims = report.Rows.Single(r => r.Table == "claims.claim");
@@ -76,6 +76,6 @@ public sealed class ParityProbeTests(ClusterFixture fx)
         await s.AddTenantAsync(slug, liveMembers: 3);
 
         await Assert.ThrowsAsync<DatabaseStateConflictException>(
-            () => s.Parity.ProbeAsync(new ParityProbeInput(s.Live, slug, TestData.Stamp), CancellationToken.None));
+            () => s.Parity.ProbeAsync(new ParityProbeInput(s.RunId, s.Live, slug, TestData.Stamp), CancellationToken.None));
     }
 }

@@ -60,7 +60,7 @@ public sealed class RestoreDatabaseLoaderTests(ClusterFixture fx)
         runner.CrashAfter = TimeSpan.FromMilliseconds(400);
 
         await Assert.ThrowsAsync<SimulatedCrashException>(() => s.Loader.LoadAsync(Input(s, slug, dump), CancellationToken.None));
-        var restoreName = TenantDatabaseNames.For(TenantSlug.Parse(slug)).Restore(RestoreStamp.Parse(TestData.Stamp));
+        var restoreName = TenantDatabaseNames.For(TenantSlug.Parse(slug)).Restore(RestoreStamp.Parse(TestData.Stamp), s.RunId);
         Assert.Equal(DatabaseMarker.Loading, (await MarkerAsync(s, restoreName))!.State);
 
         runner.CrashTool = null;

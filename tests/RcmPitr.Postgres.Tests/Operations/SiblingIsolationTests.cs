@@ -21,7 +21,7 @@ public sealed class SiblingIsolationTests(ClusterFixture fx)
 
         await s.StatusChanger.FreezeAsync(new FreezeTenantInput(s.RunId, tenant.TenantId, "alice", "PITR"), CancellationToken.None);
         var restored = await Restores.DumpAndLoadAsync(s, acme);
-        var parity = await s.Parity.ProbeAsync(new ParityProbeInput(s.Live, acme, TestData.Stamp), CancellationToken.None);
+        var parity = await s.Parity.ProbeAsync(new ParityProbeInput(s.RunId, s.Live, acme, TestData.Stamp), CancellationToken.None);
         await s.Swap.CutOverAsync(new SwapCutoverInput(s.RunId, s.Live, acme, TestData.Stamp), CancellationToken.None);
         await s.Cache.InvalidateAsync(new InvalidateTenantCacheInput(tenant.TenantId), CancellationToken.None);
         await s.StatusChanger.UnfreezeAsync(new UnfreezeTenantInput(s.RunId, tenant.TenantId, "alice", "done"), CancellationToken.None);

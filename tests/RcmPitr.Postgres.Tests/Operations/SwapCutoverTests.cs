@@ -13,7 +13,7 @@ public sealed class SwapCutoverTests(ClusterFixture fx)
     {
         await using var s = await Scenario.StartAsync(fx);
         var (slug, names, stamp) = await PrepareAsync(s);
-        var restoredPrint = await s.FingerprintAsync(s.Live, names.Restore(stamp));
+        var restoredPrint = await s.FingerprintAsync(s.Live, names.Restore(stamp, s.RunId));
         var livePrint = await s.FingerprintAsync(s.Live, names.Canonical);
         await using var session = await s.Connector.OpenAsync(s.Live, names.Canonical, CancellationToken.None);
 
@@ -22,8 +22,8 @@ public sealed class SwapCutoverTests(ClusterFixture fx)
         Assert.False(result.AlreadyDone);
         Assert.True(result.TerminatedConnections >= 1);
         Assert.Equal(restoredPrint, await s.FingerprintAsync(s.Live, names.Canonical));
-        Assert.Equal(livePrint, await s.FingerprintAsync(s.Live, names.PrePitr(stamp)));
-        Assert.Equal([names.Canonical, names.PrePitr(stamp)], await s.DatabasesOfAsync(s.Live, slug));
+        Assert.Equal(livePrint, await s.FingerprintAsync(s.Live, names.PrePitr(stamp, s.RunId)));
+        Assert.Equal([names.Canonical, names.PrePitr(stamp, s.RunId)], await s.DatabasesOfAsync(s.Live, slug));
     }
 
     [Fact]
@@ -37,7 +37,7 @@ public sealed class SwapCutoverTests(ClusterFixture fx)
         var second = await s.Swap.CutOverAsync(input, CancellationToken.None);
 
         Assert.True(second.AlreadyDone);
-        Assert.Equal([names.Canonical, names.PrePitr(stamp)], await s.DatabasesOfAsync(s.Live, slug));
+        Assert.Equal([names.Canonical, names.PrePitr(stamp, s.RunId)], await s.DatabasesOfAsync(s.Live, slug));
     }
 
     [Fact]
@@ -45,15 +45,15 @@ public sealed class SwapCutoverTests(ClusterFixture fx)
     {
         await using var s = await Scenario.StartAsync(fx);
         var (slug, names, stamp) = await PrepareAsync(s);
-        var restoredPrint = await s.FingerprintAsync(s.Live, names.Restore(stamp));
+        var restoredPrint = await s.FingerprintAsync(s.Live, names.Restore(stamp, s.RunId));
         // The state a non-atomic swap leaves when it dies after the first rename.
-        await RenameAsync(s, names.Canonical, names.PrePitr(stamp));
+        await RenameAsync(s, names.Canonical, names.PrePitr(stamp, s.RunId));
 
         var result = await s.Swap.CutOverAsync(new SwapCutoverInput(s.RunId, s.Live, slug, TestData.Stamp), CancellationToken.None);
 
         Assert.False(result.AlreadyDone);
         Assert.Equal(restoredPrint, await s.FingerprintAsync(s.Live, names.Canonical));
-        Assert.Equal([names.Canonical, names.PrePitr(stamp)], await s.DatabasesOfAsync(s.Live, slug));
+        Assert.Equal([names.Canonical, names.PrePitr(stamp, s.RunId)], await s.DatabasesOfAsync(s.Live, slug));
     }
 
     [Fact]
@@ -61,14 +61,14 @@ public sealed class SwapCutoverTests(ClusterFixture fx)
     {
         await using var s = await Scenario.StartAsync(fx);
         var (slug, names, stamp) = await PrepareAsync(s);
-        await s.ExecAsync(s.Live, "postgres", $"CREATE DATABASE {PgQuote.Identifier(names.PrePitr(stamp))}");
+        await s.ExecAsync(s.Live, "postgres", $"CREATE DATABASE {PgQuote.Identifier(names.PrePitr(stamp, s.RunId))}");
         var before = await s.DatabasesOfAsync(s.Live, slug);
         var livePrint = await s.FingerprintAsync(s.Live, names.Canonical);
 
         var error = await Assert.ThrowsAsync<DatabaseStateConflictException>(
             () => s.Swap.CutOverAsync(new SwapCutoverInput(s.RunId, s.Live, slug, TestData.Stamp), CancellationToken.None));
 
-        Assert.Contains(names.PrePitr(stamp), error.Message, StringComparison.Ordinal);
+        Assert.Contains(names.PrePitr(stamp, s.RunId), error.Message, StringComparison.Ordinal);
         Assert.Equal(before, await s.DatabasesOfAsync(s.Live, slug));
         Assert.Equal(livePrint, await s.FingerprintAsync(s.Live, names.Canonical));
     }
@@ -81,13 +81,13 @@ public sealed class SwapCutoverTests(ClusterFixture fx)
         await s.AddTenantAsync(slug, liveMembers: 3, pitrMembers: 2);
         var names = TenantDatabaseNames.For(TenantSlug.Parse(slug));
         var stamp = RestoreStamp.Parse(TestData.Stamp);
-        await s.ExecAsync(s.Live, "postgres", $"CREATE DATABASE {PgQuote.Identifier(names.Restore(stamp))}");
-        await s.ExecAsync(s.Live, "postgres", $"COMMENT ON DATABASE {PgQuote.Identifier(names.Restore(stamp))} IS 'rcm-pitr:loading run={s.RunId} stamp={TestData.Stamp}'");
+        await s.ExecAsync(s.Live, "postgres", $"CREATE DATABASE {PgQuote.Identifier(names.Restore(stamp, s.RunId))}");
+        await s.ExecAsync(s.Live, "postgres", $"COMMENT ON DATABASE {PgQuote.Identifier(names.Restore(stamp, s.RunId))} IS 'rcm-pitr:loading run={s.RunId} stamp={TestData.Stamp}'");
 
         await Assert.ThrowsAsync<DatabaseStateConflictException>(
             () => s.Swap.CutOverAsync(new SwapCutoverInput(s.RunId, s.Live, slug, TestData.Stamp), CancellationToken.None));
 
-        Assert.Equal([names.Canonical, names.Restore(stamp)], await s.DatabasesOfAsync(s.Live, slug));
+        Assert.Equal([names.Canonical, names.Restore(stamp, s.RunId)], await s.DatabasesOfAsync(s.Live, slug));
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public sealed class SwapCutoverTests(ClusterFixture fx)
         await using var s = await Scenario.StartAsync(fx);
         var (slug, names, stamp) = await PrepareAsync(s);
         var originalPrint = await s.FingerprintAsync(s.Live, names.Canonical);
-        var restoredPrint = await s.FingerprintAsync(s.Live, names.Restore(stamp));
+        var restoredPrint = await s.FingerprintAsync(s.Live, names.Restore(stamp, s.RunId));
         await s.Swap.CutOverAsync(new SwapCutoverInput(s.RunId, s.Live, slug, TestData.Stamp), CancellationToken.None);
         var input = new RollbackSwapInput(s.RunId, s.Live, slug, TestData.Stamp);
 
@@ -106,8 +106,8 @@ public sealed class SwapCutoverTests(ClusterFixture fx)
         Assert.False(first.AlreadyDone);
         Assert.True(second.AlreadyDone);
         Assert.Equal(originalPrint, await s.FingerprintAsync(s.Live, names.Canonical));
-        Assert.Equal(restoredPrint, await s.FingerprintAsync(s.Live, names.Rollback(stamp)));
-        Assert.Equal([names.Canonical, names.Rollback(stamp)], await s.DatabasesOfAsync(s.Live, slug));
+        Assert.Equal(restoredPrint, await s.FingerprintAsync(s.Live, names.Rollback(stamp, s.RunId)));
+        Assert.Equal([names.Canonical, names.Rollback(stamp, s.RunId)], await s.DatabasesOfAsync(s.Live, slug));
     }
 
     [Fact]
@@ -117,7 +117,7 @@ public sealed class SwapCutoverTests(ClusterFixture fx)
         var (slug, names, stamp) = await PrepareAsync(s);
         var originalPrint = await s.FingerprintAsync(s.Live, names.Canonical);
         await s.Swap.CutOverAsync(new SwapCutoverInput(s.RunId, s.Live, slug, TestData.Stamp), CancellationToken.None);
-        await RenameAsync(s, names.Canonical, names.Rollback(stamp));
+        await RenameAsync(s, names.Canonical, names.Rollback(stamp, s.RunId));
 
         var result = await s.Swap.RollBackAsync(new RollbackSwapInput(s.RunId, s.Live, slug, TestData.Stamp), CancellationToken.None);
 

@@ -62,7 +62,7 @@ public sealed class TenantTransferTests(ClusterFixture fx)
         await using var s = await Scenario.StartAsync(fx);
         var slug = s.NewSlug();
         var tenant = await s.AddTenantAsync(slug, liveMembers: 5, pitrMembers: 9);
-        var target = TenantDatabaseNames.For(TenantSlug.Parse(slug)).Restore(RestoreStamp.Parse(TestData.Stamp));
+        var target = TenantDatabaseNames.For(TenantSlug.Parse(slug)).Restore(RestoreStamp.Parse(TestData.Stamp), s.RunId);
         await using (var maintenance = await s.Connector.OpenMaintenanceAsync(s.Live, CancellationToken.None))
         {
             var catalog = new ServerCatalog(maintenance);

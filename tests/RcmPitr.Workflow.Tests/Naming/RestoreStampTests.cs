@@ -6,19 +6,21 @@ namespace RcmPitr.Workflow.Tests.Naming;
 public sealed class RestoreStampTests
 {
     [Fact]
-    public void From_OffsetTime_UsesUtcMinute()
+    public void From_OffsetTime_UsesUtcSecond()
     {
-        var time = new DateTimeOffset(2026, 4, 22, 10, 30, 59, TimeSpan.FromHours(-4));
+        var time = new DateTimeOffset(2026, 4, 22, 10, 30, 59, 900, TimeSpan.FromHours(-4));
 
-        Assert.Equal("202604221430", RestoreStamp.From(time).Value);
+        Assert.Equal("20260422143059", RestoreStamp.From(time).Value);
     }
 
     [Theory]
-    [InlineData("20260422143")]
+    [InlineData("202604221430")]
     [InlineData("2026042214300")]
-    [InlineData("202613221430")]
-    [InlineData("20260422143a")]
-    [InlineData("202602301430")]
+    [InlineData("202604221430000")]
+    [InlineData("20261322143000")]
+    [InlineData("2026042214300a")]
+    [InlineData("20260230143000")]
+    [InlineData("20260422143060")]
     [InlineData(null)]
     public void Parse_NotAStamp_Throws(string? value)
     {
@@ -28,6 +30,6 @@ public sealed class RestoreStampTests
     [Fact]
     public void Parse_RoundTrips()
     {
-        Assert.Equal("202604221430", RestoreStamp.Parse("202604221430").ToString());
+        Assert.Equal("20260422143010", RestoreStamp.Parse("20260422143010").ToString());
     }
 }

@@ -64,6 +64,8 @@ public sealed class TenantSlugTests
     [InlineData("acme-restore-202604221430")]
     [InlineData("acme-rollback-202604221430")]
     [InlineData("acme-asof-202604221430")]
+    [InlineData("acme-pre-pitr-20260422143010")]
+    [InlineData("acme-restore-20260422143010-3fa9c2")]
     public void Parse_SlugShapedLikeADerivedName_IsRefused(string value)
     {
         var error = Assert.Throws<InvalidRestoreInputException>(() => TenantSlug.Parse(value));

@@ -78,7 +78,7 @@ public sealed class RestoreTenantOrchestratorTests
         await _orchestrator.RunAsync(context, Script.Request());
 
         Assert.Equal(start.AddSeconds(30), context.Timers[0]);
-        Assert.Equal("pg-us-east-1-pitr-202604221430", context.InputsOf<ProvisionServerInput>(ActivityNames.ProvisionServer).Single().ServerName);
+        Assert.Equal("pg-us-east-1-pitr-20260422143015", context.InputsOf<ProvisionServerInput>(ActivityNames.ProvisionServer).Single().ServerName);
     }
 
     [Fact]
