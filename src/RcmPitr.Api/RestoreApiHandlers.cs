@@ -33,7 +33,7 @@ public sealed class RestoreApiHandlers(
     public const string Route = "/api/restores";
 
     /// <summary><c>POST /api/restores</c>.</summary>
-    public async Task<IResult> StartAsync(StartRestoreBody? body, string principal, HttpContext http, CancellationToken ct)
+    public async Task<IResult> StartAsync(StartRestoreBody? body, Principal principal, HttpContext http, CancellationToken ct)
     {
         var (parsed, errors) = RequestValidation.Validate(body, time.GetUtcNow());
         if (parsed is null)
@@ -71,7 +71,7 @@ public sealed class RestoreApiHandlers(
             return Invalid("tenant", e.Message);
         }
 
-        var request = new RestoreRequest(parsed.Tenant.Value, parsed.RestoreTime, parsed.Mode, parsed.Strategy, parsed.Reason, principal) { Settings = settings, Transfer = parsed.Transfer };
+        var request = new RestoreRequest(parsed.Tenant.Value, parsed.RestoreTime, parsed.Mode, parsed.Strategy, parsed.Reason, principal.Name) { Settings = settings, Transfer = parsed.Transfer, RequestedById = principal.Id };
         var id = $"{RunIdPrefix(parsed.Tenant.Value)}{stamp.Value}-{Guid.NewGuid().ToString("N")[..8]}";
         try
         {
@@ -126,7 +126,7 @@ public sealed class RestoreApiHandlers(
     }
 
     /// <summary><c>POST /api/restores/{id}/approve</c> and <c>/reject</c>.</summary>
-    public async Task<IResult> DecideAsync(string id, bool approved, DecisionBody? body, string principal, CancellationToken ct)
+    public async Task<IResult> DecideAsync(string id, bool approved, DecisionBody? body, Principal principal, CancellationToken ct)
     {
         var run = await runs.GetAsync(id, ct);
         if (run is null || run.Name != RestoreTenantOrchestrator.Name)
@@ -142,18 +142,18 @@ public sealed class RestoreApiHandlers(
         }
 
         var request = ApiJson.Read<RestoreRequest>(run.Input)!;
-        if (string.Equals(principal, request.RequestedBy, StringComparison.OrdinalIgnoreCase))
+        if (principal.Is(request.RequesterId))
         {
             return Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Four eyes",
-                detail: $"'{principal}' requested this restore and cannot also {(approved ? "approve" : "reject")} it.");
+                detail: $"'{principal.Name}' requested this restore and cannot also {(approved ? "approve" : "reject")} it.");
         }
 
-        await runs.RaiseEventAsync(id, RestoreEvents.Approval, new ApprovalDecision(approved, principal, body?.Comment), ct);
-        return TypedResults.Json(new { id, decision = approved ? "approved" : "rejected", by = principal }, statusCode: StatusCodes.Status202Accepted);
+        await runs.RaiseEventAsync(id, RestoreEvents.Approval, new ApprovalDecision(approved, principal.Name, body?.Comment, principal.Id), ct);
+        return TypedResults.Json(new { id, decision = approved ? "approved" : "rejected", by = principal.Name }, statusCode: StatusCodes.Status202Accepted);
     }
 
     /// <summary><c>POST /api/restores/{id}/cancel</c>.</summary>
-    public async Task<IResult> CancelAsync(string id, ReasonBody? body, string principal, CancellationToken ct)
+    public async Task<IResult> CancelAsync(string id, ReasonBody? body, Principal principal, CancellationToken ct)
     {
         var run = await runs.GetAsync(id, ct);
         if (run is null || run.Name != RestoreTenantOrchestrator.Name)
@@ -166,13 +166,13 @@ public sealed class RestoreApiHandlers(
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not running", detail: $"Run '{id}' is {run.RuntimeStatus}.");
         }
 
-        await runs.RaiseEventAsync(id, RestoreEvents.Cancel, new CancelRequest(principal, body?.Reason), ct);
+        await runs.RaiseEventAsync(id, RestoreEvents.Cancel, new CancelRequest(principal.Name, body?.Reason), ct);
         return TypedResults.Json(new { id, message = "cancel requested: the run stops at its next step and undoes what it did (a cutover already under way is finished, not undone)" },
             statusCode: StatusCodes.Status202Accepted);
     }
 
     /// <summary><c>POST /api/restores/{id}/rollback</c>.</summary>
-    public async Task<IResult> RollbackAsync(string id, ReasonBody? body, string principal, HttpContext http, CancellationToken ct)
+    public async Task<IResult> RollbackAsync(string id, ReasonBody? body, Principal principal, HttpContext http, CancellationToken ct)
     {
         var run = await runs.GetAsync(id, ct);
         if (run is null || run.Name != RestoreTenantOrchestrator.Name)
@@ -191,7 +191,7 @@ public sealed class RestoreApiHandlers(
         var rollbackId = id + "-rollback";
         try
         {
-            await runs.StartAsync(RollbackOrchestrator.Name, rollbackId, new RollbackRequest(id, request.Tenant, request.RestoreTime, body?.Reason ?? "rollback requested", principal), request.Tenant, ct);
+            await runs.StartAsync(RollbackOrchestrator.Name, rollbackId, new RollbackRequest(id, request.Tenant, request.RestoreTime, body?.Reason ?? "rollback requested", principal.Name), request.Tenant, ct);
         }
         catch (RunExistsException)
         {

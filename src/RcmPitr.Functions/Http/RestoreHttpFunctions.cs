@@ -84,7 +84,7 @@ public sealed class RestoreHttpFunctions(TenantResolver tenants, IServerProvisio
 
     private RestoreApiHandlers Handlers(DurableTaskClient client) => new(new DurableRestoreRuns(client), tenants, provisioner, settings, time, progress);
 
-    private static async Task<IActionResult> AuthenticatedAsync(HttpRequest request, Func<string, Task<IResult>> handle)
+    private static async Task<IActionResult> AuthenticatedAsync(HttpRequest request, Func<Principal, Task<IResult>> handle)
     {
         ArgumentNullException.ThrowIfNull(request);
         var principal = request.Headers[PrincipalHeader].ToString();
@@ -94,7 +94,7 @@ public sealed class RestoreHttpFunctions(TenantResolver tenants, IServerProvisio
                 detail: $"No signed-in principal ({PrincipalHeader}); enable App Service authentication in front of the function keys."));
         }
 
-        return new ResultActionResult(await handle(principal));
+        return new ResultActionResult(await handle(Principal.Create(principal, principal, PrincipalRoles.All)));
     }
 
     private static async Task<T?> BodyAsync<T>(HttpRequest request)

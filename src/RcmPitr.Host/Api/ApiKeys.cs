@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using RcmPitr.Api;
 using RcmPitr.Host.Composition;
 
 namespace RcmPitr.Host.Api;
@@ -18,10 +19,10 @@ public sealed class ApiKeys(RcmPitrOptions options) : IEndpointFilter
     private const string PrincipalItem = "rcm-pitr.principal";
 
     /// <summary>The authenticated principal of the request.</summary>
-    public static string PrincipalOf(HttpContext context)
+    public static Principal PrincipalOf(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return (string)context.Items[PrincipalItem]!;
+        return (Principal)context.Items[PrincipalItem]!;
     }
 
     /// <inheritdoc />
@@ -36,7 +37,7 @@ public sealed class ApiKeys(RcmPitrOptions options) : IEndpointFilter
             return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: $"A valid API key is required in the {Header} header.");
         }
 
-        context.HttpContext.Items[PrincipalItem] = principal;
+        context.HttpContext.Items[PrincipalItem] = Principal.Create(principal, principal, PrincipalRoles.All);
         return await next(context);
     }
 

@@ -39,6 +39,12 @@ public sealed record RestoreRequest(
 
     /// <summary>Timings and probe settings; defaults follow the runbook.</summary>
     public RestoreSettings Settings { get; init; } = new();
+
+    /// <summary>The requester's stable id (four eyes compares it); <see cref="RequestedBy"/> is how they are shown. Null: the same as <see cref="RequestedBy"/>.</summary>
+    public string? RequestedById { get; init; }
+
+    /// <summary>The id four eyes compares decisions against.</summary>
+    public string RequesterId => RequestedById ?? RequestedBy;
 }
 
 /// <summary>Durations and thresholds of a run.</summary>
@@ -70,7 +76,13 @@ public sealed record RestoreSettings
 }
 
 /// <summary>The human decision raised on the <see cref="RestoreEvents.Approval"/> event.</summary>
-public sealed record ApprovalDecision(bool Approved, string DecidedBy, string? Comment = null);
+/// <param name="DecidedBy">How the decider is shown (and audited as <c>approvedBy</c>).</param>
+/// <param name="DecidedById">The decider's stable id; null: the same as <paramref name="DecidedBy"/>.</param>
+public sealed record ApprovalDecision(bool Approved, string DecidedBy, string? Comment = null, string? DecidedById = null)
+{
+    /// <summary>The id four eyes compares against the requester's.</summary>
+    public string DeciderId => DecidedById ?? DecidedBy;
+}
 
 /// <summary>Raised on <see cref="RestoreEvents.Cancel"/>: stop and compensate.</summary>
 public sealed record CancelRequest(string RequestedBy, string? Reason = null);
