@@ -8,7 +8,13 @@ public sealed record FreezeTenantInput(string RunId, Guid TenantId, string Actor
 /// <param name="Changed">False when an earlier attempt of this run had already frozen the tenant.</param>
 public sealed record FreezeTenantResult(TenantStatus PreviousStatus, bool Changed);
 
-/// <summary>Input of the unfreeze step (runbook step 8): <c>read_only</c> → <c>active</c>.</summary>
+/// <summary>Input of the check, right before the cutover, that the tenant is still frozen by this run.</summary>
+public sealed record ConfirmFreezeInput(string RunId, Guid TenantId);
+
+/// <summary>The tenant is frozen by the run since <see cref="FrozenAt"/>.</summary>
+public sealed record ConfirmFreezeResult(DateTimeOffset FrozenAt);
+
+/// <summary>Input of the unfreeze step (runbook step 8): <c>read_only</c> → <c>active</c>, only when this run froze it.</summary>
 public sealed record UnfreezeTenantInput(string RunId, Guid TenantId, string Actor, string Reason);
 
 /// <summary>What the unfreeze step did.</summary>
@@ -22,6 +28,12 @@ public enum UnfreezeOutcome
 
     /// <summary>The tenant is <c>suspended</c>: an operator's suspension is never lifted by a restore.</summary>
     LeftSuspended,
+
+    /// <summary>
+    /// The tenant is <c>read_only</c>, but not by this run's freeze (another run froze it, this run's freeze was refused,
+    /// or someone changed the status since): a run never lifts a freeze it does not own.
+    /// </summary>
+    NotFrozenByThisRun,
 }
 
 /// <summary>Result of the unfreeze step.</summary>

@@ -132,6 +132,69 @@ public sealed class TenantStatusChangerTests(ClusterFixture fx)
         Assert.Equal(0L, await s.MasterScalarAsync<long>("SELECT count(*) FROM identity.tenant_audit WHERE tenant_id = $1", tenant.TenantId));
     }
 
+    [Fact]
+    public async Task UnfreezeAsync_FreezeOfThisRunWasRefused_LeavesTheOtherRunsFreeze()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var tenant = await s.AddTenantAsync(s.NewSlug(), liveMembers: 1);
+        await s.StatusChanger.FreezeAsync(new FreezeTenantInput("winner-run", tenant.TenantId, "bob", "PITR of the winner"), CancellationToken.None);
+        await Assert.ThrowsAsync<TenantStatusConflictException>(
+            () => s.StatusChanger.FreezeAsync(new FreezeTenantInput(s.RunId, tenant.TenantId, "alice", "PITR"), CancellationToken.None));
+
+        // The losing run compensates its (refused) freeze.
+        var result = await s.StatusChanger.UnfreezeAsync(new UnfreezeTenantInput(s.RunId, tenant.TenantId, "alice", "ended without cutover"), CancellationToken.None);
+
+        Assert.Equal(UnfreezeOutcome.NotFrozenByThisRun, result.Outcome);
+        Assert.Equal("read_only", await s.MasterScalarAsync<string>("SELECT status FROM identity.tenant WHERE id = $1", tenant.TenantId));
+        Assert.Equal("PITR of the winner", await s.MasterScalarAsync<string>("SELECT status_reason FROM identity.tenant WHERE id = $1", tenant.TenantId));
+    }
+
+    [Fact]
+    public async Task UnfreezeAsync_OperatorRefrozeAfterThisRunsFreeze_LeavesTheOperatorsFreeze()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var tenant = await s.AddTenantAsync(s.NewSlug(), liveMembers: 1);
+        await s.StatusChanger.FreezeAsync(new FreezeTenantInput(s.RunId, tenant.TenantId, "alice", "PITR"), CancellationToken.None);
+        // An operator lifts the freeze and sets read_only again for a reason of their own, with the platform's tool.
+        await s.ExecMasterAsync("UPDATE identity.tenant SET status = 'active', status_changed_at = clock_timestamp() WHERE id = $1", tenant.TenantId);
+        await s.ExecMasterAsync("UPDATE identity.tenant SET status = 'read_only', status_reason = 'billing hold', status_changed_at = clock_timestamp() WHERE id = $1", tenant.TenantId);
+
+        var result = await s.StatusChanger.UnfreezeAsync(new UnfreezeTenantInput(s.RunId, tenant.TenantId, "alice", "done"), CancellationToken.None);
+
+        Assert.Equal(UnfreezeOutcome.NotFrozenByThisRun, result.Outcome);
+        Assert.Equal("billing hold", await s.MasterScalarAsync<string>("SELECT status_reason FROM identity.tenant WHERE id = $1", tenant.TenantId));
+        Assert.Equal("read_only", await s.MasterScalarAsync<string>("SELECT status FROM identity.tenant WHERE id = $1", tenant.TenantId));
+    }
+
+    [Fact]
+    public async Task ConfirmFreezeAsync_StillFrozenByThisRun_ReturnsWhenItFroze()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var tenant = await s.AddTenantAsync(s.NewSlug(), liveMembers: 1);
+        await s.StatusChanger.FreezeAsync(new FreezeTenantInput(s.RunId, tenant.TenantId, "alice", "PITR"), CancellationToken.None);
+
+        var result = await s.StatusChanger.ConfirmFreezeAsync(new ConfirmFreezeInput(s.RunId, tenant.TenantId), CancellationToken.None);
+
+        Assert.Equal(await s.MasterScalarAsync<DateTime>("SELECT status_changed_at FROM identity.tenant WHERE id = $1", tenant.TenantId), result.FrozenAt.UtcDateTime);
+    }
+
+    [Theory]
+    [InlineData("active")]
+    [InlineData("read_only")]
+    public async Task ConfirmFreezeAsync_StatusChangedByAnotherSinceTheFreeze_IsRefusedNamingTheChange(string changedTo)
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var tenant = await s.AddTenantAsync(s.NewSlug(), liveMembers: 1);
+        await s.StatusChanger.FreezeAsync(new FreezeTenantInput(s.RunId, tenant.TenantId, "alice", "PITR"), CancellationToken.None);
+        await s.ExecMasterAsync("UPDATE identity.tenant SET status = $2, status_reason = 'customer complaint', status_changed_at = clock_timestamp() WHERE id = $1", tenant.TenantId, changedTo);
+
+        var error = await Assert.ThrowsAsync<TenantStatusConflictException>(
+            () => s.StatusChanger.ConfirmFreezeAsync(new ConfirmFreezeInput(s.RunId, tenant.TenantId), CancellationToken.None));
+
+        Assert.Contains("no longer frozen by run", error.Message, StringComparison.Ordinal);
+        Assert.Contains("customer complaint", error.Message, StringComparison.Ordinal);
+    }
+
     internal static async Task<NotificationListener> ListenAsync(Scenario s)
     {
         var connection = await s.Master.OpenAsync(CancellationToken.None);
