@@ -2,6 +2,7 @@ using System.Runtime.Versioning;
 using RcmPitr.Postgres.Operations;
 using RcmPitr.Postgres.Provisioning;
 using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Naming;
 using RcmPitr.Workflow.Orchestration;
 using RcmPitr.Workflow.Parity;
 using RcmPitr.Workflow.Restores;
@@ -28,7 +29,8 @@ public sealed class RestoreActivities(
     AuditWriter audit,
     DerivedDatabaseDropper dropper,
     INotifier notifier,
-    IOrchestrationStarter orchestrations)
+    IOrchestrationStarter orchestrations,
+    IOrchestrationTerminator terminator)
 {
 #pragma warning disable CS1591 // Each method is the activity of the same name; ActivityNames documents them.
     public Task<TenantInfo> ResolveTenant(ResolveTenantInput input, CancellationToken ct) => resolver.ResolveAsync(input, ct);
@@ -36,6 +38,8 @@ public sealed class RestoreActivities(
     public Task<FreezeTenantResult> FreezeTenant(FreezeTenantInput input, CancellationToken ct) => status.FreezeAsync(input, ct);
 
     public Task<UnfreezeTenantResult> UnfreezeTenant(UnfreezeTenantInput input, CancellationToken ct) => status.UnfreezeAsync(input, ct);
+
+    public Task<ConfirmFreezeResult> ConfirmFreeze(ConfirmFreezeInput input, CancellationToken ct) => status.ConfirmFreezeAsync(input, ct);
 
     public Task<ProvisionServerResult> ProvisionServer(ProvisionServerInput input, CancellationToken ct) => provisioner.ProvisionAsync(input, ct);
 
@@ -61,6 +65,8 @@ public sealed class RestoreActivities(
 
     public Task<RollbackSwapResult> RollbackSwap(RollbackSwapInput input, CancellationToken ct) => swap.RollBackAsync(input, ct);
 
+    public Task<RollbackFlipResult> RollbackFlip(RollbackFlipInput input, CancellationToken ct) => flip.RollBackAsync(input, ct);
+
     public Task<VerifyCutoverResult> VerifyCutover(VerifyCutoverInput input, CancellationToken ct) => parity.VerifyCutoverAsync(input, ct);
 
     public async Task<bool> InvalidateTenantCache(InvalidateTenantCacheInput input, CancellationToken ct)
@@ -81,6 +87,16 @@ public sealed class RestoreActivities(
 
     public Task<bool> ScheduleRetentionDrop(ScheduleRetentionDropInput input, CancellationToken ct) => ScheduleRetentionDrop(orchestrations, input, ct);
 
+    public Task<bool> CancelRetentionDrop(CancelRetentionDropInput input, CancellationToken ct) => CancelRetentionDrop(terminator, input, ct);
+
+    /// <summary>Stops a pending retention timer (absent or ended: nothing to stop).</summary>
+    public static Task<bool> CancelRetentionDrop(IOrchestrationTerminator terminator, CancelRetentionDropInput input, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(terminator);
+        ArgumentNullException.ThrowIfNull(input);
+        return terminator.TerminateIfActiveAsync(RunIds.Require(input.InstanceId), input.Reason, ct);
+    }
+
     /// <summary>Starts the retention timer instance of a run (its id is deterministic, so a retry finds it).</summary>
     public static Task<bool> ScheduleRetentionDrop(IOrchestrationStarter orchestrations, ScheduleRetentionDropInput input, CancellationToken ct)
     {
@@ -88,8 +104,8 @@ public sealed class RestoreActivities(
         ArgumentNullException.ThrowIfNull(input);
         return orchestrations.StartIfAbsentAsync(
             RetentionDropOrchestrator.Name,
-            RetentionDropOrchestrator.InstanceIdFor(input.RunId),
-            new RetentionDropRequest(input.RunId, input.Live, input.Tenant, input.Stamp, input.DropAfterUtc),
+            RetentionDropOrchestrator.InstanceIdFor(input.RunId, input.Kind),
+            new RetentionDropRequest(input.RunId, input.Live, input.Tenant, input.Stamp, input.DropAfterUtc, input.Kind, input.LiveDatabase),
             ct);
     }
 #pragma warning restore CS1591

@@ -194,6 +194,9 @@ namespace Microsoft.DurableTask.Client
 
         public abstract Microsoft.DurableTask.AsyncPageable<OrchestrationMetadata> GetAllInstancesAsync(OrchestrationQuery? filter = null);
 
+        public virtual Task TerminateInstanceAsync(string instanceId, object? output, CancellationToken cancellation = default) =>
+            throw new NotSupportedException("compile-only facade");
+
         public abstract ValueTask DisposeAsync();
     }
 }

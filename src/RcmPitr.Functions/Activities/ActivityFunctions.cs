@@ -79,5 +79,15 @@ public sealed class ActivityFunctions(RestoreActivities activities)
     [Function(ActivityNames.ScheduleRetentionDrop)]
     public Task<bool> ScheduleRetentionDrop([ActivityTrigger] ScheduleRetentionDropInput input, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken) =>
         RestoreActivities.ScheduleRetentionDrop(new DurableOrchestrationStarter(client), input, cancellationToken);
+
+    [Function(ActivityNames.CancelRetentionDrop)]
+    public Task<bool> CancelRetentionDrop([ActivityTrigger] CancelRetentionDropInput input, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken) =>
+        RestoreActivities.CancelRetentionDrop(new DurableOrchestrationStarter(client), input, cancellationToken);
+
+    [Function(ActivityNames.ConfirmFreeze)]
+    public Task<ConfirmFreezeResult> ConfirmFreeze([ActivityTrigger] ConfirmFreezeInput input, CancellationToken cancellationToken) => activities.ConfirmFreeze(input, cancellationToken);
+
+    [Function(ActivityNames.RollbackFlip)]
+    public Task<RollbackFlipResult> RollbackFlip([ActivityTrigger] RollbackFlipInput input, CancellationToken cancellationToken) => activities.RollbackFlip(input, cancellationToken);
 #pragma warning restore CS1591
 }

@@ -51,7 +51,9 @@ public static class FunctionsServices
         services.AddSingleton(sp => new ControlPlaneDatabase(SecretBackedDataSource.Create(
             Bind<DatabaseEndpoint>(configuration, "ControlPlane"), sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<PgConnectionOptions>().SslMode)));
         services.AddSingleton<INotifier, LogNotifier>();
-        services.AddSingleton<IOrchestrationStarter, BindingOnlyStarter>();
+        services.AddSingleton<BindingOnlyStarter>();
+        services.AddSingleton<IOrchestrationStarter>(sp => sp.GetRequiredService<BindingOnlyStarter>());
+        services.AddSingleton<IOrchestrationTerminator>(sp => sp.GetRequiredService<BindingOnlyStarter>());
         services.AddRestoreActivities();
         return services;
     }
@@ -69,11 +71,14 @@ public static class FunctionsServices
 
     /// <summary>
     /// In Functions an activity reaches Durable's client only through its <c>[DurableClient]</c> binding, so the
-    /// one activity that starts an orchestration (ScheduleRetentionDrop) uses that binding directly.
+    /// activities that start or stop an orchestration (ScheduleRetentionDrop, CancelRetentionDrop) use that binding directly.
     /// </summary>
-    private sealed class BindingOnlyStarter : IOrchestrationStarter
+    private sealed class BindingOnlyStarter : IOrchestrationStarter, IOrchestrationTerminator
     {
         public Task<bool> StartIfAbsentAsync(string orchestratorName, string instanceId, object input, CancellationToken cancellationToken) =>
             throw new InvalidOperationException("In Azure Functions orchestrations are started through the DurableClient binding.");
+
+        public Task<bool> TerminateIfActiveAsync(string instanceId, string reason, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("In Azure Functions orchestrations are stopped through the DurableClient binding.");
     }
 }

@@ -20,6 +20,7 @@ public static class DurableRegistration
             .AddActivity<ResolveTenantInput, TenantInfo>(ActivityNames.ResolveTenant, a.ResolveTenant)
             .AddActivity<FreezeTenantInput, FreezeTenantResult>(ActivityNames.FreezeTenant, a.FreezeTenant)
             .AddActivity<UnfreezeTenantInput, UnfreezeTenantResult>(ActivityNames.UnfreezeTenant, a.UnfreezeTenant)
+            .AddActivity<ConfirmFreezeInput, ConfirmFreezeResult>(ActivityNames.ConfirmFreeze, a.ConfirmFreeze)
             .AddActivity<ProvisionServerInput, ProvisionServerResult>(ActivityNames.ProvisionServer, a.ProvisionServer)
             .AddActivity<GetServerStateInput, ServerStatus>(ActivityNames.GetServerState, a.GetServerState)
             .AddActivity<DeleteServerInput, DeleteServerResult>(ActivityNames.DeleteServer, a.DeleteServer)
@@ -32,11 +33,13 @@ public static class DurableRegistration
             .AddActivity<SwapCutoverInput, SwapCutoverResult>(ActivityNames.SwapCutover, a.SwapCutover)
             .AddActivity<FlipRefCutoverInput, FlipRefCutoverResult>(ActivityNames.FlipRefCutover, a.FlipRefCutover)
             .AddActivity<RollbackSwapInput, RollbackSwapResult>(ActivityNames.RollbackSwap, a.RollbackSwap)
+            .AddActivity<RollbackFlipInput, RollbackFlipResult>(ActivityNames.RollbackFlip, a.RollbackFlip)
             .AddActivity<VerifyCutoverInput, VerifyCutoverResult>(ActivityNames.VerifyCutover, a.VerifyCutover)
             .AddActivity<InvalidateTenantCacheInput, bool>(ActivityNames.InvalidateTenantCache, a.InvalidateTenantCache)
             .AddActivity<WriteAuditInput, WriteAuditResult>(ActivityNames.WriteAudit, a.WriteAudit)
             .AddActivity<NotifyInput, bool>(ActivityNames.Notify, a.Notify)
             .AddActivity<DropDerivedDatabaseInput, DropDerivedDatabaseResult>(ActivityNames.DropDerivedDatabase, a.DropDerivedDatabase)
-            .AddActivity<ScheduleRetentionDropInput, bool>(ActivityNames.ScheduleRetentionDrop, a.ScheduleRetentionDrop);
+            .AddActivity<ScheduleRetentionDropInput, bool>(ActivityNames.ScheduleRetentionDrop, a.ScheduleRetentionDrop)
+            .AddActivity<CancelRetentionDropInput, bool>(ActivityNames.CancelRetentionDrop, a.CancelRetentionDrop);
     }
 }

@@ -34,6 +34,7 @@ public static class HostServices
         services.AddSingleton<INotifier, LogNotifier>();
         services.AddSingleton<EngineClientHolder>();
         services.AddSingleton<IOrchestrationStarter>(sp => sp.GetRequiredService<EngineClientHolder>());
+        services.AddSingleton<IOrchestrationTerminator>(sp => sp.GetRequiredService<EngineClientHolder>());
         services.AddSingleton(sp => new DurableEngine(
             sp.GetRequiredService<StateDatabase>().DataSource,
             DurableRegistration.Create(sp.GetRequiredService<RestoreActivities>()),
@@ -76,11 +77,24 @@ public static class HostServices
     /// Breaks the construction cycle engine → activities → starter → engine: activities get this holder, which
     /// reaches the engine's client only when an activity actually starts an instance.
     /// </summary>
-    public sealed class EngineClientHolder(IServiceProvider services) : IOrchestrationStarter
+    public sealed class EngineClientHolder(IServiceProvider services) : IOrchestrationStarter, IOrchestrationTerminator
     {
         /// <inheritdoc />
         public Task<bool> StartIfAbsentAsync(string orchestratorName, string instanceId, object input, CancellationToken cancellationToken) =>
             services.GetRequiredService<DurableEngine>().Client.StartIfAbsentAsync(orchestratorName, instanceId, input, cancellationToken);
+
+        /// <inheritdoc />
+        public async Task<bool> TerminateIfActiveAsync(string instanceId, string reason, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await services.GetRequiredService<DurableEngine>().Client.TerminateAsync(instanceId, reason, cancellationToken);
+            }
+            catch (Engine.Storage.InstanceNotFoundException)
+            {
+                return false;
+            }
+        }
     }
 
     private sealed class EngineService(DurableEngine engine, ControlPlaneDatabase master, RcmPitrOptions options) : IHostedService

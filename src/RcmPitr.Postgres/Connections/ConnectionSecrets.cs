@@ -5,12 +5,36 @@ using Npgsql;
 namespace RcmPitr.Postgres.Connections;
 
 /// <summary>
-/// Rewrites the database a tenant connection secret points at, keeping everything else (host, user,
+/// Reads and rewrites the database a tenant connection secret points at, keeping everything else (host, user,
 /// password, options) as it was. Two shapes are understood: a JSON object with a <c>database</c> (or
-/// <c>dbname</c>) property, and a keyword=value connection string.
+/// <c>dbname</c>) property, and a keyword=value connection string. Errors never quote the secret.
 /// </summary>
 public static class ConnectionSecrets
 {
+    /// <summary>The database the secret points at.</summary>
+    public static string DatabaseOf(string secret)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        if (secret.TrimStart().StartsWith('{'))
+        {
+            JsonObject json;
+            try
+            {
+                json = JsonNode.Parse(secret)?.AsObject() ?? throw new FormatException("The connection secret is not a JSON object.");
+            }
+            catch (JsonException)
+            {
+                throw new FormatException("The connection secret is not valid JSON.");
+            }
+
+            var database = json.FirstOrDefault(p => p.Key.Equals("database", StringComparison.OrdinalIgnoreCase) || p.Key.Equals("dbname", StringComparison.OrdinalIgnoreCase)).Value;
+            return database?.GetValueKind() == JsonValueKind.String ? database.GetValue<string>()
+                : throw new FormatException("The connection secret (JSON) has no 'database' or 'dbname' property.");
+        }
+
+        return Builder(secret).Database is { Length: > 0 } name ? name : throw new FormatException("The connection secret names no database.");
+    }
+
     /// <summary>The secret with its database replaced by <paramref name="database"/>.</summary>
     public static string WithDatabase(string secret, string database)
     {
@@ -24,18 +48,21 @@ public static class ConnectionSecrets
             return json.ToJsonString(new JsonSerializerOptions { WriteIndented = false });
         }
 
+        var builder = Builder(secret);
+        builder.Database = database;
+        return builder.ConnectionString;
+    }
+
+    private static NpgsqlConnectionStringBuilder Builder(string secret)
+    {
         // Parse errors from the builder would quote the secret; replace them with a message that does not.
-        NpgsqlConnectionStringBuilder builder;
         try
         {
-            builder = new NpgsqlConnectionStringBuilder(secret);
+            return new NpgsqlConnectionStringBuilder(secret);
         }
         catch (ArgumentException)
         {
             throw new FormatException("The connection secret is neither a JSON object nor a keyword=value connection string.");
         }
-
-        builder.Database = database;
-        return builder.ConnectionString;
     }
 }

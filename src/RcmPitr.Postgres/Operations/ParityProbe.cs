@@ -27,11 +27,12 @@ public sealed class ParityProbe(PgConnector connector)
         var tables = CanaryTable.ParseList(input.CanaryTables);
         var rules = new ParityRules(input.OrdersOfMagnitudeFactor);
 
-        var liveCounts = await CountAsync(input.Live, names.Canonical, tables, cancellationToken);
+        var live = names.OwnOrCanonical(input.LiveDatabase, "liveDatabase");
+        var liveCounts = await CountAsync(input.Live, live, tables, cancellationToken);
         var restoredCounts = await CountAsync(input.Live, restored, tables, cancellationToken)
                              ?? throw new Workflow.Errors.DatabaseStateConflictException($"{restored} does not exist on {input.Live.Name}; nothing to compare.");
         var rows = tables.Select((t, i) => rules.Judge(t.ToString(), liveCounts?[i], restoredCounts[i])).ToList();
-        return ParityReport.From(names.Canonical, restored, rows);
+        return ParityReport.From(live, restored, rows);
     }
 
     /// <summary>

@@ -25,7 +25,7 @@ public sealed class RestorePreflight(PgConnector connector, PgToolLocator tools,
     public async Task<PreflightResult> CheckAsync(PreflightInput input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var database = TenantDatabaseNames.For(TenantSlug.Parse(input.Tenant)).Canonical;
+        var database = TenantDatabaseNames.For(TenantSlug.Parse(input.Tenant)).OwnOrCanonical(input.SourceDatabase, "sourceDatabase");
         var problems = new List<string>();
 
         await using var source = await OpenSourceAsync(input.Source, database, cancellationToken);

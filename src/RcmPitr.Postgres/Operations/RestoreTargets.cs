@@ -9,7 +9,7 @@ namespace RcmPitr.Postgres.Operations;
 /// <summary>
 /// The new database a load or a transfer fills (<c>_restore_</c>, or <c>_asof_</c> for a snapshot), made ready the
 /// same way by both: a finished fill by this run is reused; a partial one by this run is dropped and created again;
-/// one that belongs to another run is refused untouched. Only suffixed names are ever dropped here.
+/// one without this run's marker (another run's, an operator's) is refused untouched.
 /// </summary>
 internal static class RestoreTargets
 {
@@ -44,22 +44,32 @@ internal static class RestoreTargets
 
         if (existing is not null)
         {
-            if (existing.Marker is { } other && other.RunId != runId)
+            if (existing.Marker is not { } own || own.RunId != runId)
             {
                 throw new DatabaseStateConflictException(
-                    $"{target} already exists and belongs to run '{other.RunId}' ({other.State}). Finish or clean up that run first; nothing was changed.");
+                    $"{target} already exists and is not run '{runId}''s ({existing.Marker?.Format() ?? "no RcmPitr marker"}). RcmPitr never drops a database " +
+                    "it did not mark as its own; find out what it is. Nothing was changed.");
             }
 
             droppingPartial();
             await catalog.DropIfExistsAsync(target, cancellationToken);
         }
 
+        // Created under a name only this run uses, marked, and only then given its target name: no database without
+        // this run's marker ever carries a derived name, so nothing unmarked ever has to be dropped by that name.
+        var temporary = TemporaryName(runId, target);
+        await catalog.DropIfExistsAsync(temporary, cancellationToken);
         // The new database takes the encoding and locale of the tenant's live one (or the server default
         // when the live database is gone, as after losing a server).
         var localeFrom = await catalog.FindAsync(names.Canonical, cancellationToken)
                          ?? await catalog.FindAsync(connector.Options.MaintenanceDatabase, cancellationToken)
                          ?? throw new InvalidOperationException("The maintenance database is missing.");
-        await catalog.CreateAsync(target, localeFrom, new DatabaseMarker(DatabaseMarker.Loading, runId, stamp.Value), cancellationToken);
+        await catalog.CreateAsync(temporary, localeFrom, new DatabaseMarker(DatabaseMarker.Loading, runId, stamp.Value), cancellationToken);
+        await catalog.RenameAsync(temporary, target, cancellationToken);
         return false;
     }
+
+    /// <summary>The temporary name a run creates <paramref name="target"/> under: <c>rcmtmp_</c> and a hash of both.</summary>
+    internal static string TemporaryName(string runId, string target) =>
+        "rcmtmp_" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(runId + "/" + target)))[..24];
 }

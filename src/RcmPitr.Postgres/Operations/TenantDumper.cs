@@ -28,7 +28,7 @@ public sealed partial class TenantDumper(
         ArgumentNullException.ThrowIfNull(input);
         var slug = TenantSlug.Parse(input.Tenant);
         var stamp = RestoreStamp.Parse(input.Stamp);
-        var database = TenantDatabaseNames.For(slug).Canonical;
+        var database = TenantDatabaseNames.For(slug).OwnOrCanonical(input.SourceDatabase, "sourceDatabase");
         var runDirectory = options.RunDirectory(RunIds.Require(input.RunId));
         var path = DumpPathFor(input.RunId, slug, stamp);
         var checksumPath = path + ".sha256";

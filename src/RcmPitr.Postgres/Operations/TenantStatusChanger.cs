@@ -14,14 +14,19 @@ namespace RcmPitr.Postgres.Operations;
 /// </summary>
 public sealed class TenantStatusChanger(ControlPlaneDatabase master)
 {
-    /// <summary>Freezes the tenant for run <see cref="FreezeTenantInput.RunId"/>.</summary>
+    /// <summary>
+    /// Freezes the tenant for run <see cref="FreezeTenantInput.RunId"/>: an active tenant, or — when
+    /// <see cref="FreezeTenantInput.TakeOverFrom"/> names a run — a tenant still frozen by that run, whose freeze this run
+    /// then owns (a rollback taking over from the restore whose post-cutover steps left the tenant frozen).
+    /// </summary>
     public async Task<FreezeTenantResult> FreezeAsync(FreezeTenantInput input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var key = $"{RunIds.Require(input.RunId)}:freeze";
+        var runId = RunIds.Require(input.RunId);
+        var key = $"{runId}:freeze";
         await using var connection = await master.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var (slug, status, _, _) = await LockTenantAsync(connection, transaction, input.TenantId, cancellationToken);
+        var tenant = await LockTenantAsync(connection, transaction, input.TenantId, cancellationToken);
 
         var earlier = await AuditRows.FindAsync(connection, transaction, key, cancellationToken);
         if (earlier is { } done)
@@ -29,17 +34,28 @@ public sealed class TenantStatusChanger(ControlPlaneDatabase master)
             using var details = done.Details;
             var previous = TenantStatusText.Parse(details.RootElement.GetProperty("from").GetString()!);
             await transaction.CommitAsync(cancellationToken);
-            return new FreezeTenantResult(previous, Changed: false);
+            return new FreezeTenantResult(previous, Changed: false, TookOver: details.RootElement.TryGetProperty("takenOverFrom", out _));
         }
 
-        if (status != TenantStatus.Active)
+        if (tenant.Status == TenantStatus.Active)
         {
-            throw new TenantStatusConflictException(slug, TenantStatusText.ToText(status), "'active' before a freeze");
+            await ChangeAsync(connection, transaction, input.TenantId, TenantStatus.Active, TenantStatus.ReadOnly, key, runId, input.Actor, input.Reason, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return new FreezeTenantResult(TenantStatus.Active, Changed: true);
         }
 
-        await ChangeAsync(connection, transaction, input.TenantId, TenantStatus.Active, TenantStatus.ReadOnly, key, input.RunId, input.Actor, input.Reason, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return new FreezeTenantResult(TenantStatus.Active, Changed: true);
+        if (input.TakeOverFrom is { } owner && tenant.Status == TenantStatus.ReadOnly &&
+            await FrozenByAsync(connection, transaction, RunIds.Require(owner), tenant, cancellationToken) is not null)
+        {
+            await ChangeAsync(connection, transaction, input.TenantId, TenantStatus.ReadOnly, TenantStatus.ReadOnly, key, runId, input.Actor, input.Reason, cancellationToken, takenOverFrom: owner);
+            await transaction.CommitAsync(cancellationToken);
+            return new FreezeTenantResult(TenantStatus.ReadOnly, Changed: true, TookOver: true);
+        }
+
+        throw new TenantStatusConflictException(
+            tenant.Slug,
+            TenantStatusText.ToText(tenant.Status),
+            input.TakeOverFrom is null ? "'active' before a freeze" : $"'active', or still frozen by run {input.TakeOverFrom}");
     }
 
     /// <summary>
@@ -146,7 +162,8 @@ public sealed class TenantStatusChanger(ControlPlaneDatabase master)
         string runId,
         string actor,
         string reason,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        string? takenOverFrom = null)
     {
         await using (var update = new NpgsqlCommand(
             "UPDATE identity.tenant SET status = $2, status_reason = $3, status_changed_at = now() WHERE id = $1",
@@ -165,6 +182,11 @@ public sealed class TenantStatusChanger(ControlPlaneDatabase master)
             ["to"] = TenantStatusText.ToText(to),
             ["runId"] = runId,
         };
+        if (takenOverFrom is not null)
+        {
+            details["takenOverFrom"] = takenOverFrom;
+        }
+
         await AuditRows.InsertAsync(connection, transaction, key, tenantId, AuditEvents.StatusChanged, actor, reason, details, cancellationToken);
         await TenantNotifications.NotifyAsync(connection, transaction, tenantId, cancellationToken);
     }

@@ -50,7 +50,7 @@ public sealed partial class TenantTransfer(
 
         LogStarting(logger, target, input.Mode);
         var meter = new MoveMeter();
-        var request = new MoveRequest(runId, input.Source, names.Canonical, input.Live, target, input.Mode, options.TransferJobs);
+        var request = new MoveRequest(runId, input.Source, names.OwnOrCanonical(input.SourceDatabase, "sourceDatabase"), input.Live, target, input.Mode, options.TransferJobs);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var watch = new Watch(new WatchServices(connector, progressStore, options, time, logger), input, request, meter, time.GetUtcNow());
         var watching = watch.RunAsync(stop);

@@ -16,11 +16,20 @@ public sealed partial record DatabaseMarker(string State, string RunId, string S
     /// <summary>The load finished; the database holds a complete copy.</summary>
     public const string Loaded = "loaded";
 
+    /// <summary>The tenant's previous live database, kept by the run's swap-and-keep cutover for a rollback.</summary>
+    public const string Kept = "kept";
+
+    /// <summary>The run's restored copy, parked by a rollback of its cutover.</summary>
+    public const string Parked = "parked";
+
     /// <summary>The comment text.</summary>
     public string Format() => $"rcm-pitr:{State} run={RunId} stamp={Stamp}" + (Sha256 is null ? string.Empty : $" sha256={Sha256}");
 
     /// <summary>True when this marker says run <paramref name="runId"/> finished loading.</summary>
     public bool IsLoadedBy(string runId) => State == Loaded && RunId == runId;
+
+    /// <summary>True when this marker says the database is <paramref name="state"/> by run <paramref name="runId"/>.</summary>
+    public bool Is(string state, string runId) => State == state && RunId == runId;
 
     /// <summary>Parses a comment; null when it is not an RcmPitr marker (or there is no comment).</summary>
     public static DatabaseMarker? TryParse(string? comment)

@@ -29,14 +29,14 @@ public sealed class ServerCatalog(NpgsqlConnection maintenance)
     {
         await using var command = new NpgsqlCommand(
             """
-            SELECT datname, pg_encoding_to_char(encoding), datcollate, datctype, shobj_description(oid, 'pg_database')
+            SELECT datname, pg_encoding_to_char(encoding), datcollate, datctype, shobj_description(oid, 'pg_database'), datallowconn
             FROM pg_database WHERE datname = $1
             """,
             maintenance);
         command.Parameters.Add(new NpgsqlParameter { Value = name });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? new DatabaseEntry(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4))
+            ? new DatabaseEntry(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetBoolean(5))
             : null;
     }
 
@@ -70,6 +70,10 @@ public sealed class ServerCatalog(NpgsqlConnection maintenance)
         await SetMarkerAsync(name, marker, cancellationToken);
     }
 
+    /// <summary>Renames <paramref name="from"/> to <paramref name="to"/> (no session may be attached to it).</summary>
+    public Task RenameAsync(string from, string to, CancellationToken cancellationToken) =>
+        ExecuteAsync($"ALTER DATABASE {PgQuote.Identifier(from)} RENAME TO {PgQuote.Identifier(to)}", cancellationToken);
+
     /// <summary>Writes <paramref name="marker"/> as the database's comment.</summary>
     public Task SetMarkerAsync(string name, DatabaseMarker marker, CancellationToken cancellationToken)
     {
@@ -77,28 +81,46 @@ public sealed class ServerCatalog(NpgsqlConnection maintenance)
         return ExecuteAsync($"COMMENT ON DATABASE {PgQuote.Identifier(name)} IS {PgQuote.Literal(marker.Format())}", cancellationToken);
     }
 
+    /// <summary>Opens or closes <paramref name="name"/> to new sessions (<c>ALLOW_CONNECTIONS</c>).</summary>
+    public Task SetAllowConnectionsAsync(string name, bool allow, CancellationToken cancellationToken) =>
+        ExecuteAsync($"ALTER DATABASE {PgQuote.Identifier(name)} WITH ALLOW_CONNECTIONS {(allow ? "true" : "false")}", cancellationToken);
+
     /// <summary>
-    /// Applies the renames in one transaction — PostgreSQL allows ALTER DATABASE … RENAME inside one — so
-    /// a swap never leaves the server without the canonical database, even if this process dies midway.
-    /// Sessions on the renamed databases are ended first, and again on each retry.
+    /// A cutover's renames. First <see cref="DatabaseSwap.CloseFirst"/> is closed to new sessions (committed), so pools
+    /// cannot reconnect between ending its sessions and renaming it; then the sessions on every renamed database are
+    /// ended and, in ONE transaction — PostgreSQL allows <c>ALTER DATABASE … RENAME</c> inside one — the renames run, the
+    /// databases in <see cref="DatabaseSwap.OpenAfter"/> are opened again and the markers written. Either all of it
+    /// happens or none of it, whatever happens to this process. When it fails, the caller opens the closed database again
+    /// (over a new connection: a failed rename can leave this one broken).
     /// </summary>
-    public async Task<int> RenameAtomicallyAsync(IReadOnlyList<(string From, string To)> renames, CancellationToken cancellationToken)
+    /// <returns>How many sessions were ended.</returns>
+    public async Task<int> SwapAsync(DatabaseSwap swap, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(renames);
+        ArgumentNullException.ThrowIfNull(swap);
+        await SetAllowConnectionsAsync(swap.CloseFirst, allow: false, cancellationToken);
         var terminated = 0;
         await InUseRetry.ExecuteAsync(
             async token =>
             {
-                foreach (var (from, _) in renames)
+                foreach (var (from, _) in swap.Renames)
                 {
                     terminated += await TerminateSessionsAsync(from, token);
                 }
 
                 await using var transaction = await maintenance.BeginTransactionAsync(token);
-                foreach (var (from, to) in renames)
+                foreach (var (from, to) in swap.Renames)
                 {
-                    await using var command = new NpgsqlCommand($"ALTER DATABASE {PgQuote.Identifier(from)} RENAME TO {PgQuote.Identifier(to)}", maintenance, transaction);
-                    await command.ExecuteNonQueryAsync(token);
+                    await ExecuteAsync($"ALTER DATABASE {PgQuote.Identifier(from)} RENAME TO {PgQuote.Identifier(to)}", token, transaction);
+                }
+
+                foreach (var name in swap.OpenAfter)
+                {
+                    await ExecuteAsync($"ALTER DATABASE {PgQuote.Identifier(name)} WITH ALLOW_CONNECTIONS true", token, transaction);
+                }
+
+                foreach (var (name, marker) in swap.Markers)
+                {
+                    await ExecuteAsync($"COMMENT ON DATABASE {PgQuote.Identifier(name)} IS {(marker is null ? "NULL" : PgQuote.Literal(marker.Format()))}", token, transaction);
                 }
 
                 await transaction.CommitAsync(token);
@@ -125,9 +147,9 @@ public sealed class ServerCatalog(NpgsqlConnection maintenance)
         return true;
     }
 
-    private async Task ExecuteAsync(string sql, CancellationToken cancellationToken)
+    private async Task ExecuteAsync(string sql, CancellationToken cancellationToken, NpgsqlTransaction? transaction = null)
     {
-        await using var command = new NpgsqlCommand(sql, maintenance);
+        await using var command = new NpgsqlCommand(sql, maintenance, transaction);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -6,8 +6,17 @@ public static class AuditEvents
     /// <summary>Runbook step 9: a restore was cut over.</summary>
     public const string PitrRestored = "TENANT_PITR_RESTORED";
 
-    /// <summary>A restore failed, was rejected, timed out or was cancelled, and was compensated.</summary>
+    /// <summary>A restore (or rollback) failed and what it had done before the cutover was undone.</summary>
     public const string PitrFailed = "TENANT_PITR_FAILED";
+
+    /// <summary>The approver rejected the cutover (or the rollback); compensated.</summary>
+    public const string PitrRejected = "TENANT_PITR_REJECTED";
+
+    /// <summary>Nobody decided within the approval timeout; compensated.</summary>
+    public const string PitrApprovalTimedOut = "TENANT_PITR_APPROVAL_TIMED_OUT";
+
+    /// <summary>Cancelled on request before the cutover; compensated.</summary>
+    public const string PitrCancelled = "TENANT_PITR_CANCELLED";
 
     /// <summary>A cut-over restore was rolled back.</summary>
     public const string PitrRolledBack = "TENANT_PITR_ROLLED_BACK";
@@ -26,7 +35,7 @@ public static class AuditEvents
 
     /// <summary>Every event this tool writes.</summary>
     public static IReadOnlyList<string> All { get; } =
-        [PitrRestored, PitrFailed, PitrRolledBack, PitrDryRun, PitrSnapshot, StatusChanged, DbRefChanged];
+        [PitrRestored, PitrFailed, PitrRejected, PitrApprovalTimedOut, PitrCancelled, PitrRolledBack, PitrDryRun, PitrSnapshot, StatusChanged, DbRefChanged];
 }
 
 /// <summary>Input of the audit step.</summary>

@@ -22,7 +22,7 @@ public enum TransferMode
 /// <param name="Source">The server the tenant database is read from (the PITR server).</param>
 /// <param name="Live">The live server the new database is created on.</param>
 /// <param name="Tenant">The tenant's slug.</param>
-/// <param name="Stamp">The restore stamp (<c>yyyyMMddHHmm</c>).</param>
+/// <param name="Stamp">The restore stamp (<c>yyyyMMddHHmmss</c>).</param>
 /// <param name="Target">Which derived database to fill: <c>_restore_</c>, or <c>_asof_</c> for a compliance snapshot.</param>
 /// <param name="Mode">How to move it.</param>
 public sealed record MoveTenantInput(
@@ -32,7 +32,11 @@ public sealed record MoveTenantInput(
     string Tenant,
     string Stamp,
     DerivedDatabaseKind Target,
-    TransferMode Mode);
+    TransferMode Mode)
+{
+    /// <summary>The tenant's database at the restore time (one of its own names); null: the canonical one.</summary>
+    public string? SourceDatabase { get; init; }
+}
 
 /// <summary>The filled database and what the move did.</summary>
 /// <param name="Reused">True when an earlier attempt of this run had already finished the move.</param>

@@ -11,4 +11,5 @@ public sealed record ParityProbeInput(
     string Stamp,
     DerivedDatabaseKind RestoredDatabase = DerivedDatabaseKind.Restore,
     IReadOnlyList<string>? CanaryTables = null,
-    double OrdersOfMagnitudeFactor = 100);
+    double OrdersOfMagnitudeFactor = 100,
+    string? LiveDatabase = null);

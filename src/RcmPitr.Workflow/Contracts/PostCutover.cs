@@ -14,8 +14,13 @@ public sealed record VerifyCutoverResult(string Database, IReadOnlyDictionary<st
 /// <summary>A message for the people who follow a tenant's restores (on-call channel, ticket).</summary>
 public sealed record NotifyInput(string RunId, string Tenant, string Subject, string Body);
 
-/// <summary>Input of the activity that starts the retention timer dropping the kept database later.</summary>
-public sealed record ScheduleRetentionDropInput(string RunId, DbServerInfo Live, string Tenant, string Stamp, DateTime DropAfterUtc);
+/// <summary>Input of the activity that starts the retention timer dropping a kept (or parked) database later.</summary>
+/// <param name="RunId">The restore run that kept the database (its marker names this run).</param>
+/// <param name="Kind"><see cref="DerivedDatabaseKind.PrePitr"/> after a swap, <see cref="DerivedDatabaseKind.Rollback"/> after a rollback.</param>
+/// <param name="LiveDatabase">The tenant's live name the database is kept beside; null: the canonical one.</param>
+public sealed record ScheduleRetentionDropInput(
+    string RunId, DbServerInfo Live, string Tenant, string Stamp, DateTime DropAfterUtc, DerivedDatabaseKind Kind = DerivedDatabaseKind.PrePitr, string? LiveDatabase = null);
 
-/// <summary>Input of the retention orchestration: wait until <see cref="DropAfterUtc"/>, then drop the kept database.</summary>
-public sealed record RetentionDropRequest(string RunId, DbServerInfo Live, string Tenant, string Stamp, DateTime DropAfterUtc);
+/// <summary>Input of the retention orchestration: wait until <see cref="DropAfterUtc"/>, then drop the kept (or parked) database.</summary>
+public sealed record RetentionDropRequest(
+    string RunId, DbServerInfo Live, string Tenant, string Stamp, DateTime DropAfterUtc, DerivedDatabaseKind Kind = DerivedDatabaseKind.PrePitr, string? LiveDatabase = null);

@@ -5,7 +5,10 @@ namespace RcmPitr.Workflow.Contracts;
 /// <param name="Live">The live server the restore database is created on.</param>
 /// <param name="Tenant">The tenant's slug.</param>
 /// <param name="Transfer">How the database will be moved: decides how much scratch space is required.</param>
-public sealed record PreflightInput(DbServerInfo Source, DbServerInfo Live, string Tenant, TransferMode Transfer = TransferMode.Runbook);
+/// <param name="SourceDatabase">The tenant's database at the restore time (on <paramref name="Source"/>); null: the canonical one.</param>
+/// <param name="LiveDatabase">The tenant's live database (on <paramref name="Live"/>); null: the canonical one.</param>
+public sealed record PreflightInput(
+    DbServerInfo Source, DbServerInfo Live, string Tenant, TransferMode Transfer = TransferMode.Runbook, string? SourceDatabase = null, string? LiveDatabase = null);
 
 /// <summary>One extension the tenant database uses, and whether the live server can provide it.</summary>
 public sealed record ExtensionCheck(string Name, string Version, bool AvailableOnLive);

@@ -2,11 +2,14 @@ namespace RcmPitr.Workflow.Contracts;
 
 /// <summary>Input of the freeze step (runbook step 1): <c>active</c> → <c>read_only</c>.</summary>
 /// <param name="RunId">The restore run; with the step it keys the audit row, so a retry never writes twice.</param>
-public sealed record FreezeTenantInput(string RunId, Guid TenantId, string Actor, string Reason);
+/// <param name="TakeOverFrom">A run whose freeze this run may take over instead of freezing an active tenant: the restore
+/// run a rollback undoes, when that run's post-cutover steps left the tenant frozen. Null: the tenant must be active.</param>
+public sealed record FreezeTenantInput(string RunId, Guid TenantId, string Actor, string Reason, string? TakeOverFrom = null);
 
 /// <summary>Result of the freeze step.</summary>
 /// <param name="Changed">False when an earlier attempt of this run had already frozen the tenant.</param>
-public sealed record FreezeTenantResult(TenantStatus PreviousStatus, bool Changed);
+/// <param name="TookOver">True when the run took over the freeze of <see cref="FreezeTenantInput.TakeOverFrom"/> instead of freezing an active tenant.</param>
+public sealed record FreezeTenantResult(TenantStatus PreviousStatus, bool Changed, bool TookOver = false);
 
 /// <summary>Input of the check, right before the cutover, that the tenant is still frozen by this run.</summary>
 public sealed record ConfirmFreezeInput(string RunId, Guid TenantId);

@@ -101,6 +101,15 @@ public sealed partial record TenantDatabaseNames
         return expected == head + suffix;
     }
 
+    /// <summary>
+    /// <paramref name="database"/> when it is one of this tenant's own names (<see cref="IsOwnDatabase"/>), the canonical name
+    /// when it is null; otherwise throws <see cref="InvalidRestoreInputException"/> for <paramref name="field"/>.
+    /// </summary>
+    public string OwnOrCanonical(string? database, string field) =>
+        database is null ? Canonical
+        : IsOwnDatabase(database) ? database
+        : throw new InvalidRestoreInputException(field, $"'{database}' is not one of tenant {Slug.Value}'s databases");
+
     private string Derived(string kind, RestoreStamp stamp, string runId)
     {
         ArgumentNullException.ThrowIfNull(stamp);

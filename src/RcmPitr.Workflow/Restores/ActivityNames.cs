@@ -7,6 +7,7 @@ public static class ActivityNames
     public const string ResolveTenant = nameof(ResolveTenant);
     public const string FreezeTenant = nameof(FreezeTenant);
     public const string UnfreezeTenant = nameof(UnfreezeTenant);
+    public const string ConfirmFreeze = nameof(ConfirmFreeze);
     public const string ProvisionServer = nameof(ProvisionServer);
     public const string GetServerState = nameof(GetServerState);
     public const string DeleteServer = nameof(DeleteServer);
@@ -19,11 +20,13 @@ public static class ActivityNames
     public const string SwapCutover = nameof(SwapCutover);
     public const string FlipRefCutover = nameof(FlipRefCutover);
     public const string RollbackSwap = nameof(RollbackSwap);
+    public const string RollbackFlip = nameof(RollbackFlip);
     public const string VerifyCutover = nameof(VerifyCutover);
     public const string InvalidateTenantCache = nameof(InvalidateTenantCache);
     public const string WriteAudit = nameof(WriteAudit);
     public const string Notify = nameof(Notify);
     public const string DropDerivedDatabase = nameof(DropDerivedDatabase);
     public const string ScheduleRetentionDrop = nameof(ScheduleRetentionDrop);
+    public const string CancelRetentionDrop = nameof(CancelRetentionDrop);
 #pragma warning restore CS1591
 }

@@ -26,8 +26,10 @@ internal sealed class CutoverSteps(RestoreRun run, RestoreDatabaseResult copy, P
             catch (StepFailedException e)
             {
                 throw Fail(e.Step, RestoreRun.Describe(e),
-                    $"The cutover is done ({live} is live) but '{e.Step}' did not finish. The tenant may still be read_only: check the database, " +
-                    $"then unfreeze it and invalidate caches by hand, or roll back with POST /api/restores/{run.RunId}/rollback.");
+                    $"The cutover is done ({live} is live) but '{e.Step}' did not finish, so the tenant may still be read_only (frozen by this run). " +
+                    $"Either check {live} and finish by hand — set the tenant active with the platform's tenant-status tool and invalidate its caches " +
+                    $"(SELECT pg_notify('tenant.status.changed', '{_tenant.TenantId}') on the master database) — or roll the cutover back with " +
+                    $"'rcm-pitr rollback {run.RunId}' (POST /api/restores/{run.RunId}/rollback), which needs a second person's approval.");
             }
 
             return Completed(live, kept);
@@ -58,7 +60,6 @@ internal sealed class CutoverSteps(RestoreRun run, RestoreDatabaseResult copy, P
 
     private RestoreResult Completed(string live, string? kept)
     {
-
         run.Timeline.Phase = "completed";
         run.Publish();
         return new RestoreResult(RestoreOutcome.Restored, run.Request.Tenant, run.Stamp, live, kept, RestoreTenantOrchestrator.Summarize(parity),
@@ -80,16 +81,18 @@ internal sealed class CutoverSteps(RestoreRun run, RestoreDatabaseResult copy, P
 
             var swapped = await run.StepAsync(
                 RestoreSteps.Cutover,
-                () => run.CallAsync<SwapCutoverResult>(ActivityNames.SwapCutover, new SwapCutoverInput(run.RunId, _tenant.Server, run.Request.Tenant, run.Stamp)),
+                () => run.CallAsync<SwapCutoverResult>(ActivityNames.SwapCutover, new SwapCutoverInput(run.RunId, _tenant.Server, run.Request.Tenant, run.Stamp, _tenant.Live)),
                 s => $"{copy.DatabaseName} -> {s.CanonicalDatabase}; previous kept as {s.KeptDatabase}; {s.TerminatedConnections} sessions ended");
             return (swapped.CanonicalDatabase, swapped.KeptDatabase);
         }
         catch (StepFailedException e)
         {
             throw Fail(RestoreSteps.Cutover, RestoreRun.Describe(e),
-                $"The tenant stays read_only. On server {_tenant.Server.Name}, list the databases named {_tenant.DatabaseName}* and check which one is " +
-                $"{_tenant.DatabaseName}. The swap is a single transaction, so either the restored copy or the previous database is live. " +
-                "When the live database is right, unfreeze the tenant; to return to the previous one, run the rollback.");
+                $"The tenant stays read_only (frozen by this run). The swap is a single transaction, so either the restored copy or the previous " +
+                $"database is live under {_tenant.Live} on {_tenant.Server.Name}: its comment says which (rcm-pitr:loaded run={run.RunId} for the " +
+                $"restored copy). If the restored copy is live, roll back with 'rcm-pitr rollback {run.RunId}' or set the tenant active by hand; " +
+                $"if the previous database is still live, nothing was changed: set the tenant active with the platform's tenant-status tool. " +
+                $"If {_tenant.Live} refuses connections (datallowconn false), run ALTER DATABASE \"{_tenant.Live}\" WITH ALLOW_CONNECTIONS true first.");
         }
     }
 
@@ -107,7 +110,7 @@ internal sealed class CutoverSteps(RestoreRun run, RestoreDatabaseResult copy, P
         await run.StepAsync(
             RestoreSteps.Unfreeze,
             () => run.CallAsync<UnfreezeTenantResult>(ActivityNames.UnfreezeTenant, new UnfreezeTenantInput(run.RunId, _tenant.TenantId, run.Request.RequestedBy, "PITR restore complete")),
-            u => u.Outcome.ToString());
+            u => u.Outcome == UnfreezeOutcome.NotFrozenByThisRun ? "left as it is: the tenant's status was changed by someone else since this run froze it" : u.Outcome.ToString());
         await RestoreTenantOrchestrator.WriteAuditAsync(run, AuditEvents.PitrRestored, parity, extra: new()
         {
             ["approvedBy"] = decision.DecidedBy,
@@ -125,7 +128,7 @@ internal sealed class CutoverSteps(RestoreRun run, RestoreDatabaseResult copy, P
             var dropAt = run.Context.CurrentUtcDateTime.Add(run.Settings.PrePitrRetention);
             await run.StepAsync(
                 RestoreSteps.ScheduleDrop,
-                () => run.CallAsync<bool>(ActivityNames.ScheduleRetentionDrop, new ScheduleRetentionDropInput(run.RunId, _tenant.Server, run.Request.Tenant, run.Stamp, dropAt)),
+                () => run.CallAsync<bool>(ActivityNames.ScheduleRetentionDrop, new ScheduleRetentionDropInput(run.RunId, _tenant.Server, run.Request.Tenant, run.Stamp, dropAt, DerivedDatabaseKind.PrePitr, live)),
                 _ => $"{kept} will be dropped after {dropAt:O}");
         }
     }

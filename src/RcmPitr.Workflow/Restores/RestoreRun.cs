@@ -1,4 +1,5 @@
 using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Identity;
 using RcmPitr.Workflow.Naming;
 using RcmPitr.Workflow.Orchestration;
 
@@ -11,7 +12,8 @@ namespace RcmPitr.Workflow.Restores;
 /// </summary>
 internal sealed class RestoreRun
 {
-    private readonly List<(string Name, Func<Task> Undo)> _compensations = [];
+    private readonly List<(string Name, Func<Task<string?>> Undo)> _compensations = [];
+    private readonly Stack<string> _steps = new();
     private readonly Task<CancelRequest> _cancel;
     private bool _compensating;
 
@@ -36,17 +38,46 @@ internal sealed class RestoreRun
     /// <summary>Set when the cutover begins: from then on nothing is compensated automatically.</summary>
     public bool CutoverStarted { get; set; }
 
-    public Task<T> CallAsync<T>(string activity, object input) =>
-        Context.CallActivityAsync<T>(activity, input, RetryPolicy.Transient);
+    /// <summary>
+    /// Calls an activity, retrying transient failures on durable timers (<see cref="RetryPolicy.Transient"/>; refusals are
+    /// never retried). The retries happen here rather than in the engine so every failed attempt and its reason shows in
+    /// the running step of the timeline, the same on every engine.
+    /// </summary>
+    public async Task<T> CallAsync<T>(string activity, object input)
+    {
+        var retry = RetryPolicy.Transient;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await Context.CallActivityAsync<T>(activity, input);
+            }
+            catch (ActivityFailedException e) when (attempt < retry.MaxNumberOfAttempts && RetryPolicy.IsRetryable(e.Failure))
+            {
+                var retryAt = Context.CurrentUtcDateTime.Add(retry.DelayBefore(attempt + 1));
+                if (_steps.TryPeek(out var step))
+                {
+                    Timeline.Attempt(step, new StepAttempt(attempt, activity, Context.CurrentUtcDateTime, e.Failure.ErrorMessage, retryAt));
+                    Publish();
+                }
 
-    /// <summary>Registers an undo before the step it undoes, so a crash right after the step still compensates it.</summary>
-    public void OnFailure(string name, Func<Task> undo) => _compensations.Add((name, undo));
+                await WaitUntilAsync(retryAt);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Registers an undo before the step it undoes, so a crash right after the step still compensates it. The undo
+    /// returns what it found or did (shown in the timeline), e.g. that there was nothing of this run's to undo.
+    /// </summary>
+    public void OnFailure(string name, Func<Task<string?>> undo) => _compensations.Add((name, undo));
 
     public async Task<T> StepAsync<T>(string step, Func<Task<T>> action, Func<T, string?> detail)
     {
         ThrowIfCancelled();
         Timeline.Start(step, Context.CurrentUtcDateTime);
         Publish();
+        _steps.Push(step);
         try
         {
             var result = await action();
@@ -66,42 +97,90 @@ internal sealed class RestoreRun
             Publish();
             throw new StepFailedException(step, e);
         }
+        finally
+        {
+            _steps.Pop();
+        }
     }
 
     /// <summary>A durable wait that ends early, with a cancellation, when someone cancels the run.</summary>
-    public async Task DelayAsync(TimeSpan delay)
+    public Task DelayAsync(TimeSpan delay) => WaitUntilAsync(Context.CurrentUtcDateTime.Add(delay));
+
+    /// <summary>
+    /// Waits for the approver, a cancel, or the timeout, whichever comes first. A decision by the requester is refused
+    /// here — whatever path raised it, the API or the engine's event store — recorded in the timeline, and the wait goes
+    /// on (against the same deadline). Every decision received is recorded.
+    /// </summary>
+    public async Task<ApprovalDecision> WaitForDecisionAsync(TimeSpan timeout)
     {
         using var timerCancellation = new CancellationTokenSource();
-        var timer = Context.CreateTimer(Context.CurrentUtcDateTime.Add(delay), timerCancellation.Token);
+        var timer = Context.CreateTimer(Context.CurrentUtcDateTime.Add(timeout), timerCancellation.Token);
+        Timeline.AwaitingApproval = true;
+        Publish();
+        try
+        {
+            while (true)
+            {
+                using var eventCancellation = new CancellationTokenSource();
+                var decision = Context.WaitForExternalEvent<ApprovalDecision>(RestoreEvents.Approval, eventCancellation.Token);
+                var winner = await Task.WhenAny(decision, timer, _cancel);
+                if (winner != decision)
+                {
+                    eventCancellation.Cancel();
+                    if (winner == _cancel)
+                    {
+                        timerCancellation.Cancel();
+                        ThrowIfCancelled();
+                    }
+
+                    throw new RunStoppedException(RestoreOutcome.ApprovalTimedOut, $"no decision within {timeout}");
+                }
+
+                var received = await decision;
+                var verb = received.Approved ? "approve" : "reject";
+                if (PrincipalIds.Same(received.DeciderId, Request.RequesterId))
+                {
+                    Timeline.Decided(new DecisionRecord(Context.CurrentUtcDateTime, received.DecidedBy, verb, Accepted: false,
+                        $"refused: {received.DecidedBy} requested this run; four eyes need a second person"));
+                    Publish();
+                    continue;
+                }
+
+                timerCancellation.Cancel();
+                Timeline.Decided(new DecisionRecord(Context.CurrentUtcDateTime, received.DecidedBy, verb, Accepted: true, received.Comment));
+                return received;
+            }
+        }
+        finally
+        {
+            Timeline.AwaitingApproval = false;
+            Publish();
+        }
+    }
+
+    /// <summary>An operator's override of the approval gate, recorded as a decision in the timeline.</summary>
+    public ApprovalDecision Override()
+    {
+        Timeline.Decided(new DecisionRecord(Context.CurrentUtcDateTime, Request.RequestedBy, "override", Accepted: true, $"operator override: {Request.Reason}"));
+        return new ApprovalDecision(true, Request.RequestedBy, "operator override", Request.RequesterId);
+    }
+
+    /// <summary>A durable wait until <paramref name="at"/>; a cancel ends it early unless the run can no longer be cancelled.</summary>
+    private async Task WaitUntilAsync(DateTime at)
+    {
+        using var timerCancellation = new CancellationTokenSource();
+        var timer = Context.CreateTimer(at, timerCancellation.Token);
+        if (CutoverStarted || _compensating)
+        {
+            await timer;
+            return;
+        }
+
         if (await Task.WhenAny(timer, _cancel) == _cancel)
         {
             timerCancellation.Cancel();
             ThrowIfCancelled();
         }
-    }
-
-    /// <summary>Waits for the approver, a cancel, or the timeout, whichever comes first.</summary>
-    public async Task<ApprovalDecision> WaitForDecisionAsync(TimeSpan timeout)
-    {
-        using var timerCancellation = new CancellationTokenSource();
-        using var eventCancellation = new CancellationTokenSource();
-        var timer = Context.CreateTimer(Context.CurrentUtcDateTime.Add(timeout), timerCancellation.Token);
-        var decision = Context.WaitForExternalEvent<ApprovalDecision>(RestoreEvents.Approval, eventCancellation.Token);
-        var winner = await Task.WhenAny(decision, timer, _cancel);
-        if (winner == decision)
-        {
-            timerCancellation.Cancel();
-            return await decision;
-        }
-
-        eventCancellation.Cancel();
-        if (winner == _cancel)
-        {
-            timerCancellation.Cancel();
-            ThrowIfCancelled();
-        }
-
-        throw new RunStoppedException(RestoreOutcome.ApprovalTimedOut, $"no decision within {timeout}");
     }
 
     public void ThrowIfCancelled()
@@ -124,15 +203,21 @@ internal sealed class RestoreRun
             var (name, undo) = _compensations[i];
             var step = "undo: " + name;
             Timeline.Start(step, Context.CurrentUtcDateTime);
+            Publish();
+            _steps.Push(step);
             try
             {
-                await undo();
-                Timeline.End(step, Context.CurrentUtcDateTime, "compensated", null);
+                var note = await undo();
+                Timeline.End(step, Context.CurrentUtcDateTime, "compensated", note);
             }
             catch (Exception e)
             {
                 Timeline.End(step, Context.CurrentUtcDateTime, "failed", Describe(e));
                 failures.Add($"{name}: {Describe(e)}");
+            }
+            finally
+            {
+                _steps.Pop();
             }
 
             Publish();

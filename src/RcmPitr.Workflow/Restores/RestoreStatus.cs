@@ -4,8 +4,8 @@ namespace RcmPitr.Workflow.Restores;
 
 /// <summary>
 /// A run's custom status: a timeline a person can read while polling — each step with its start, end,
-/// outcome and a short detail (sizes, counts, server names; never secrets or row data), the parity table,
-/// and whether the run waits for a human.
+/// outcome, a short detail (sizes, counts, server names; never secrets or row data) and every failed attempt,
+/// the parity table, whether the run waits for a human, and every decision it received.
 /// </summary>
 public sealed record RestoreStatus(
     string Tenant,
@@ -16,11 +16,22 @@ public sealed record RestoreStatus(
     IReadOnlyList<TimelineStep> Steps,
     ParityReport? Parity,
     string? Error,
-    string? OperatorAction);
+    string? OperatorAction,
+    IReadOnlyList<DecisionRecord>? Decisions = null);
 
 /// <summary>One step of the timeline.</summary>
 /// <param name="Outcome"><c>running</c>, <c>succeeded</c>, <c>failed</c>, <c>stopped</c> (rejected, timed out, cancelled) or <c>compensated</c>.</param>
-public sealed record TimelineStep(string Name, DateTime StartedAt, DateTime? EndedAt, string Outcome, string? Detail);
+/// <param name="Attempts">The attempts of the step that failed and were retried, with why; null when the first attempt did it.</param>
+public sealed record TimelineStep(string Name, DateTime StartedAt, DateTime? EndedAt, string Outcome, string? Detail, IReadOnlyList<StepAttempt>? Attempts = null);
+
+/// <summary>A failed attempt of a step's activity, retried after <see cref="RetryAt"/>.</summary>
+public sealed record StepAttempt(int Attempt, string Activity, DateTime FailedAt, string Reason, DateTime RetryAt);
+
+/// <summary>A decision the run received on its approval gate, accepted or refused.</summary>
+/// <param name="Decision"><c>approve</c> or <c>reject</c>.</param>
+/// <param name="Accepted">False when the run refused it (the requester deciding on their own run).</param>
+/// <param name="Note">Why it was refused, or the decider's comment.</param>
+public sealed record DecisionRecord(DateTime At, string By, string Decision, bool Accepted, string? Note);
 
 /// <summary>Step names as they appear in the timeline and in failure messages.</summary>
 public static class RestoreSteps
@@ -37,6 +48,8 @@ public static class RestoreSteps
     public const string Transfer = "move tenant database";
     public const string Parity = "parity probe";
     public const string Approval = "await approval";
+    public const string ConfirmFreeze = "confirm freeze";
+    public const string CancelRetention = "cancel drop of kept database";
     public const string Cutover = "cut over";
     public const string InvalidateCache = "invalidate caches";
     public const string Verify = "verify cutover";

@@ -8,9 +8,10 @@ namespace RcmPitr.Workflow.Restores;
 
 /// <summary>
 /// The runbook "restore one tenant to a prior moment", as a durable orchestration. Each forward step
-/// registers its undo first; any failure before the cutover runs the undos in reverse (unfreeze, drop
-/// the copy, delete the dump and the PITR server) and writes a failure audit row. From the cutover on,
-/// nothing is undone automatically: a failure there leaves the tenant frozen and says what to do.
+/// registers its undo first; any failure before the cutover runs the undos in reverse (unfreeze — only this
+/// run's freeze —, drop the copy, delete the dump, release the restored server) and writes an audit row saying
+/// how the run ended. From the cutover on, nothing is undone automatically: a failure there leaves the tenant
+/// frozen and says what to do.
 /// </summary>
 public sealed class RestoreTenantOrchestrator
 {
@@ -27,8 +28,8 @@ public sealed class RestoreTenantOrchestrator
         {
             var tenant = run.Tenant = await run.StepAsync(
                 RestoreSteps.Resolve,
-                () => run.CallAsync<TenantInfo>(ActivityNames.ResolveTenant, new ResolveTenantInput(request.Tenant, RequireActive: request.Mode == RestoreMode.Restore)),
-                t => $"{t.DatabaseName} on {t.Server.Name}");
+                () => run.CallAsync<TenantInfo>(ActivityNames.ResolveTenant, new ResolveTenantInput(request.Tenant, RequireActive: request.Mode == RestoreMode.Restore, request.RestoreTime)),
+                DescribeTenant);
             if (request.Mode == RestoreMode.Restore)
             {
                 await FreezeAsync(run);
@@ -37,7 +38,7 @@ public sealed class RestoreTenantOrchestrator
             var pitr = await ProvisionAsync(run);
             await run.StepAsync(
                 RestoreSteps.Preflight,
-                () => run.CallAsync<PreflightResult>(ActivityNames.Preflight, new PreflightInput(pitr, tenant.Server, request.Tenant, request.Transfer)),
+                () => run.CallAsync<PreflightResult>(ActivityNames.Preflight, new PreflightInput(pitr, tenant.Server, request.Tenant, request.Transfer, tenant.Source, tenant.Live)),
                 p => $"PostgreSQL {p.SourceMajorVersion}, database {p.DatabaseSizeBytes} bytes, scratch free {p.ScratchFreeBytes} bytes");
 
             var target = request.Mode == RestoreMode.Snapshot ? DerivedDatabaseKind.AsOf : DerivedDatabaseKind.Restore;
@@ -56,6 +57,11 @@ public sealed class RestoreTenantOrchestrator
         }
     }
 
+    private static string DescribeTenant(TenantInfo t) =>
+        t.Live == t.DatabaseName && t.Source == t.Live
+            ? $"{t.DatabaseName} on {t.Server.Name}"
+            : $"{t.Live} on {t.Server.Name} (live through its connection reference; {t.Source} at the restore time)";
+
     /// <summary>
     /// Runbook steps 3–4. The runbook mode keeps them as two steps (a checksummed dump file, then the load);
     /// the other modes are one step that fills the new database directly.
@@ -64,12 +70,16 @@ public sealed class RestoreTenantOrchestrator
     {
         var request = run.Request;
         var tenant = run.RequireTenant;
-        run.OnFailure("delete dump", () => run.CallAsync<DeleteDumpResult>(ActivityNames.DeleteDump, new DeleteDumpInput(run.RunId)));
+        run.OnFailure("delete dump", async () =>
+        {
+            var deleted = await run.CallAsync<DeleteDumpResult>(ActivityNames.DeleteDump, new DeleteDumpInput(run.RunId));
+            return $"{deleted.FilesDeleted} scratch files deleted";
+        });
         if (request.Transfer == TransferMode.Runbook)
         {
             var dump = await run.StepAsync(
                 RestoreSteps.Dump,
-                () => run.CallAsync<DumpTenantResult>(ActivityNames.DumpTenant, new DumpTenantInput(run.RunId, pitr, request.Tenant, run.Stamp)),
+                () => run.CallAsync<DumpTenantResult>(ActivityNames.DumpTenant, new DumpTenantInput(run.RunId, pitr, request.Tenant, run.Stamp, tenant.Source)),
                 d => $"{d.SizeBytes} bytes, sha256 {d.Sha256[..12]}");
             run.OnFailure("drop the restored copy", () => DropAsync(run, target));
             return await run.StepAsync(
@@ -81,7 +91,7 @@ public sealed class RestoreTenantOrchestrator
         run.OnFailure("drop the restored copy", () => DropAsync(run, target));
         var moved = await run.StepAsync(
             RestoreSteps.Transfer,
-            () => run.CallAsync<MoveTenantResult>(ActivityNames.MoveTenant, new MoveTenantInput(run.RunId, pitr, tenant.Server, request.Tenant, run.Stamp, target, request.Transfer)),
+            () => run.CallAsync<MoveTenantResult>(ActivityNames.MoveTenant, new MoveTenantInput(run.RunId, pitr, tenant.Server, request.Tenant, run.Stamp, target, request.Transfer) { SourceDatabase = tenant.Source }),
             m => string.Create(CultureInfo.InvariantCulture, $"{m.DatabaseName}, {m.Mode.ToString().ToLowerInvariant()}: {m.Tables} tables, {m.BytesMoved} bytes moved in {m.Seconds:0.0} s, {m.SizeBytes} bytes on disk{(m.Reused ? " (finished by an earlier attempt)" : string.Empty)}"));
         return new RestoreDatabaseResult(moved.DatabaseName, moved.SizeBytes, moved.Reused);
     }
@@ -90,8 +100,14 @@ public sealed class RestoreTenantOrchestrator
     {
         var tenant = run.RequireTenant;
         var request = run.Request;
-        run.OnFailure("unfreeze tenant", () => run.CallAsync<UnfreezeTenantResult>(
-            ActivityNames.UnfreezeTenant, new UnfreezeTenantInput(run.RunId, tenant.TenantId, request.RequestedBy, $"PITR restore {run.RunId} ended without cutover")));
+        run.OnFailure("unfreeze tenant", async () =>
+        {
+            var unfrozen = await run.CallAsync<UnfreezeTenantResult>(
+                ActivityNames.UnfreezeTenant, new UnfreezeTenantInput(run.RunId, tenant.TenantId, request.RequestedBy, $"PITR restore {run.RunId} ended without cutover"));
+            return unfrozen.Outcome == UnfreezeOutcome.NotFrozenByThisRun
+                ? "left as it is: the tenant is not frozen by this run (another run's or an operator's status)"
+                : unfrozen.Outcome.ToString();
+        });
         await run.StepAsync(
             RestoreSteps.Freeze,
             () => run.CallAsync<FreezeTenantResult>(ActivityNames.FreezeTenant, new FreezeTenantInput(run.RunId, tenant.TenantId, request.RequestedBy, $"PITR restore to {request.RestoreTime.UtcDateTime:O}: {request.Reason}")),
@@ -110,7 +126,11 @@ public sealed class RestoreTenantOrchestrator
     {
         var source = run.RequireTenant.Server;
         var name = ServerNames.Pitr(source.Name, RestoreStamp.Parse(run.Stamp));
-        run.OnFailure("delete the restored server", () => run.CallAsync<DeleteServerResult>(ActivityNames.DeleteServer, new DeleteServerInput(source, name)));
+        run.OnFailure("delete the restored server", async () =>
+        {
+            var deleted = await run.CallAsync<DeleteServerResult>(ActivityNames.DeleteServer, new DeleteServerInput(source, name));
+            return deleted.Deleted ? $"{name} deleted" : $"{name} already gone";
+        });
         await run.StepAsync(
             RestoreSteps.Provision,
             () => run.CallAsync<ProvisionServerResult>(ActivityNames.ProvisionServer, new ProvisionServerInput(run.RunId, source, name, run.Request.RestoreTime)),
@@ -145,7 +165,7 @@ public sealed class RestoreTenantOrchestrator
 
     private static async Task<ParityReport> ProbeParityAsync(RestoreRun run, DerivedDatabaseKind target)
     {
-        var input = new ParityProbeInput(run.RunId, run.RequireTenant.Server, run.Request.Tenant, run.Stamp, target, run.Settings.CanaryTables, run.Settings.ParityFactor);
+        var input = new ParityProbeInput(run.RunId, run.RequireTenant.Server, run.Request.Tenant, run.Stamp, target, run.Settings.CanaryTables, run.Settings.ParityFactor, run.RequireTenant.Live);
         var parity = await run.StepAsync(RestoreSteps.Parity, () => run.CallAsync<ParityReport>(ActivityNames.ParityProbe, input), p => p.Verdict.ToString());
         run.Timeline.Parity = parity;
         run.Publish();
@@ -160,14 +180,18 @@ public sealed class RestoreTenantOrchestrator
 
     private static async Task<RestoreResult> ApproveAndCutOverAsync(RestoreRun run, RestoreDatabaseResult copy, ParityReport parity)
     {
-        run.Timeline.AwaitingApproval = true;
         var decision = await run.StepAsync(RestoreSteps.Approval, () => run.WaitForDecisionAsync(run.Settings.ApprovalTimeout), d => $"{(d.Approved ? "approved" : "rejected")} by {d.DecidedBy}");
-        run.Timeline.AwaitingApproval = false;
         if (!decision.Approved)
         {
             throw new RunStoppedException(RestoreOutcome.Rejected, $"rejected by {decision.DecidedBy}" + (decision.Comment is null ? string.Empty : $": {decision.Comment}"));
         }
 
+        // The tenant must still be frozen by this run: a write made after someone lifted the freeze would be moved aside by the swap.
+        var tenant = run.RequireTenant;
+        await run.StepAsync(
+            RestoreSteps.ConfirmFreeze,
+            () => run.CallAsync<ConfirmFreezeResult>(ActivityNames.ConfirmFreeze, new ConfirmFreezeInput(run.RunId, tenant.TenantId)),
+            f => $"read_only by this run since {f.FrozenAt.UtcDateTime:O}");
         run.ThrowIfCancelled();
         run.CutoverStarted = true;
         var cutover = new CutoverSteps(run, copy, parity, decision);
@@ -180,7 +204,7 @@ public sealed class RestoreTenantOrchestrator
         await run.StepAsync(RestoreSteps.CleanUp, () => CleanUpAsync(run, dropCopy: DerivedDatabaseKind.Restore), d => d);
         run.Timeline.Phase = "completed";
         run.Publish();
-        return new RestoreResult(RestoreOutcome.DryRunCompleted, run.Request.Tenant, run.Stamp, run.RequireTenant.DatabaseName, null, Summarize(parity), "dry run: every step but freeze, approval and cutover; all copies removed");
+        return new RestoreResult(RestoreOutcome.DryRunCompleted, run.Request.Tenant, run.Stamp, run.RequireTenant.Live, null, Summarize(parity), "dry run: every step but freeze, approval and cutover; all copies removed");
     }
 
     private static async Task<RestoreResult> FinishSnapshotAsync(RestoreRun run, RestoreDatabaseResult copy, ParityReport parity)
@@ -189,10 +213,10 @@ public sealed class RestoreTenantOrchestrator
         await run.StepAsync(RestoreSteps.CleanUp, () => CleanUpAsync(run, dropCopy: null), d => d);
         run.Timeline.Phase = "completed";
         run.Publish();
-        return new RestoreResult(RestoreOutcome.SnapshotCreated, run.Request.Tenant, run.Stamp, run.RequireTenant.DatabaseName, copy.DatabaseName, Summarize(parity), $"as-of copy {copy.DatabaseName} kept until an operator drops it");
+        return new RestoreResult(RestoreOutcome.SnapshotCreated, run.Request.Tenant, run.Stamp, run.RequireTenant.Live, copy.DatabaseName, Summarize(parity), $"as-of copy {copy.DatabaseName} kept until an operator drops it");
     }
 
-    private static async Task<RestoreResult> CompensateAsync(RestoreRun run, Exception error)
+    internal static async Task<RestoreResult> CompensateAsync(RestoreRun run, Exception error)
     {
         var step = error is StepFailedException s ? s.Step : run.Timeline.ToStatus().Steps.LastOrDefault()?.Name ?? RestoreSteps.Resolve;
         var reason = RestoreRun.Describe(error);
@@ -204,11 +228,11 @@ public sealed class RestoreTenantOrchestrator
         {
             try
             {
-                await WriteAuditAsync(run, AuditEvents.PitrFailed, run.Timeline.Parity, extra: new() { ["failedStep"] = step, ["reason"] = reason });
+                await WriteAuditAsync(run, AuditEventFor(error), run.Timeline.Parity, extra: new() { ["failedStep"] = step, ["reason"] = reason });
             }
             catch (StepFailedException audit)
             {
-                failures.Add($"failure audit: {RestoreRun.Describe(audit)}");
+                failures.Add($"audit: {RestoreRun.Describe(audit)}");
             }
         }
 
@@ -220,12 +244,27 @@ public sealed class RestoreTenantOrchestrator
 
         run.Publish();
         return error is RunStoppedException stopped && failures.Count == 0
-            ? new RestoreResult(stopped.Outcome, run.Request.Tenant, run.Stamp, run.Tenant?.DatabaseName, null, run.Timeline.Parity is { } p ? Summarize(p) : null, stopped.Message)
+            ? new RestoreResult(stopped.Outcome, run.Request.Tenant, run.Stamp, run.Tenant?.Live, null, run.Timeline.Parity is { } p ? Summarize(p) : null, stopped.Message)
             : throw new RestoreFailedException(step, reason, run.Timeline.OperatorAction);
     }
 
-    internal static async Task DropAsync(RestoreRun run, DerivedDatabaseKind kind) =>
-        await run.CallAsync<DropDerivedDatabaseResult>(ActivityNames.DropDerivedDatabase, new DropDerivedDatabaseInput(run.RunId, run.RequireTenant.Server, run.Request.Tenant, run.Stamp, kind));
+    /// <summary>The audit event for how a run ended before its cutover: a rejection, a timeout and a cancel are audited as what they are.</summary>
+    internal static string AuditEventFor(Exception error) => error is RunStoppedException stopped
+        ? stopped.Outcome switch
+        {
+            RestoreOutcome.Rejected => AuditEvents.PitrRejected,
+            RestoreOutcome.ApprovalTimedOut => AuditEvents.PitrApprovalTimedOut,
+            RestoreOutcome.Cancelled => AuditEvents.PitrCancelled,
+            _ => AuditEvents.PitrFailed,
+        }
+        : AuditEvents.PitrFailed;
+
+    internal static async Task<string?> DropAsync(RestoreRun run, DerivedDatabaseKind kind)
+    {
+        var dropped = await run.CallAsync<DropDerivedDatabaseResult>(
+            ActivityNames.DropDerivedDatabase, new DropDerivedDatabaseInput(run.RunId, run.RequireTenant.Server, run.Request.Tenant, run.Stamp, kind, run.RequireTenant.Live));
+        return dropped.NotOurs ?? (dropped.Dropped ? $"{dropped.DatabaseName} dropped" : $"{dropped.DatabaseName} was not there");
+    }
 
     internal static async Task<string> CleanUpAsync(RestoreRun run, DerivedDatabaseKind? dropCopy)
     {
@@ -248,6 +287,7 @@ public sealed class RestoreTenantOrchestrator
             ["runId"] = run.RunId,
             ["mode"] = run.Request.Mode.ToString(),
             ["restoreTime"] = run.Request.RestoreTime.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+            ["requestedById"] = run.Request.RequesterId,
         };
         if (parity is not null)
         {

@@ -6,12 +6,25 @@ namespace RcmPitr.Workflow.Restores;
 internal sealed class RestoreTimeline(string tenant, string mode, string stamp)
 {
     private readonly List<TimelineStep> _steps = [];
+    private readonly List<DecisionRecord> _decisions = [];
 
     public ParityReport? Parity { get; set; }
     public bool AwaitingApproval { get; set; }
     public string Phase { get; set; } = "running";
     public string? Error { get; set; }
     public string? OperatorAction { get; set; }
+
+    /// <summary>Records a failed attempt in the running step <paramref name="step"/>.</summary>
+    public void Attempt(string step, StepAttempt attempt)
+    {
+        var index = _steps.FindLastIndex(s => s.Name == step && s.EndedAt is null);
+        if (index >= 0)
+        {
+            _steps[index] = _steps[index] with { Attempts = [.. _steps[index].Attempts ?? [], attempt] };
+        }
+    }
+
+    public void Decided(DecisionRecord decision) => _decisions.Add(decision);
 
     public void Start(string step, DateTime at) => _steps.Add(new TimelineStep(step, at, null, "running", null));
 
@@ -28,5 +41,5 @@ internal sealed class RestoreTimeline(string tenant, string mode, string stamp)
     }
 
     public RestoreStatus ToStatus() =>
-        new(tenant, mode, stamp, Phase, AwaitingApproval, _steps.ToList(), Parity, Error, OperatorAction);
+        new(tenant, mode, stamp, Phase, AwaitingApproval, _steps.ToList(), Parity, Error, OperatorAction, _decisions.Count == 0 ? null : _decisions.ToList());
 }

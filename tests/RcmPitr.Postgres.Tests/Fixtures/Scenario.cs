@@ -41,7 +41,7 @@ public sealed class Scenario : IAsyncDisposable
     public ClusterFixture Fixture => _fx;
     public string RunId => "run-" + Id;
 
-    public TenantResolver Resolver => new(Master);
+    public TenantResolver Resolver => new(Master, _fx.Secrets);
     public TenantStatusChanger StatusChanger => new(Master);
     public AuditWriter Audit => new(Master);
     public TenantCacheInvalidator Cache => new(Master);

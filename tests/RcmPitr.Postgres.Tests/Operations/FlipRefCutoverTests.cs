@@ -21,7 +21,7 @@ public sealed class FlipRefCutoverTests(ClusterFixture fx)
 
         Assert.True(result.Changed);
         Assert.Equal($"tenant-db-{slug}", result.PreviousRef);
-        Assert.Equal($"tenant-db-{slug}-{TestData.Stamp}", result.NewRef);
+        Assert.Equal($"tenant-db-{slug}-{TestData.Stamp}-{RunIds.Tag(s.RunId)}", result.NewRef);
         Assert.Equal(result.NewRef, await s.MasterScalarAsync<string>("SELECT db_config_ref FROM identity.tenant WHERE id = $1", tenant.TenantId));
         var secret = new NpgsqlConnectionStringBuilder(await fx.Secrets.GetSecretAsync(result.NewRef, CancellationToken.None));
         Assert.Equal(restored.DatabaseName, secret.Database);

@@ -19,7 +19,7 @@ public sealed class RestoreDatabaseLoaderTests(ClusterFixture fx)
 
         var result = await s.Loader.LoadAsync(Input(s, slug, dump), CancellationToken.None);
 
-        Assert.Equal($"{tenant.DatabaseName}_restore_{TestData.Stamp}", result.DatabaseName);
+        Assert.Equal($"{tenant.DatabaseName}_restore_{TestData.Stamp}_{RunIds.Tag(s.RunId)}", result.DatabaseName);
         Assert.False(result.Reused);
         Assert.True(result.SizeBytes > 0);
         Assert.Equal(await s.FingerprintAsync(s.Pitr, tenant.DatabaseName), await s.FingerprintAsync(s.Live, result.DatabaseName));
@@ -73,17 +73,18 @@ public sealed class RestoreDatabaseLoaderTests(ClusterFixture fx)
     }
 
     [Fact]
-    public async Task LoadAsync_SuffixedDatabaseOfAnotherRun_IsRefusedAndKept()
+    public async Task LoadAsync_AnotherRunToTheSameSecond_LoadsBesideItWithoutTouchingIt()
     {
         await using var s = await Scenario.StartAsync(fx);
         var slug = s.NewSlug();
         await s.AddTenantAsync(slug, liveMembers: 5, pitrMembers: 9);
-        var dump = await s.Dumper.DumpAsync(new DumpTenantInput("other-run", s.Pitr, slug, TestData.Stamp), CancellationToken.None);
-        var other = await s.Loader.LoadAsync(Input(s, slug, dump) with { RunId = "other-run" }, CancellationToken.None);
+        var other = await Restores.DumpAndLoadAsync(s, slug, runId: "other-run");
 
-        await Assert.ThrowsAsync<DatabaseStateConflictException>(() => s.Loader.LoadAsync(Input(s, slug, dump), CancellationToken.None));
+        var mine = await Restores.DumpAndLoadAsync(s, slug);
 
+        Assert.NotEqual(other.DatabaseName, mine.DatabaseName);
         Assert.True((await MarkerAsync(s, other.DatabaseName))!.IsLoadedBy("other-run"));
+        Assert.True((await MarkerAsync(s, mine.DatabaseName))!.IsLoadedBy(s.RunId));
     }
 
     [Fact]
@@ -112,7 +113,7 @@ public sealed class RestoreDatabaseLoaderTests(ClusterFixture fx)
 
         var result = await s.Loader.LoadAsync(Input(s, slug, dump) with { Target = DerivedDatabaseKind.AsOf }, CancellationToken.None);
 
-        Assert.Equal($"{tenant.DatabaseName}_asof_{TestData.Stamp}", result.DatabaseName);
+        Assert.Equal($"{tenant.DatabaseName}_asof_{TestData.Stamp}_{RunIds.Tag(s.RunId)}", result.DatabaseName);
         Assert.Equal(9L, await s.ScalarAsync<long>(s.Live, result.DatabaseName, "SELECT count(*) FROM members.member"));
     }
 

@@ -1,6 +1,7 @@
 using Npgsql;
 using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Movers;
+using RcmPitr.Postgres.Operations;
 using RcmPitr.Postgres.Sql;
 using RcmPitr.Postgres.Tests.Fixtures;
 using RcmPitr.Workflow.Contracts;
@@ -23,7 +24,7 @@ public sealed class TenantTransferTests(ClusterFixture fx)
 
         var result = await s.Transfer.MoveAsync(Input(s, slug, mode), CancellationToken.None);
 
-        Assert.Equal($"{tenant.DatabaseName}_restore_{TestData.Stamp}", result.DatabaseName);
+        Assert.Equal($"{tenant.DatabaseName}_restore_{TestData.Stamp}_{RunIds.Tag(s.RunId)}", result.DatabaseName);
         Assert.False(result.Reused);
         Assert.Equal(mode, result.Mode);
         Assert.True(result.Tables >= 3, $"{result.Tables} tables");
@@ -78,17 +79,44 @@ public sealed class TenantTransferTests(ClusterFixture fx)
         Assert.Equal(0L, await s.ScalarAsync<long>(s.Live, target, "SELECT count(*) FROM pg_tables WHERE tablename = 'half_done'"));
     }
 
-    [Fact]
-    public async Task MoveAsync_TargetOfAnotherRun_IsRefusedAndKept()
+    [Theory]
+    [InlineData("rcm-pitr:loaded run=other-run stamp=20260422143000")]
+    [InlineData(null)]
+    public async Task MoveAsync_TargetNotMarkedByThisRun_IsRefusedAndKept(string? comment)
     {
         await using var s = await Scenario.StartAsync(fx);
         var slug = s.NewSlug();
         await s.AddTenantAsync(slug, liveMembers: 5, pitrMembers: 9);
-        var other = await s.Transfer.MoveAsync(Input(s, slug) with { RunId = "other-run" }, CancellationToken.None);
+        var target = TenantDatabaseNames.For(TenantSlug.Parse(slug)).Restore(RestoreStamp.Parse(TestData.Stamp), s.RunId);
+        await s.ExecAsync(s.Live, "postgres", $"CREATE DATABASE {PgQuote.Identifier(target)}");
+        await s.ExecAsync(s.Live, target, "CREATE TABLE public.someone_elses (x int)");
+        if (comment is not null)
+        {
+            await s.ExecAsync(s.Live, "postgres", $"COMMENT ON DATABASE {PgQuote.Identifier(target)} IS {PgQuote.Literal(comment)}");
+        }
 
-        await Assert.ThrowsAsync<DatabaseStateConflictException>(() => s.Transfer.MoveAsync(Input(s, slug), CancellationToken.None));
+        var error = await Assert.ThrowsAsync<DatabaseStateConflictException>(() => s.Transfer.MoveAsync(Input(s, slug), CancellationToken.None));
 
-        Assert.True((await RestoreDatabaseLoaderTests.MarkerAsync(s, other.DatabaseName))!.IsLoadedBy("other-run"));
+        Assert.Contains("never drops a database it did not mark", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1L, await s.ScalarAsync<long>(s.Live, target, "SELECT count(*) FROM pg_tables WHERE tablename = 'someone_elses'"));
+    }
+
+    [Fact]
+    public async Task MoveAsync_CrashedBetweenCreateAndRename_RerunDropsTheTemporaryAndFinishes()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var slug = s.NewSlug();
+        var tenant = await s.AddTenantAsync(slug, liveMembers: 5, pitrMembers: 9);
+        var target = TenantDatabaseNames.For(TenantSlug.Parse(slug)).Restore(RestoreStamp.Parse(TestData.Stamp), s.RunId);
+        // What a worker leaves when it dies after CREATE DATABASE, before the marker and the rename.
+        var temporary = RestoreTargets.TemporaryName(s.RunId, target);
+        await s.ExecAsync(s.Live, "postgres", $"CREATE DATABASE {PgQuote.Identifier(temporary)}");
+
+        var result = await s.Transfer.MoveAsync(Input(s, slug), CancellationToken.None);
+
+        Assert.Equal(target, result.DatabaseName);
+        Assert.Equal(await s.FingerprintAsync(s.Pitr, tenant.DatabaseName), await s.FingerprintAsync(s.Live, target));
+        Assert.Equal(0L, await s.ScalarAsync<long>(s.Live, "postgres", "SELECT count(*) FROM pg_database WHERE datname = $1", temporary));
     }
 
     [Fact]

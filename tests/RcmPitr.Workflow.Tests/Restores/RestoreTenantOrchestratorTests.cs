@@ -21,7 +21,7 @@ public sealed class RestoreTenantOrchestratorTests
         [
             ActivityNames.ResolveTenant, ActivityNames.FreezeTenant, ActivityNames.ProvisionServer, ActivityNames.GetServerState,
             ActivityNames.Preflight, ActivityNames.DumpTenant, ActivityNames.RestoreDatabase, ActivityNames.ParityProbe,
-            ActivityNames.SwapCutover, ActivityNames.InvalidateTenantCache, ActivityNames.VerifyCutover, ActivityNames.UnfreezeTenant,
+            ActivityNames.ConfirmFreeze, ActivityNames.SwapCutover, ActivityNames.InvalidateTenantCache, ActivityNames.VerifyCutover, ActivityNames.UnfreezeTenant,
             ActivityNames.WriteAudit, ActivityNames.Notify, ActivityNames.DeleteServer, ActivityNames.DeleteDump, ActivityNames.ScheduleRetentionDrop,
         ], context.CallNames);
         Assert.Equal(RestoreOutcome.Restored, result.Outcome);
@@ -73,11 +73,10 @@ public sealed class RestoreTenantOrchestratorTests
     {
         var context = Script.HappyPath();
         context.Raise(RestoreEvents.Approval, new ApprovalDecision(true, "bob"));
-        var start = context.CurrentUtcDateTime;
 
         await _orchestrator.RunAsync(context, Script.Request());
 
-        Assert.Equal(start.AddSeconds(30), context.Timers[0]);
+        Assert.Equal(["call " + ActivityNames.FreezeTenant, "timer +00:00:30", "call " + ActivityNames.ProvisionServer], context.Log.Skip(1).Take(3));
         Assert.Equal("pg-us-east-1-pitr-20260422143015", context.InputsOf<ProvisionServerInput>(ActivityNames.ProvisionServer).Single().ServerName);
     }
 
@@ -117,11 +116,11 @@ public sealed class RestoreTenantOrchestratorTests
 
         Assert.Equal(RestoreOutcome.Rejected, result.Outcome);
         Assert.Contains("counts look wrong", result.Detail, StringComparison.Ordinal);
+        Assert.Equal(AuditEvents.PitrRejected, context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit).Single().Event);
         Assert.Equal(
             [ActivityNames.DropDerivedDatabase, ActivityNames.DeleteDump, ActivityNames.DeleteServer, ActivityNames.UnfreezeTenant, ActivityNames.WriteAudit],
             context.CallNames.SkipWhile(n => n != ActivityNames.ParityProbe).Skip(1));
         Assert.Equal(DerivedDatabaseKind.Restore, context.InputsOf<DropDerivedDatabaseInput>(ActivityNames.DropDerivedDatabase).Single().Kind);
-        Assert.Equal(AuditEvents.PitrFailed, context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit).Single().Event);
         Assert.DoesNotContain(ActivityNames.SwapCutover, context.CallNames);
     }
 
@@ -134,7 +133,9 @@ public sealed class RestoreTenantOrchestratorTests
 
         Assert.Equal(RestoreOutcome.ApprovalTimedOut, result.Outcome);
         Assert.Contains(ActivityNames.UnfreezeTenant, context.CallNames);
+        Assert.Equal(AuditEvents.PitrApprovalTimedOut, context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit).Single().Event);
         var status = Assert.IsType<RestoreStatus>(context.CustomStatus);
+        Assert.False(status.AwaitingApproval);
         Assert.Equal("stopped", status.Steps.Single(s => s.Name == RestoreSteps.Approval).Outcome);
         Assert.DoesNotContain(status.Steps, s => s.Outcome == "running");
         Assert.Equal("stopped", status.Phase);
@@ -158,6 +159,7 @@ public sealed class RestoreTenantOrchestratorTests
         Assert.True(dumped);
         Assert.Equal(RestoreOutcome.Cancelled, result.Outcome);
         Assert.Contains("carol", result.Detail, StringComparison.Ordinal);
+        Assert.Equal(AuditEvents.PitrCancelled, context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit).Single().Event);
         Assert.DoesNotContain(ActivityNames.RestoreDatabase, context.CallNames);
         // The undo of the load is registered before the load step, so it runs (as a no-op drop) too.
         Assert.Equal([ActivityNames.DropDerivedDatabase, ActivityNames.DeleteDump, ActivityNames.DeleteServer, ActivityNames.UnfreezeTenant, ActivityNames.WriteAudit], context.CallNames.SkipWhile(n => n != ActivityNames.DumpTenant).Skip(1));
@@ -198,8 +200,71 @@ public sealed class RestoreTenantOrchestratorTests
         var error = await Assert.ThrowsAsync<RestoreFailedException>(() => _orchestrator.RunAsync(context, Script.Request(transfer: TransferMode.Runbook)));
 
         Assert.Equal(RestoreSteps.Dump, error.Step);
-        Assert.Equal([1, 2, 3, 4, 5], context.Calls.Where(c => c.Name == ActivityNames.DumpTenant).Select(c => c.Attempt));
+        Assert.Equal(5, context.Calls.Count(c => c.Name == ActivityNames.DumpTenant));
         Assert.Contains(ActivityNames.DeleteDump, context.CallNames);
+        var dump = Assert.IsType<RestoreStatus>(context.CustomStatus).Steps.Single(s => s.Name == RestoreSteps.Dump);
+        Assert.Equal("failed", dump.Outcome);
+        Assert.Equal([1, 2, 3, 4], dump.Attempts!.Select(a => a.Attempt));
+        Assert.All(dump.Attempts!, a => Assert.Equal((ActivityNames.DumpTenant, "connection reset"), (a.Activity, a.Reason)));
+        Assert.Equal(
+            [TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(120)],
+            dump.Attempts!.Select(a => a.RetryAt - a.FailedAt));
+    }
+
+    [Fact]
+    public async Task RunAsync_ApprovalByTheRequester_IsRefusedRecordedAndTheRunWaitsForASecondPerson()
+    {
+        var context = Script.HappyPath();
+        context.Raise(RestoreEvents.Approval, new ApprovalDecision(true, " ALICE ", "raised straight into the engine, not through the API"));
+        context.Raise(RestoreEvents.Approval, new ApprovalDecision(true, "bob"));
+
+        var result = await _orchestrator.RunAsync(context, Script.Request());
+
+        Assert.Equal(RestoreOutcome.Restored, result.Outcome);
+        var decisions = Assert.IsType<RestoreStatus>(context.CustomStatus).Decisions!;
+        Assert.Equal([(" ALICE ", false), ("bob", true)], decisions.Select(d => (d.By, d.Accepted)));
+        Assert.Contains("four eyes", decisions[0].Note, StringComparison.Ordinal);
+        Assert.Equal("bob", context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit).Single(a => a.Event == AuditEvents.PitrRestored).Details!["approvedBy"]);
+    }
+
+    [Fact]
+    public async Task RunAsync_OnlyTheRequesterDecides_NeverCutsOverAndTimesOut()
+    {
+        var context = Script.HappyPath();
+        context.Raise(RestoreEvents.Approval, new ApprovalDecision(true, "alice"));
+
+        var result = await _orchestrator.RunAsync(context, Script.Request());
+
+        Assert.Equal(RestoreOutcome.ApprovalTimedOut, result.Outcome);
+        Assert.DoesNotContain(ActivityNames.SwapCutover, context.CallNames);
+        Assert.False(Assert.Single(Assert.IsType<RestoreStatus>(context.CustomStatus).Decisions!).Accepted);
+    }
+
+    [Fact]
+    public async Task RunAsync_DeciderWithTheRequestersIdUnderAnotherName_IsRefused()
+    {
+        var context = Script.HappyPath();
+        context.Raise(RestoreEvents.Approval, new ApprovalDecision(true, "Bob Builder", DecidedById: "0b1c-OID"));
+
+        var result = await _orchestrator.RunAsync(context, Script.Request() with { RequestedById = "0b1c-oid" });
+
+        Assert.Equal(RestoreOutcome.ApprovalTimedOut, result.Outcome);
+        Assert.DoesNotContain(ActivityNames.SwapCutover, context.CallNames);
+    }
+
+    [Fact]
+    public async Task RunAsync_TenantUnfrozenByAnotherWhileAwaitingApproval_NeverSwapsAndCompensates()
+    {
+        var context = Script.HappyPath().On(ActivityNames.ConfirmFreeze, _ => throw new TenantStatusConflictException("acme", "active", "'read_only' by run run-1"));
+        context.Raise(RestoreEvents.Approval, new ApprovalDecision(true, "bob"));
+
+        var error = await Assert.ThrowsAsync<RestoreFailedException>(() => _orchestrator.RunAsync(context, Script.Request()));
+
+        Assert.Equal(RestoreSteps.ConfirmFreeze, error.Step);
+        Assert.DoesNotContain(ActivityNames.SwapCutover, context.CallNames);
+        Assert.Equal(
+            [ActivityNames.DropDerivedDatabase, ActivityNames.DeleteDump, ActivityNames.DeleteServer, ActivityNames.UnfreezeTenant, ActivityNames.WriteAudit],
+            context.CallNames.SkipWhile(n => n != ActivityNames.ConfirmFreeze).Skip(1));
     }
 
     [Fact]
@@ -212,6 +277,7 @@ public sealed class RestoreTenantOrchestratorTests
 
         Assert.Equal(RestoreSteps.Cutover, error.Step);
         Assert.Contains("read_only", error.OperatorAction, StringComparison.Ordinal);
+        Assert.Contains("rcm-pitr rollback run-1", error.OperatorAction, StringComparison.Ordinal);
         Assert.DoesNotContain(ActivityNames.UnfreezeTenant, context.CallNames);
         Assert.DoesNotContain(ActivityNames.DropDerivedDatabase, context.CallNames);
         Assert.Equal(AuditEvents.PitrFailed, context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit).Single().Event);

@@ -32,6 +32,7 @@ internal static class Script
             .On<ResolveTenantInput, TenantInfo>(ActivityNames.ResolveTenant, i => new TenantInfo(TenantId, i.Tenant, TenantStatus.Active, Live, "tenant_acme", "tenant-db-acme"))
             .On<FreezeTenantInput, FreezeTenantResult>(ActivityNames.FreezeTenant, _ => new FreezeTenantResult(TenantStatus.Active, true))
             .On<UnfreezeTenantInput, UnfreezeTenantResult>(ActivityNames.UnfreezeTenant, _ => new UnfreezeTenantResult(UnfreezeOutcome.Unfrozen, TenantStatus.Active))
+            .On<ConfirmFreezeInput, ConfirmFreezeResult>(ActivityNames.ConfirmFreeze, _ => new ConfirmFreezeResult(new DateTimeOffset(2026, 4, 23, 9, 0, 0, TimeSpan.Zero)))
             .On<ProvisionServerInput, ProvisionServerResult>(ActivityNames.ProvisionServer, i => new ProvisionServerResult(i.ServerName, ServerState.Provisioning, false))
             .On<GetServerStateInput, ServerStatus>(ActivityNames.GetServerState, i => polls++ < pollsBeforeReady
                 ? new ServerStatus(i.ServerName, ServerState.Provisioning)
@@ -52,6 +53,8 @@ internal static class Script
             .On<DeleteDumpInput, DeleteDumpResult>(ActivityNames.DeleteDump, _ => new DeleteDumpResult(2, 600))
             .On<DropDerivedDatabaseInput, DropDerivedDatabaseResult>(ActivityNames.DropDerivedDatabase, i => new DropDerivedDatabaseResult($"tenant_acme_{i.Kind}", true))
             .On<ScheduleRetentionDropInput, bool>(ActivityNames.ScheduleRetentionDrop, _ => true)
-            .On<RollbackSwapInput, RollbackSwapResult>(ActivityNames.RollbackSwap, _ => new RollbackSwapResult("tenant_acme", "tenant_acme_rollback_202604221430", 1, false));
+            .On<RollbackSwapInput, RollbackSwapResult>(ActivityNames.RollbackSwap, _ => new RollbackSwapResult("tenant_acme", "tenant_acme_rollback_202604221430", 1, false))
+            .On<RollbackFlipInput, RollbackFlipResult>(ActivityNames.RollbackFlip, _ => new RollbackFlipResult("tenant-db-acme", "tenant_acme_restore_202604221430", true))
+            .On<CancelRetentionDropInput, bool>(ActivityNames.CancelRetentionDrop, _ => true);
     }
 }

@@ -22,6 +22,9 @@ internal sealed class ScriptedContext(string instanceId = "run-1") : IOrchestrat
     public bool IsReplaying => false;
     public List<(string Name, object? Input, int Attempt)> Calls { get; } = [];
     public List<DateTime> Timers { get; } = [];
+
+    /// <summary>Activity calls and timers in the order the orchestrator made them: <c>"call Name"</c>, <c>"timer +00:00:30"</c>.</summary>
+    public List<string> Log { get; } = [];
     public object? CustomStatus { get; private set; }
     public List<object?> StatusHistory { get; } = [];
 
@@ -46,6 +49,7 @@ internal sealed class ScriptedContext(string instanceId = "run-1") : IOrchestrat
         for (var attempt = 1; ; attempt++)
         {
             Calls.Add((name, input, attempt));
+            Log.Add("call " + name);
             if (!_activities.TryGetValue(name, out var handler))
             {
                 throw new InvalidOperationException($"Unscripted activity '{name}'.");
@@ -71,6 +75,7 @@ internal sealed class ScriptedContext(string instanceId = "run-1") : IOrchestrat
     public Task CreateTimer(DateTime fireAt, CancellationToken cancellationToken)
     {
         Timers.Add(fireAt);
+        Log.Add($"timer +{fireAt - CurrentUtcDateTime}");
         if (fireAt > CurrentUtcDateTime)
         {
             CurrentUtcDateTime = fireAt;
