@@ -14,17 +14,24 @@ using RcmPitr.Workflow.Restores;
 namespace RcmPitr.Api;
 
 /// <summary>
-/// What each route of the restores API does — start, status (Durable's status-query semantics), approve /
-/// reject (four eyes), cancel, rollback, list — independent of the engine and of how the caller was
-/// authenticated: the host passes the authenticated principal in.
+/// What each route of the restores API does — start, status (Durable's status-query semantics), approve / reject
+/// (four eyes, first decision wins), cancel, rollback, list — independent of the engine and of how the caller was
+/// authenticated: the host passes the authenticated <see cref="Principal"/> in, and the roles it holds decide what it may do.
 /// </summary>
 /// <remarks>
-/// The status of a single run carries the live progress of its database transfer (<c>customStatus.transfer</c>)
-/// when <paramref name="progress"/> is given: activities cannot write an orchestration's custom status, so the
-/// transfer step writes its progress to the control plane and the status route merges it in.
+/// The status of a single run carries the live progress of its database transfer (<c>customStatus.transfer</c>) and the
+/// decision attempts the API refused (<c>customStatus.decisions</c>): activities cannot write an orchestration's custom
+/// status, so both are kept in the control plane and merged in here.
 /// </remarks>
 public sealed class RestoreApiHandlers(
-    IRestoreRuns runs, TenantResolver tenants, IServerProvisioner provisioner, RestoreSettings settings, TimeProvider time, TransferProgressStore? progress = null)
+    IRestoreRuns runs,
+    TenantResolver tenants,
+    IServerProvisioner provisioner,
+    RestoreSettings settings,
+    TimeProvider time,
+    DecisionLog decisions,
+    RestorePreflight? preflight = null,
+    TransferProgressStore? progress = null)
 {
     /// <summary>Seconds a poller should wait between status requests while a run is active.</summary>
     public const int RetryAfterSeconds = 10;
@@ -32,19 +39,29 @@ public sealed class RestoreApiHandlers(
     /// <summary>The routes' common prefix.</summary>
     public const string Route = "/api/restores";
 
+    /// <summary>The kinds of run <c>GET /api/restores?kind=</c> accepts (plus <c>all</c>).</summary>
+    public static IReadOnlyList<string> Kinds { get; } = ["restore", "dry-run", "snapshot", "rollback", "retention"];
+
     /// <summary><c>POST /api/restores</c>.</summary>
     public async Task<IResult> StartAsync(StartRestoreBody? body, Principal principal, HttpContext http, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(principal);
+        if (!principal.Has(PrincipalRoles.Requester))
+        {
+            return Forbidden($"'{principal.Name}' does not hold the requester role and cannot start runs.");
+        }
+
         var (parsed, errors) = RequestValidation.Validate(body, time.GetUtcNow());
         if (parsed is null)
         {
             return TypedResults.ValidationProblem(errors, title: "The restore request is invalid.");
         }
 
+        var slug = parsed.Tenant.Value;
         TenantInfo tenant;
         try
         {
-            tenant = await tenants.ResolveAsync(new ResolveTenantInput(parsed.Tenant.Value, RequireActive: parsed.Mode == RestoreMode.Restore), ct);
+            tenant = await tenants.ResolveAsync(new ResolveTenantInput(slug, RequireActive: parsed.Mode == RestoreMode.Restore, parsed.RestoreTime), ct);
         }
         catch (TenantNotFoundException e)
         {
@@ -52,7 +69,14 @@ public sealed class RestoreApiHandlers(
         }
         catch (TenantStatusConflictException e)
         {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Tenant not active", detail: e.Message);
+            // The usual reason a tenant is not active is a run that holds it: name that run.
+            return await ActiveRunOfAsync(slug, ct) is { } holder
+                ? Busy(slug, holder)
+                : Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Tenant not active", detail: e.Message);
+        }
+        catch (DatabaseStateConflictException e)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Tenant database unknown", detail: e.Message);
         }
 
         var earliest = await provisioner.GetEarliestRestoreTimeAsync(tenant.Server, ct);
@@ -71,16 +95,40 @@ public sealed class RestoreApiHandlers(
             return Invalid("tenant", e.Message);
         }
 
-        var request = new RestoreRequest(parsed.Tenant.Value, parsed.RestoreTime, parsed.Mode, parsed.Strategy, parsed.Reason, principal.Name) { Settings = settings, Transfer = parsed.Transfer, RequestedById = principal.Id };
-        var id = $"{RunIdPrefix(parsed.Tenant.Value)}{stamp.Value}-{Guid.NewGuid().ToString("N")[..8]}";
+        if (await ActiveRunOfAsync(slug, ct) is { } busy)
+        {
+            return Busy(slug, busy);
+        }
+
+        // Every check that depends only on the live side runs now, before anything is frozen or provisioned (and again in
+        // the run's preflight, against the restored server).
+        if (preflight is not null)
+        {
+            try
+            {
+                await preflight.CheckAsync(new PreflightInput(tenant.Server, tenant.Server, slug, parsed.Transfer, tenant.Live, tenant.Live), ct);
+            }
+            catch (PreflightFailedException e)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Preflight failed", detail: e.Message,
+                    extensions: new Dictionary<string, object?> { ["problems"] = e.Problems });
+            }
+        }
+
+        var request = new RestoreRequest(slug, parsed.RestoreTime, parsed.Mode, parsed.Strategy, parsed.Reason, principal.Name)
+        {
+            Settings = settings,
+            Transfer = parsed.Transfer,
+            RequestedById = principal.Id,
+        };
+        var id = $"{RunIdPrefix(slug)}{stamp.Value}-{Guid.NewGuid().ToString("N")[..8]}";
         try
         {
-            await runs.StartAsync(RestoreTenantOrchestrator.Name, id, request, parsed.Tenant.Value, ct);
+            await runs.StartAsync(RestoreTenantOrchestrator.Name, id, request, slug, ct);
         }
         catch (TenantBusyException e)
         {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Tenant already being restored",
-                detail: $"Tenant '{parsed.Tenant.Value}' already has an active run: {e.RunningInstanceId}. One restore per tenant at a time.");
+            return Busy(slug, e.RunningInstanceId);
         }
 
         return Accepted(http, id);
@@ -96,7 +144,7 @@ public sealed class RestoreApiHandlers(
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown run", detail: $"No run with id '{id}'.");
         }
 
-        var status = ToStatus(run) with { CustomStatus = await WithTransferProgressAsync(run, ct) };
+        var status = ToStatus(run) with { CustomStatus = await MergedStatusAsync(run, ct) };
         if (run.IsActive)
         {
             http.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
@@ -106,8 +154,8 @@ public sealed class RestoreApiHandlers(
         return TypedResults.Json(status);
     }
 
-    /// <summary><c>GET /api/restores?tenant=&amp;status=</c>.</summary>
-    public async Task<IResult> ListAsync(string? tenant, string? status, CancellationToken ct)
+    /// <summary><c>GET /api/restores?tenant=&amp;status=&amp;kind=</c>: runs newest first; retention timers only with <c>kind=retention</c> or <c>all</c>.</summary>
+    public async Task<IResult> ListAsync(string? tenant, string? status, CancellationToken ct, string? kind = null)
     {
         if (tenant is not null && !TenantSlug.TryParse(tenant, out _, out var problem))
         {
@@ -121,44 +169,96 @@ public sealed class RestoreApiHandlers(
             return Invalid("status", $"use one of {string.Join(", ", statuses)}");
         }
 
+        var wanted = kind?.Trim().ToLowerInvariant();
+        if (wanted is not null && wanted != "all" && !Kinds.Contains(wanted))
+        {
+            return Invalid("kind", $"use one of {string.Join(", ", Kinds)} or all");
+        }
+
         var list = await runs.ListAsync(tenant, normalized, ct);
-        return TypedResults.Json(list.Select(ToStatus).ToList());
+        var rows = list.Select(ToListItem)
+            .Where(r => wanted == "all" || (wanted is null ? r.Kind != "retention" : r.Kind == wanted))
+            .Where(r => tenant is null || r.Tenant == tenant)
+            .OrderByDescending(r => r.CreatedTime)
+            .ToList();
+        return TypedResults.Json(rows);
     }
 
-    /// <summary><c>POST /api/restores/{id}/approve</c> and <c>/reject</c>.</summary>
+    /// <summary><c>POST /api/restores/{id}/approve</c> and <c>/reject</c>: four eyes, the first decision wins, every attempt is recorded.</summary>
     public async Task<IResult> DecideAsync(string id, bool approved, DecisionBody? body, Principal principal, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(principal);
         var run = await runs.GetAsync(id, ct);
-        if (run is null || run.Name != RestoreTenantOrchestrator.Name)
+        if (run is null || run.Name is not (RestoreTenantOrchestrator.Name or RollbackOrchestrator.Name))
         {
             return UnknownRun(id);
+        }
+
+        var verb = approved ? "approve" : "reject";
+        var attempt = new DecisionAttempt(id, principal.Id, principal.Name, verb, Accepted: false, Note: null, time.GetUtcNow());
+        if (!principal.Has(PrincipalRoles.Approver))
+        {
+            await decisions.RecordAsync(attempt with { Note = "refused: not an approver" }, ct);
+            return Forbidden($"'{principal.Name}' does not hold the approver role and cannot {verb} runs.");
+        }
+
+        if (await decisions.AcceptedAsync(id, ct) is { } first)
+        {
+            await decisions.RecordAsync(attempt with { Note = $"refused: already {DecisionLog.Past(first.Decision)} by {first.PrincipalName}" }, ct);
+            return AlreadyDecided(id, first);
         }
 
         var status = ApiJson.Read<RestoreStatus>(run.CustomStatus);
         if (!run.IsActive || status is not { AwaitingApproval: true })
         {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not awaiting approval",
-                detail: $"Run '{id}' is {run.RuntimeStatus}{(status is null ? string.Empty : $" ({status.Phase})")} and is not waiting for a decision.");
+            var decided = status?.Decisions?.FirstOrDefault(d => d.Accepted);
+            await decisions.RecordAsync(attempt with { Note = "refused: the run was not awaiting a decision" }, ct);
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: decided is null ? "Not awaiting approval" : "Already decided",
+                detail: decided is null
+                    ? $"Run '{id}' is {run.RuntimeStatus}{(status is null ? string.Empty : $" ({status.Phase})")} and is not waiting for a decision."
+                    : $"Run '{id}' was already {(decided.Decision == "reject" ? "rejected" : decided.Decision == "override" ? "approved by an operator override" : "approved")} by {decided.By} at {decided.At:O}.");
         }
 
-        var request = ApiJson.Read<RestoreRequest>(run.Input)!;
-        if (principal.Is(request.RequesterId))
+        if (principal.Is(RequesterIdOf(run)))
         {
-            return Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Four eyes",
-                detail: $"'{principal.Name}' requested this restore and cannot also {(approved ? "approve" : "reject")} it.");
+            await decisions.RecordAsync(attempt with { Note = "refused: four eyes — the requester cannot decide their own run" }, ct);
+            return Forbidden($"'{principal.Name}' requested this run and cannot also {verb} it: four eyes need a second person.", title: "Four eyes");
         }
 
-        await runs.RaiseEventAsync(id, RestoreEvents.Approval, new ApprovalDecision(approved, principal.Name, body?.Comment, principal.Id), ct);
-        return TypedResults.Json(new { id, decision = approved ? "approved" : "rejected", by = principal.Name }, statusCode: StatusCodes.Status202Accepted);
+        var comment = body?.Comment;
+        if (await decisions.RecordAsync(attempt with { Accepted = true, Note = comment }, ct) is { } winner)
+        {
+            return AlreadyDecided(id, winner);
+        }
+
+        try
+        {
+            await runs.RaiseEventAsync(id, RestoreEvents.Approval, new ApprovalDecision(approved, principal.Name, comment, principal.Id), ct);
+        }
+        catch (InvalidOperationException)
+        {
+            await decisions.WithdrawAsync(id, "refused: the run ended before the decision reached it", ct);
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not awaiting approval", detail: $"Run '{id}' ended before the decision reached it.");
+        }
+
+        return TypedResults.Json(
+            new { id, decision = approved ? "approved" : "rejected", by = principal.Name, message = "decision submitted; the run acts on it at once — follow statusQueryGetUri" },
+            statusCode: StatusCodes.Status202Accepted);
     }
 
-    /// <summary><c>POST /api/restores/{id}/cancel</c>.</summary>
+    /// <summary><c>POST /api/restores/{id}/cancel</c>: for the run's requester and operators.</summary>
     public async Task<IResult> CancelAsync(string id, ReasonBody? body, Principal principal, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(principal);
         var run = await runs.GetAsync(id, ct);
-        if (run is null || run.Name != RestoreTenantOrchestrator.Name)
+        if (run is null || run.Name is not (RestoreTenantOrchestrator.Name or RollbackOrchestrator.Name))
         {
             return UnknownRun(id);
+        }
+
+        if (!principal.Is(RequesterIdOf(run)) && !principal.Has(PrincipalRoles.Operator))
+        {
+            return Forbidden($"Only the run's requester or an operator may cancel it; '{principal.Name}' is neither.");
         }
 
         if (!run.IsActive)
@@ -171,75 +271,186 @@ public sealed class RestoreApiHandlers(
             statusCode: StatusCodes.Status202Accepted);
     }
 
-    /// <summary><c>POST /api/restores/{id}/rollback</c>.</summary>
-    public async Task<IResult> RollbackAsync(string id, ReasonBody? body, Principal principal, HttpContext http, CancellationToken ct)
+    /// <summary>
+    /// <c>POST /api/restores/{id}/rollback</c>: starts a rollback run of a restore that reached its cutover (completed, or
+    /// failed after it). The rollback itself waits for a second person's approval unless an operator overrides. A failed or
+    /// stopped rollback can be requested again (<c>-rollback-2</c>, …).
+    /// </summary>
+    public async Task<IResult> RollbackAsync(string id, RollbackBody? body, Principal principal, HttpContext http, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(principal);
         var run = await runs.GetAsync(id, ct);
-        if (run is null || run.Name != RestoreTenantOrchestrator.Name)
+        if (run is null)
         {
             return UnknownRun(id);
         }
 
+        if (run.Name == RollbackOrchestrator.Name)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not a restore run",
+                detail: $"'{id}' is a rollback run; a rollback cannot itself be rolled back. To return to the restored copy, start a new restore.");
+        }
+
+        if (run.Name != RestoreTenantOrchestrator.Name)
+        {
+            return UnknownRun(id);
+        }
+
+        var overriding = body?.Override == true;
+        if (!principal.Has(overriding ? PrincipalRoles.Operator : PrincipalRoles.Requester))
+        {
+            return Forbidden(overriding
+                ? $"Only an operator may roll back without a second person's approval; '{principal.Name}' is not one."
+                : $"'{principal.Name}' does not hold the requester role and cannot request a rollback.");
+        }
+
         var request = ApiJson.Read<RestoreRequest>(run.Input)!;
-        var result = run.RuntimeStatus == "Completed" ? ApiJson.Read<RestoreResult>(run.Output) : null;
-        if (result?.Outcome != RestoreOutcome.Restored || request.Strategy != CutoverStrategy.SwapAndKeep)
+        var status = ApiJson.Read<RestoreStatus>(run.CustomStatus);
+        var reachedCutover = status?.Steps.Any(s => s.Name == RestoreSteps.Cutover) == true;
+        if (run.IsActive || request.Mode != RestoreMode.Restore || !reachedCutover)
         {
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Nothing to roll back",
-                detail: $"Run '{id}' did not complete a swap-and-keep cutover ({run.RuntimeStatus}{(result is null ? string.Empty : $", {result.Outcome}")}).");
+                detail: run.IsActive
+                    ? $"Run '{id}' is still {run.RuntimeStatus}; cancel it instead, or wait for it to end."
+                    : $"Run '{id}' never reached its cutover ({run.RuntimeStatus}{(status is null ? string.Empty : $", {status.Phase}")}): the tenant's database was not replaced.");
         }
 
-        var rollbackId = id + "-rollback";
-        try
+        var rollback = new RollbackRequest(id, request.Tenant, request.RestoreTime, body?.Reason?.Trim() is { Length: > 0 } reason ? reason : "rollback requested", principal.Name)
         {
-            await runs.StartAsync(RollbackOrchestrator.Name, rollbackId, new RollbackRequest(id, request.Tenant, request.RestoreTime, body?.Reason ?? "rollback requested", principal.Name), request.Tenant, ct);
-        }
-        catch (RunExistsException)
+            RequestedById = principal.Id,
+            Strategy = request.Strategy,
+            Override = overriding,
+            Settings = settings,
+        };
+        for (var attempt = 1; attempt <= 20; attempt++)
         {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Rollback already requested", detail: $"See run '{rollbackId}'.");
-        }
-        catch (TenantBusyException e)
-        {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Tenant busy", detail: $"Run '{e.RunningInstanceId}' is active for this tenant.");
+            var rollbackId = attempt == 1 ? id + "-rollback" : $"{id}-rollback-{attempt}";
+            if (await runs.GetAsync(rollbackId, ct) is { } earlier)
+            {
+                var outcome = ApiJson.Read<RestoreResult>(earlier.Output)?.Outcome;
+                if (earlier.IsActive || outcome == RestoreOutcome.RolledBack)
+                {
+                    return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: earlier.IsActive ? "Rollback already requested" : "Already rolled back",
+                        detail: $"See run '{rollbackId}' ({earlier.RuntimeStatus}{(outcome is null ? string.Empty : $", {outcome}")}).");
+                }
+
+                continue; // failed, rejected, timed out or cancelled: a new attempt gets the next id
+            }
+
+            try
+            {
+                await runs.StartAsync(RollbackOrchestrator.Name, rollbackId, rollback, request.Tenant, ct);
+            }
+            catch (RunExistsException)
+            {
+                continue;
+            }
+            catch (TenantBusyException e)
+            {
+                return Busy(request.Tenant, e.RunningInstanceId);
+            }
+
+            return Accepted(http, rollbackId);
         }
 
-        return Accepted(http, rollbackId);
+        return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Too many rollback attempts", detail: $"Run '{id}' has 20 rollback runs already; finish by hand.");
     }
 
-    private async Task<object?> WithTransferProgressAsync(RunInfo run, CancellationToken ct)
+    private async Task<object?> MergedStatusAsync(RunInfo run, CancellationToken ct)
     {
-        if (progress is null || run.CustomStatus is not { ValueKind: JsonValueKind.Object } custom)
-        {
-            return run.CustomStatus;
-        }
-
-        TransferProgress? row;
-        try
-        {
-            row = await progress.GetAsync(run.InstanceId, ct);
-        }
-        catch (NpgsqlException)
-        {
-            // A master without RcmPitr's progress table (or briefly unreachable): the status goes out without it.
-            return run.CustomStatus;
-        }
-
-        if (row is null)
+        if (run.CustomStatus is not { ValueKind: JsonValueKind.Object } custom)
         {
             return run.CustomStatus;
         }
 
         var merged = JsonObject.Create(custom)!;
-        merged["transfer"] = JsonSerializer.SerializeToNode(
-            new TransferStatus(row.Mode, row.Phase, row.TablesDone, row.TablesTotal, row.BytesMoved, row.StartedAt.UtcDateTime, row.UpdatedAt.UtcDateTime, row.ProgressedAt.UtcDateTime, row.Error),
-            ApiJson.Options);
+        try
+        {
+            if (progress is not null && await progress.GetAsync(run.InstanceId, ct) is { } row)
+            {
+                merged["transfer"] = JsonSerializer.SerializeToNode(
+                    new TransferStatus(row.Mode, row.Phase, row.TablesDone, row.TablesTotal, row.BytesMoved, row.StartedAt.UtcDateTime, row.UpdatedAt.UtcDateTime, row.ProgressedAt.UtcDateTime, row.Error),
+                    ApiJson.Options);
+            }
+
+            if (run.Name is RestoreTenantOrchestrator.Name or RollbackOrchestrator.Name)
+            {
+                // The run records what reached it; the attempts refused at the door are only here.
+                var refused = (await decisions.AttemptsAsync(run.InstanceId, ct)).Where(a => !a.Accepted).ToList();
+                if (refused.Count > 0)
+                {
+                    var list = ApiJson.Read<RestoreStatus>(custom)?.Decisions?.ToList() ?? [];
+                    list.AddRange(refused.Select(a => new DecisionRecord(a.AttemptedAt.UtcDateTime, a.PrincipalName, a.Decision, Accepted: false, a.Note)));
+                    merged[ApiJson.Options.PropertyNamingPolicy!.ConvertName(nameof(RestoreStatus.Decisions))] =
+                        JsonSerializer.SerializeToNode(list.OrderBy(d => d.At).ToList(), ApiJson.Options);
+                }
+            }
+        }
+        catch (NpgsqlException)
+        {
+            // A master briefly unreachable (or without RcmPitr's tables): the status goes out with what the run itself published.
+        }
+
         return merged;
     }
+
+    private async Task<string?> ActiveRunOfAsync(string tenant, CancellationToken ct) =>
+        (await runs.ListAsync(tenant, null, ct)).FirstOrDefault(r => r.IsActive && r.Name is RestoreTenantOrchestrator.Name or RollbackOrchestrator.Name && TenantOf(r) == tenant)?.InstanceId;
 
     /// <summary>
     /// Run ids of a tenant start with this (the Functions host lists a tenant's runs by it). Slugs never contain
     /// <c>--</c>, so one tenant's prefix is never the prefix of another's (<c>acme</c> vs <c>acme-corp</c>).
     /// </summary>
     public static string RunIdPrefix(string tenant) => $"restore-{tenant}--";
+
+    private static string? RequesterIdOf(RunInfo run) => run.Name == RollbackOrchestrator.Name
+        ? ApiJson.Read<RollbackRequest>(run.Input) is { } rollback ? rollback.RequestedById ?? rollback.RequestedBy : null
+        : ApiJson.Read<RestoreRequest>(run.Input)?.RequesterId;
+
+    private static string? TenantOf(RunInfo run) =>
+        run.Input is { ValueKind: JsonValueKind.Object } input && input.TryGetProperty("tenant", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+
+    private static RunListItem ToListItem(RunInfo run)
+    {
+        var status = ToStatus(run);
+        DateTimeOffset? restoreTime = null;
+        if (run.Input is { ValueKind: JsonValueKind.Object } input && input.TryGetProperty("restoreTime", out var rt) && rt.TryGetDateTimeOffset(out var parsed))
+        {
+            restoreTime = parsed;
+        }
+
+        var kind = run.Name switch
+        {
+            RollbackOrchestrator.Name => "rollback",
+            RetentionDropOrchestrator.Name => "retention",
+            _ => ApiJson.Read<RestoreRequest>(run.Input)?.Mode switch
+            {
+                RestoreMode.DryRun => "dry-run",
+                RestoreMode.Snapshot => "snapshot",
+                _ => "restore",
+            },
+        };
+        var outcome = run.RuntimeStatus switch
+        {
+            "Completed" when run.Output is { ValueKind: JsonValueKind.Object } output && output.TryGetProperty("outcome", out var o) => o.ToString(),
+            "Completed" => "Completed",
+            "Failed" or "Terminated" => run.RuntimeStatus,
+            _ => null,
+        };
+        return new RunListItem(run.InstanceId, run.Name, run.RuntimeStatus, run.CreatedTime, run.LastUpdatedTime, TenantOf(run), kind, restoreTime, outcome,
+            status.Input, status.CustomStatus, status.Output);
+    }
+
+    private static IResult Busy(string tenant, string holder) =>
+        Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Tenant already being restored",
+            detail: $"Tenant '{tenant}' is held by run '{holder}' (GET {Route}/{holder}). One run per tenant at a time: wait for it to end, or cancel it.");
+
+    private static IResult AlreadyDecided(string id, DecisionAttempt first) =>
+        Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already decided",
+            detail: $"Run '{id}' was already {DecisionLog.Past(first.Decision)} by {first.PrincipalName} at {first.AttemptedAt.UtcDateTime:O}; later decisions are refused.");
+
+    private static IResult Forbidden(string detail, string title = "Forbidden") =>
+        Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: title, detail: detail);
 
     private static IResult Invalid(string field, string message) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The restore request is invalid.");

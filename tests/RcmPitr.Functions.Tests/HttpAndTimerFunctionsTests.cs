@@ -20,11 +20,13 @@ using RcmPitr.Workflow.Restores;
 
 namespace RcmPitr.Functions.Tests;
 
-/// <summary>The HTTP and timer triggers with a mocked <see cref="DurableTaskClient"/> (Durable cannot run here).</summary>
-public sealed class HttpAndTimerFunctionsTests : IAsyncDisposable
+/// <summary>The HTTP and timer triggers with a mocked <see cref="DurableTaskClient"/> (Durable cannot run here) over a real master database.</summary>
+public sealed class HttpAndTimerFunctionsTests(FunctionsClusterFixture fx) : IAsyncLifetime
 {
-    private readonly ControlPlaneDatabase _master = new(NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Database=unused;Username=unused"));
     private readonly Mock<DurableTaskClient> _client = new(MockBehavior.Strict, "test");
+    private ControlPlaneDatabase _master = null!;
+
+    public async ValueTask InitializeAsync() => _master = await fx.NewMasterAsync();
 
     [Fact]
     public async Task Approve_WithoutASignedInPrincipal_Is401()
@@ -88,32 +90,59 @@ public sealed class HttpAndTimerFunctionsTests : IAsyncDisposable
     [Fact]
     public async Task QuarterlyDryRun_StartsADryRunPerConfiguredTenantAndSkipsBusyOnes()
     {
-        _client.Setup(c => c.GetAllInstancesAsync(It.Is<OrchestrationQuery>(q => q.InstanceIdPrefix == "restore-acme-")))
-            .Returns(new Pages([]));
-        _client.Setup(c => c.GetAllInstancesAsync(It.Is<OrchestrationQuery>(q => q.InstanceIdPrefix == "restore-globex-health-")))
-            .Returns(new Pages([new OrchestrationMetadata(RestoreTenantOrchestrator.Name, "restore-globex-health-202604221430-abcd1234") { RuntimeStatus = OrchestrationRuntimeStatus.Running }]));
-        _client.Setup(c => c.GetInstanceAsync(It.Is<string>(id => id.StartsWith("restore-acme-", StringComparison.Ordinal)), false, It.IsAny<CancellationToken>()))
+        // globex-health is held by an active run; acme-health's busy run must not make acme look busy.
+        await new TenantRunLock(_master).TryClaimAsync("globex-health", "restore-globex-health--20260422143000-abcd1234", _ => Task.FromResult(true), CancellationToken.None);
+        await new TenantRunLock(_master).TryClaimAsync("acme-health", "restore-acme-health--20260422143000-abcd1234", _ => Task.FromResult(true), CancellationToken.None);
+        _client.Setup(c => c.GetInstanceAsync("restore-globex-health--20260422143000-abcd1234", false, It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new OrchestrationMetadata(RestoreTenantOrchestrator.Name, "restore-globex-health--20260422143000-abcd1234") { RuntimeStatus = OrchestrationRuntimeStatus.Running });
+        _client.Setup(c => c.GetInstanceAsync(It.Is<string>(id => id.EndsWith("-dryrun", StringComparison.Ordinal)), false, It.IsAny<CancellationToken>()))
             .ReturnsAsync((OrchestrationMetadata?)null);
         _client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
                 It.Is<TaskName>(n => n.Name == RestoreTenantOrchestrator.Name),
                 It.Is<RestoreRequest>(r => r.Tenant == "acme" && r.Mode == RestoreMode.DryRun && r.RequestedBy == QuarterlyDryRunFunction.Principal),
-                It.Is<StartOrchestrationOptions>(o => o.InstanceId!.StartsWith("restore-acme-", StringComparison.Ordinal)),
+                It.Is<StartOrchestrationOptions>(o => o.InstanceId!.StartsWith("restore-acme--", StringComparison.Ordinal)),
                 It.IsAny<CancellationToken>()))
             .ReturnsAsync("restore-acme-x");
-        var function = new QuarterlyDryRunFunction(new DryRunOptions { Tenants = "acme, globex-health" }, new RestoreSettings(), TimeProvider.System, NullLogger<QuarterlyDryRunFunction>.Instance);
+        var function = new QuarterlyDryRunFunction(new DryRunOptions { Tenants = "acme, globex-health" }, new RestoreSettings(), TimeProvider.System, new TenantRunLock(_master), NullLogger<QuarterlyDryRunFunction>.Instance);
 
         var started = await function.Run(new Microsoft.Azure.Functions.Worker.TimerInfo(), _client.Object, CancellationToken.None);
 
         var id = Assert.Single(started);
-        Assert.StartsWith("restore-acme-", id, StringComparison.Ordinal);
+        Assert.StartsWith("restore-acme--", id, StringComparison.Ordinal);
         Assert.EndsWith("-dryrun", id, StringComparison.Ordinal);
         _client.VerifyAll();
+    }
+
+    [Fact]
+    public async Task TenantRunLock_TwoStartsAtOnce_ExactlyOneClaimsTheTenant()
+    {
+        var locks = Enumerable.Range(0, 8).Select(i => new TenantRunLock(_master).TryClaimAsync("acme", $"restore-acme--20260422143000-{i:x8}", _ => Task.FromResult(true), CancellationToken.None));
+
+        var holders = await Task.WhenAll(locks);
+
+        Assert.Single(holders, h => h is null);
+        Assert.Single(holders.Where(h => h is not null).Distinct());
+    }
+
+    [Fact]
+    public async Task TenantRunLock_HolderEnded_NextStartTakesTheTenantOver()
+    {
+        var tenantRuns = new TenantRunLock(_master);
+        await tenantRuns.TryClaimAsync("acme", "restore-acme--1", _ => Task.FromResult(true), CancellationToken.None);
+
+        var busy = await tenantRuns.TryClaimAsync("acme", "restore-acme--2", _ => Task.FromResult(true), CancellationToken.None);
+        var afterEnd = await tenantRuns.TryClaimAsync("acme", "restore-acme--3", _ => Task.FromResult(false), CancellationToken.None);
+
+        Assert.Equal("restore-acme--1", busy);
+        Assert.Null(afterEnd);
+        Assert.Equal("restore-acme--3", await tenantRuns.TryClaimAsync("acme", "restore-acme--4", _ => Task.FromResult(true), CancellationToken.None));
     }
 
     public async ValueTask DisposeAsync() => await _master.DisposeAsync();
 
     private RestoreHttpFunctions Functions() =>
-        new(new TenantResolver(_master, Mock.Of<RcmPitr.Postgres.Connections.ISecretStore>(MockBehavior.Strict)), Mock.Of<IServerProvisioner>(MockBehavior.Strict), new RestoreSettings(), TimeProvider.System);
+        new(new TenantResolver(_master, Mock.Of<RcmPitr.Postgres.Connections.ISecretStore>(MockBehavior.Strict)), Mock.Of<IServerProvisioner>(MockBehavior.Strict), new RestoreSettings(), TimeProvider.System,
+            new DecisionLog(_master), new TenantRunLock(_master));
 
     private void SetupAwaitingRun(string id, string requestedBy)
     {

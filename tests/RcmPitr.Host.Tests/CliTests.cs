@@ -24,7 +24,7 @@ public sealed class CliTests(HostClusterFixture fx)
         Assert.Contains("approved by bob", approveOutput.ToString(), StringComparison.Ordinal);
         Assert.Equal(0, exit);
         var text = output.ToString();
-        Assert.Matches(@"\[succeeded\] +move tenant database +[0-9.]+ s +tenant_\S+_restore_\d{12}, streaming: \d+ tables", text);
+        Assert.Matches(@"\[succeeded\] +move tenant database +[0-9.]+ s +tenant_\S+_restore_\d{14}_[0-9a-f]{6}, streaming: \d+ tables", text);
         Assert.Matches(@"transfer \(streaming\): done, (\d+)/\1 tables", text);
         Assert.Contains("members.member", text, StringComparison.Ordinal);
         Assert.Contains($"rcm-pitr approve {id}", text, StringComparison.Ordinal);
@@ -47,7 +47,7 @@ public sealed class CliTests(HostClusterFixture fx)
 
         Assert.Equal(1, exit);
         Assert.Single(error.ToString().Trim().Split('\n'));
-        Assert.Contains("requested this restore", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("requested this run", error.ToString(), StringComparison.Ordinal);
         Assert.Equal(0, await CliApp.RunAsync(["cancel", id, "--reason", "test over"], run.Alice, new StringWriter(), new StringWriter()));
         Assert.Equal("Cancelled", (await run.WaitAsync(id, HostRun.Terminal)).GetProperty("output").GetProperty("outcome").GetString());
     }

@@ -74,6 +74,9 @@ public sealed class HostRun : IAsyncDisposable
     public string State { get; }
     public DateTimeOffset RestoreTime { get; }
     public string Stamp => RestoreStamp.From(RestoreTime).Value;
+
+    /// <summary>The name of the database of <paramref name="kind"/> (<c>pre_pitr</c>, <c>rollback</c>, <c>asof</c>…) run <paramref name="runId"/> derives from <paramref name="database"/>.</summary>
+    public string Derived(string database, string kind, string runId) => $"{database}_{kind}_{Stamp}_{RunIds.Tag(runId)}";
     public HttpClient Alice { get; private set; } = null!;
     public HttpClient Bob { get; private set; } = null!;
     public HttpClient Anonymous { get; private set; } = null!;

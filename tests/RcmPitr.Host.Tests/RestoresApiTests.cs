@@ -52,8 +52,8 @@ public sealed class RestoresApiTests(HostClusterFixture fx)
         Assert.Equal("Completed", done.GetProperty("runtimeStatus").GetString());
         Assert.Equal("Restored", done.GetProperty("output").GetProperty("outcome").GetString());
         Assert.Equal(atT, await run.FingerprintAsync(onLive: true, acme.Database));
-        Assert.Equal(liveBefore, await run.FingerprintAsync(onLive: true, $"{acme.Database}_pre_pitr_{run.Stamp}"));
-        Assert.Equal([acme.Database, $"{acme.Database}_pre_pitr_{run.Stamp}"], await run.DatabasesLikeAsync(acme.Database));
+        Assert.Equal(liveBefore, await run.FingerprintAsync(onLive: true, run.Derived(acme.Database, "pre_pitr", id)));
+        Assert.Equal([acme.Database, run.Derived(acme.Database, "pre_pitr", id)], await run.DatabasesLikeAsync(acme.Database));
         Assert.Equal(siblingBefore, await run.FingerprintAsync(onLive: true, sibling.Database));
         Assert.Equal("active", await run.MasterScalarAsync<string>("SELECT status FROM identity.tenant WHERE id = $1", acme.Id));
         Assert.Equal("active", await run.MasterScalarAsync<string>("SELECT status FROM identity.tenant WHERE id = $1", sibling.Id));
@@ -65,10 +65,16 @@ public sealed class RestoresApiTests(HostClusterFixture fx)
 
         using var rollback = await run.Bob.PostAsJsonAsync($"/api/restores/{id}/rollback", new { reason = "customer changed their mind" }, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Accepted, rollback.StatusCode);
+        await run.WaitAsync(id + "-rollback", HostRun.AwaitingApproval);
+        using (var approval = await run.Alice.PostAsJsonAsync($"/api/restores/{id}-rollback/approve", new { comment = "agreed" }, TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, approval.StatusCode);
+        }
+
         var rolledBack = await run.WaitAsync(id + "-rollback", HostRun.Terminal);
         Assert.Equal("RolledBack", rolledBack.GetProperty("output").GetProperty("outcome").GetString());
         Assert.Equal(liveBefore, await run.FingerprintAsync(onLive: true, acme.Database));
-        Assert.Equal(atT, await run.FingerprintAsync(onLive: true, $"{acme.Database}_rollback_{run.Stamp}"));
+        Assert.Equal(atT, await run.FingerprintAsync(onLive: true, run.Derived(acme.Database, "rollback", id)));
     }
 
     [Fact]
@@ -91,7 +97,8 @@ public sealed class RestoresApiTests(HostClusterFixture fx)
         Assert.Equal(liveBefore, await run.FingerprintAsync(onLive: true, acme.Database));
         Assert.Equal([acme.Database], await run.DatabasesLikeAsync(acme.Database));
         Assert.Equal("active", await run.MasterScalarAsync<string>("SELECT status FROM identity.tenant WHERE id = $1", acme.Id));
-        Assert.Equal(1L, await run.MasterScalarAsync<long>("SELECT count(*) FROM identity.tenant_audit WHERE tenant_id = $1 AND event = 'TENANT_PITR_FAILED'", acme.Id));
+        Assert.Equal(1L, await run.MasterScalarAsync<long>("SELECT count(*) FROM identity.tenant_audit WHERE tenant_id = $1 AND event = 'TENANT_PITR_REJECTED'", acme.Id));
+        Assert.Equal(0L, await run.MasterScalarAsync<long>("SELECT count(*) FROM identity.tenant_audit WHERE tenant_id = $1 AND event = 'TENANT_PITR_FAILED'", acme.Id));
         using var late = await run.Bob.PostAsJsonAsync($"/api/restores/{id}/approve", new { }, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
     }
@@ -184,7 +191,7 @@ public sealed class RestoresApiTests(HostClusterFixture fx)
         var steps = done.GetProperty("customStatus").GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("name").GetString()).ToList();
         Assert.Contains("dump tenant database", steps);
         Assert.DoesNotContain("move tenant database", steps);
-        Assert.Equal(atT, await run.FingerprintAsync(onLive: true, $"{acme.Database}_asof_{run.Stamp}"));
+        Assert.Equal(atT, await run.FingerprintAsync(onLive: true, run.Derived(acme.Database, "asof", id)));
     }
 
     [Fact]

@@ -51,6 +51,8 @@ public static class FunctionsServices
         services.AddSingleton(sp => new ControlPlaneDatabase(SecretBackedDataSource.Create(
             Bind<DatabaseEndpoint>(configuration, "ControlPlane"), sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<PgConnectionOptions>().SslMode)));
         services.AddSingleton<INotifier, LogNotifier>();
+        services.AddSingleton<DecisionLog>();
+        services.AddSingleton<TenantRunLock>();
         services.AddSingleton<BindingOnlyStarter>();
         services.AddSingleton<IOrchestrationStarter>(sp => sp.GetRequiredService<BindingOnlyStarter>());
         services.AddSingleton<IOrchestrationTerminator>(sp => sp.GetRequiredService<BindingOnlyStarter>());

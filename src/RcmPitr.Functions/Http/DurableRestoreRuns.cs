@@ -2,35 +2,44 @@ using System.Text.Json;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using RcmPitr.Api;
+using RcmPitr.Postgres.ControlPlane;
 
 namespace RcmPitr.Functions.Http;
 
 /// <summary>
-/// The API's runs on Durable Functions. Durable has no lock keys: a tenant's runs share the id prefix
-/// <c>restore-&lt;slug&gt;-</c>, and a start is refused while one with that prefix is Pending or Running. (Two
-/// starts in the same instant could both pass; the freeze step then refuses the second, since the tenant is
-/// no longer active, and the markers on the databases keep the runs apart.)
+/// The API's runs on Durable Functions. Durable has no lock keys, so one run per tenant is a row in the master database
+/// (<see cref="TenantRunLock"/>): a start claims the tenant atomically, taking it over only from a run that has ended —
+/// two starts in the same instant can never both pass. A tenant's runs share the id prefix <c>restore-&lt;slug&gt;--</c>
+/// (slugs never contain <c>--</c>), which lists them.
 /// </summary>
-internal sealed class DurableRestoreRuns(DurableTaskClient client) : IRestoreRuns
+internal sealed class DurableRestoreRuns(DurableTaskClient client, TenantRunLock tenantRuns) : IRestoreRuns
 {
-    private static readonly OrchestrationRuntimeStatus[] Active = [OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Suspended];
+    private const int ListLimit = 100;
 
     public async Task StartAsync(string orchestrator, string instanceId, object input, string tenant, CancellationToken cancellationToken)
     {
-        await foreach (var running in client.GetAllInstancesAsync(new OrchestrationQuery(Statuses: Active, InstanceIdPrefix: RestoreApiHandlers.RunIdPrefix(tenant))).WithCancellation(cancellationToken))
-        {
-            if (!running.InstanceId.EndsWith("-drop-kept", StringComparison.Ordinal))
-            {
-                throw new TenantBusyException(tenant, running.InstanceId);
-            }
-        }
-
         if (await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken) is not null)
         {
             throw new RunExistsException(instanceId);
         }
 
-        await client.ScheduleNewOrchestrationInstanceAsync(new TaskName(orchestrator), input, new StartOrchestrationOptions(instanceId), cancellationToken);
+        if (await tenantRuns.TryClaimAsync(tenant, instanceId, IsActiveAsync, cancellationToken) is { } holder)
+        {
+            throw new TenantBusyException(tenant, holder);
+        }
+
+        try
+        {
+            await client.ScheduleNewOrchestrationInstanceAsync(new TaskName(orchestrator), input, new StartOrchestrationOptions(instanceId), cancellationToken);
+        }
+        catch
+        {
+            await tenantRuns.ReleaseAsync(tenant, instanceId, CancellationToken.None);
+            throw;
+        }
+
+        async Task<bool> IsActiveAsync(string runId) =>
+            await client.GetInstanceAsync(runId, getInputsAndOutputs: false, cancellationToken) is { } holderRun && IsActive(holderRun.RuntimeStatus);
     }
 
     public async Task<RunInfo?> GetAsync(string instanceId, CancellationToken cancellationToken) =>
@@ -47,19 +56,19 @@ internal sealed class DurableRestoreRuns(DurableTaskClient client) : IRestoreRun
         await foreach (var metadata in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken))
         {
             runs.Add(ToRun(metadata));
-            if (runs.Count == 100)
-            {
-                break;
-            }
         }
 
-        return runs.OrderByDescending(r => r.CreatedTime).ToList();
+        // Newest first over everything the query returned, then the limit.
+        return runs.OrderByDescending(r => r.CreatedTime).Take(ListLimit).ToList();
     }
+
+    private static bool IsActive(OrchestrationRuntimeStatus status) =>
+        status is OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Suspended;
 
     private static RunInfo ToRun(OrchestrationMetadata m) => new(
         m.InstanceId,
         m.Name,
-        m.RuntimeStatus.ToString(),
+        IsActive(m.RuntimeStatus) && m.RuntimeStatus == OrchestrationRuntimeStatus.Suspended ? "Running" : m.RuntimeStatus.ToString(),
         m.CreatedAt.UtcDateTime,
         m.LastUpdatedAt.UtcDateTime,
         Parse(m.SerializedInput),

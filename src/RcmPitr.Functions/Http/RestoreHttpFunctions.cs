@@ -18,7 +18,9 @@ namespace RcmPitr.Functions.Http;
 /// <c>X-MS-CLIENT-PRINCIPAL-NAME</c>; without it the request is refused, since approvals must name a person.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed class RestoreHttpFunctions(TenantResolver tenants, IServerProvisioner provisioner, RestoreSettings settings, TimeProvider time, TransferProgressStore? progress = null)
+public sealed class RestoreHttpFunctions(
+    TenantResolver tenants, IServerProvisioner provisioner, RestoreSettings settings, TimeProvider time, DecisionLog decisions, TenantRunLock tenantRuns,
+    RestorePreflight? preflight = null, TransferProgressStore? progress = null)
 {
     /// <summary>The header App Service authentication sets to the signed-in principal's name.</summary>
     public const string PrincipalHeader = "X-MS-CLIENT-PRINCIPAL-NAME";
@@ -52,7 +54,7 @@ public sealed class RestoreHttpFunctions(TenantResolver tenants, IServerProvisio
     [Function("ListRestores")]
     public Task<IActionResult> List(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "restores")] HttpRequest request, [DurableClient] DurableTaskClient client) =>
-        AuthenticatedAsync(request, _ => Handlers(client).ListAsync(Query(request, "tenant"), Query(request, "status"), request.HttpContext.RequestAborted));
+        AuthenticatedAsync(request, _ => Handlers(client).ListAsync(Query(request, "tenant"), Query(request, "status"), request.HttpContext.RequestAborted, Query(request, "kind")));
 
     /// <summary><c>POST /api/restores/{id}/approve</c>.</summary>
     [Function("ApproveRestore")]
@@ -80,9 +82,9 @@ public sealed class RestoreHttpFunctions(TenantResolver tenants, IServerProvisio
     public Task<IActionResult> Rollback(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores/{id}/rollback")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
         AuthenticatedAsync(request, async principal =>
-            await Handlers(client).RollbackAsync(id, await BodyAsync<ReasonBody>(request), principal, request.HttpContext, request.HttpContext.RequestAborted));
+            await Handlers(client).RollbackAsync(id, await BodyAsync<RollbackBody>(request), principal, request.HttpContext, request.HttpContext.RequestAborted));
 
-    private RestoreApiHandlers Handlers(DurableTaskClient client) => new(new DurableRestoreRuns(client), tenants, provisioner, settings, time, progress);
+    private RestoreApiHandlers Handlers(DurableTaskClient client) => new(new DurableRestoreRuns(client, tenantRuns), tenants, provisioner, settings, time, decisions, preflight, progress);
 
     private static async Task<IActionResult> AuthenticatedAsync(HttpRequest request, Func<Principal, Task<IResult>> handle)
     {

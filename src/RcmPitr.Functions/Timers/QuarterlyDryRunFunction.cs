@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using RcmPitr.Api;
 using RcmPitr.Functions.Composition;
 using RcmPitr.Functions.Http;
+using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Workflow.Naming;
 using RcmPitr.Workflow.Restores;
 
@@ -17,7 +18,7 @@ namespace RcmPitr.Functions.Timers;
 /// active run is skipped, not waited for.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed partial class QuarterlyDryRunFunction(DryRunOptions options, RestoreSettings settings, TimeProvider time, ILogger<QuarterlyDryRunFunction> logger)
+public sealed partial class QuarterlyDryRunFunction(DryRunOptions options, RestoreSettings settings, TimeProvider time, TenantRunLock tenantRuns, ILogger<QuarterlyDryRunFunction> logger)
 {
     /// <summary>The principal dry runs are recorded under.</summary>
     public const string Principal = "quarterly-dry-run";
@@ -27,7 +28,7 @@ public sealed partial class QuarterlyDryRunFunction(DryRunOptions options, Resto
     public async Task<IReadOnlyList<string>> Run([TimerTrigger("%DryRunSchedule%")] TimerInfo timer, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(timer);
-        var runs = new DurableRestoreRuns(client);
+        var runs = new DurableRestoreRuns(client, tenantRuns);
         var restoreTime = time.GetUtcNow() - options.RestorePointAge;
         var started = new List<string>();
         foreach (var tenant in options.TenantList)

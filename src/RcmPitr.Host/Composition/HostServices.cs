@@ -43,9 +43,11 @@ public static class HostServices
             sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp => sp.GetRequiredService<DurableEngine>().Client);
         services.AddSingleton<RcmPitr.Api.IRestoreRuns, RcmPitr.Host.Api.EngineRestoreRuns>();
+        services.AddSingleton<DecisionLog>();
         services.AddSingleton(sp => new RcmPitr.Api.RestoreApiHandlers(
             sp.GetRequiredService<RcmPitr.Api.IRestoreRuns>(), sp.GetRequiredService<TenantResolver>(), sp.GetRequiredService<IServerProvisioner>(),
-            sp.GetRequiredService<RcmPitrOptions>().Restore, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<TransferProgressStore>()));
+            sp.GetRequiredService<RcmPitrOptions>().Restore, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<DecisionLog>(),
+            sp.GetRequiredService<RestorePreflight>(), sp.GetRequiredService<TransferProgressStore>()));
         services.AddHostedService<EngineService>();
         return services;
     }

@@ -177,7 +177,7 @@ public sealed class RollbackOrchestrator
 
         var swapped = await run.StepAsync(
             RestoreSteps.Rollback,
-            () => run.CallAsync<RollbackSwapResult>(ActivityNames.RollbackSwap, new RollbackSwapInput(request.RestoreRunId, tenant.Server, request.Tenant, run.Stamp, request.LiveDatabase)),
+            () => run.CallAsync<RollbackSwapResult>(ActivityNames.RollbackSwap, new RollbackSwapInput(request.RestoreRunId, tenant.Server, request.Tenant, run.Stamp, request.LiveDatabase ?? tenant.Live)),
             r => $"previous database is {r.CanonicalDatabase} again; restored copy parked as {r.ParkedDatabase}");
         return (swapped.CanonicalDatabase, swapped.ParkedDatabase);
     }
