@@ -21,6 +21,7 @@ public sealed class HostRun : IAsyncDisposable
 {
     public const string AliceKey = "key-alice-0123456789";
     public const string BobKey = "key-bob-9876543210";
+    public const string CarolKey = "key-carol-5555555555";
 
     private readonly HostClusterFixture _fx;
     private readonly List<string> _databases = [];
@@ -52,6 +53,7 @@ public sealed class HostRun : IAsyncDisposable
             ["RcmPitr:StateDatabase:PasswordSecretRef"] = HostClusterFixture.LiveSecretRef,
             [$"RcmPitr:ApiKeys:{AliceKey}"] = "alice",
             [$"RcmPitr:ApiKeys:{BobKey}"] = "bob",
+            [$"RcmPitr:ApiKeys:{CarolKey}"] = "carol",
             ["RcmPitr:Provisioner:Kind"] = "PreRestored",
             ["RcmPitr:Provisioner:Server:Name"] = pitr.Name,
             ["RcmPitr:Provisioner:Server:Fqdn"] = pitr.Fqdn,
@@ -66,6 +68,8 @@ public sealed class HostRun : IAsyncDisposable
             ["RcmPitr:Restore:StatusCacheTtl"] = "00:00:01",
             ["RcmPitr:Restore:FirstPollInterval"] = "00:00:01",
             ["RcmPitr:Restore:ApprovalTimeout"] = approvalTimeout.ToString("c", CultureInfo.InvariantCulture),
+            ["RcmPitr:Restore:RetryAttempts"] = "2",
+            ["RcmPitr:Restore:RetryFirstInterval"] = "00:00:00.200",
         };
     }
 
@@ -79,6 +83,7 @@ public sealed class HostRun : IAsyncDisposable
     public string Derived(string database, string kind, string runId) => $"{database}_{kind}_{Stamp}_{RunIds.Tag(runId)}";
     public HttpClient Alice { get; private set; } = null!;
     public HttpClient Bob { get; private set; } = null!;
+    public HttpClient Carol { get; private set; } = null!;
     public HttpClient Anonymous { get; private set; } = null!;
 
     public static async Task<HostRun> StartAsync(HostClusterFixture fx, TimeSpan? approvalTimeout = null)
@@ -111,6 +116,7 @@ public sealed class HostRun : IAsyncDisposable
         var server = _app.GetTestServer();
         Alice = Client(server, AliceKey);
         Bob = Client(server, BobKey);
+        Carol = Client(server, CarolKey);
         Anonymous = server.CreateClient();
     }
 
@@ -190,6 +196,21 @@ public sealed class HostRun : IAsyncDisposable
     }
 
     public async Task ExecMasterAsync(string sql, params object[] args) => await _fx.ExecAsync(_fx.LiveServer, Master, sql, args);
+
+    /// <summary>Makes every insert of the audit row with idempotency key <paramref name="key"/> fail, as a master refusing a write would.</summary>
+    public Task FailAuditRowAsync(string key) => ExecMasterAsync(
+        $"""
+        CREATE OR REPLACE FUNCTION public.fail_audit_{Id}() RETURNS trigger LANGUAGE plpgsql AS $f$
+        BEGIN
+          IF NEW.idempotency_key = {PgQuote.Literal(key)} THEN RAISE EXCEPTION 'audit write refused for this test'; END IF;
+          RETURN NEW;
+        END $f$;
+        DROP TRIGGER IF EXISTS fail_audit_{Id} ON identity.tenant_audit;
+        CREATE TRIGGER fail_audit_{Id} BEFORE INSERT ON identity.tenant_audit FOR EACH ROW EXECUTE FUNCTION public.fail_audit_{Id}();
+        """);
+
+    /// <summary>Lets the audit rows through again.</summary>
+    public Task AllowAuditRowsAsync() => ExecMasterAsync($"DROP TRIGGER IF EXISTS fail_audit_{Id} ON identity.tenant_audit");
 
     public Task<T> MasterScalarAsync<T>(string sql, params object[] args) => _fx.ScalarAsync<T>(_fx.LiveServer, Master, sql, args);
 

@@ -1,4 +1,5 @@
 using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Orchestration;
 
 namespace RcmPitr.Workflow.Restores;
 
@@ -73,6 +74,18 @@ public sealed record RestoreSettings
 
     /// <summary>Ratio at which parity counts count as orders of magnitude apart.</summary>
     public double ParityFactor { get; init; } = 100;
+
+    /// <summary>Attempts of a step whose activity fails transiently (refusals are never retried).</summary>
+    public int RetryAttempts { get; init; } = 5;
+
+    /// <summary>Wait before the first retry of a step; it doubles up to <see cref="RetryMaxInterval"/>.</summary>
+    public TimeSpan RetryFirstInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Longest wait between retries of a step.</summary>
+    public TimeSpan RetryMaxInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The retry policy of every step of a run.</summary>
+    public RetryPolicy RetryPolicy() => new(Math.Max(1, RetryAttempts), RetryFirstInterval, 2.0, RetryMaxInterval);
 }
 
 /// <summary>The human decision raised on the <see cref="RestoreEvents.Approval"/> event.</summary>

@@ -39,13 +39,13 @@ internal sealed class RestoreRun
     public bool CutoverStarted { get; set; }
 
     /// <summary>
-    /// Calls an activity, retrying transient failures on durable timers (<see cref="RetryPolicy.Transient"/>; refusals are
-    /// never retried). The retries happen here rather than in the engine so every failed attempt and its reason shows in
+    /// Calls an activity, retrying transient failures on durable timers (<see cref="RestoreSettings.RetryPolicy"/>; refusals
+    /// are never retried). The retries happen here rather than in the engine so every failed attempt and its reason shows in
     /// the running step of the timeline, the same on every engine.
     /// </summary>
     public async Task<T> CallAsync<T>(string activity, object input)
     {
-        var retry = RetryPolicy.Transient;
+        var retry = Settings.RetryPolicy();
         for (var attempt = 1; ; attempt++)
         {
             try

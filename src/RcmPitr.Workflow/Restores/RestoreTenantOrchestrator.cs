@@ -163,19 +163,24 @@ public sealed class RestoreTenantOrchestrator
         }
     }
 
-    private static async Task<ParityReport> ProbeParityAsync(RestoreRun run, DerivedDatabaseKind target)
+    private static Task<ParityReport> ProbeParityAsync(RestoreRun run, DerivedDatabaseKind target)
     {
         var input = new ParityProbeInput(run.RunId, run.RequireTenant.Server, run.Request.Tenant, run.Stamp, target, run.Settings.CanaryTables, run.Settings.ParityFactor, run.RequireTenant.Live);
-        var parity = await run.StepAsync(RestoreSteps.Parity, () => run.CallAsync<ParityReport>(ActivityNames.ParityProbe, input), p => p.Verdict.ToString());
-        run.Timeline.Parity = parity;
-        run.Publish();
-        if (parity.Verdict == ParityVerdict.Fail)
-        {
-            var failed = parity.Rows.Where(r => r.Verdict == ParityVerdict.Fail).Select(r => $"{r.Table}: {r.Note}");
-            throw new StepFailedException(RestoreSteps.Parity, new InvalidOperationException("parity failed — " + string.Join("; ", failed)));
-        }
+        return run.StepAsync(
+            RestoreSteps.Parity,
+            async () =>
+            {
+                var parity = await run.CallAsync<ParityReport>(ActivityNames.ParityProbe, input);
+                run.Timeline.Parity = parity;
+                if (parity.Verdict == ParityVerdict.Fail)
+                {
+                    var failed = parity.Rows.Where(r => r.Verdict == ParityVerdict.Fail).Select(r => $"{r.Table}: {r.Note}");
+                    throw new InvalidOperationException("parity failed — " + string.Join("; ", failed));
+                }
 
-        return parity;
+                return parity;
+            },
+            p => p.Verdict.ToString());
     }
 
     private static async Task<RestoreResult> ApproveAndCutOverAsync(RestoreRun run, RestoreDatabaseResult copy, ParityReport parity)
