@@ -8,6 +8,8 @@ namespace RcmPitr.Cli;
 internal sealed class TimelineView(TextWriter output)
 {
     private readonly Dictionary<int, string> _printed = [];
+    private readonly Dictionary<int, int> _attemptsPrinted = [];
+    private int _decisionsPrinted;
     private bool _approvalHinted;
     private bool _parityPrinted;
     private string? _transferKey;
@@ -36,6 +38,7 @@ internal sealed class TimelineView(TextWriter output)
                     _printed[index] = line;
                 }
 
+                RenderAttempts(index, step);
                 index++;
             }
         }
@@ -43,6 +46,17 @@ internal sealed class TimelineView(TextWriter output)
         if (custom.TryGetProperty("transfer", out var transfer) && transfer.ValueKind == JsonValueKind.Object)
         {
             RenderTransfer(transfer);
+        }
+
+        if (custom.TryGetProperty("decisions", out var decisions) && decisions.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var decision in decisions.EnumerateArray().Skip(_decisionsPrinted))
+            {
+                var note = decision.TryGetProperty("note", out var n) && n.ValueKind == JsonValueKind.String ? $" — {n.GetString()}" : string.Empty;
+                output.WriteLine($"    decision: {decision.GetProperty("decision").GetString()} by {decision.GetProperty("by").GetString()} " +
+                                 $"{(decision.GetProperty("accepted").GetBoolean() ? "accepted" : "refused")}{note}");
+                _decisionsPrinted++;
+            }
         }
 
         if (!_parityPrinted && custom.TryGetProperty("parity", out var parity) && parity.ValueKind == JsonValueKind.Object)
@@ -86,6 +100,25 @@ internal sealed class TimelineView(TextWriter output)
             _transferErrorPrinted = true;
             output.WriteLine($"    transfer stopped: {error.GetString()}");
         }
+    }
+
+    /// <summary>Each failed attempt of a step, once: why it failed and when it is retried.</summary>
+    private void RenderAttempts(int index, JsonElement step)
+    {
+        if (!step.TryGetProperty("attempts", out var attempts) || attempts.ValueKind != JsonValueKind.Array)
+        {
+            return;
+        }
+
+        var printed = _attemptsPrinted.GetValueOrDefault(index);
+        foreach (var attempt in attempts.EnumerateArray().Skip(printed))
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"    attempt {attempt.GetProperty("attempt").GetInt32()} of {attempt.GetProperty("activity").GetString()} failed: {attempt.GetProperty("reason").GetString()} (retry at {attempt.GetProperty("retryAt").GetDateTime():HH:mm:ss})"));
+            printed++;
+        }
+
+        _attemptsPrinted[index] = printed;
     }
 
     private static string Count(JsonElement row, string name) =>
