@@ -155,6 +155,65 @@ public sealed class TenantTransferTests(ClusterFixture fx)
     }
 
     [Fact]
+    public async Task MoveAsync_SlowButWorkingIndexBuild_IsNotStoppedAsStalled()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        s.Mover.StallTimeout = TimeSpan.FromSeconds(1);
+        s.Mover.ProgressInterval = TimeSpan.FromMilliseconds(200);
+        var slug = s.NewSlug();
+        var tenant = await s.AddTenantAsync(slug, liveMembers: 5, pitrMembers: 300);
+        // An expression index whose function burns CPU per row: its build on the target takes several stall timeouts,
+        // while the session works and the build's progress counters move.
+        await s.ExecAsync(s.Pitr, tenant.DatabaseName,
+            """
+            CREATE FUNCTION members.slow_key(text) RETURNS text LANGUAGE sql IMMUTABLE AS
+              $f$ SELECT $1 || (SELECT count(*) FROM generate_series(1, 300000))::text $f$;
+            CREATE INDEX member_slow_key ON members.member (members.slow_key(member_number));
+            """);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var result = await s.Transfer.MoveAsync(Input(s, slug), CancellationToken.None);
+
+        Assert.True(clock.Elapsed > TimeSpan.FromSeconds(2), $"the move took only {clock.Elapsed}; the index build must outlast the stall timeout for this test to mean anything");
+        Assert.Equal(await s.FingerprintAsync(s.Pitr, tenant.DatabaseName), await s.FingerprintAsync(s.Live, result.DatabaseName));
+        Assert.Null((await new TransferProgressStore(s.Master).GetAsync(s.RunId, CancellationToken.None))!.Error);
+    }
+
+    [Fact]
+    public async Task MoveAsync_StallTimeoutZero_NeverStopsABlockedMove()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        s.Mover.StallTimeout = TimeSpan.Zero;
+        s.Mover.ProgressInterval = TimeSpan.FromMilliseconds(200);
+        var slug = s.NewSlug();
+        var tenant = await s.AddTenantAsync(slug, liveMembers: 5, pitrMembers: 9);
+        var blocker = await s.Connector.OpenAsync(s.Pitr, tenant.DatabaseName, CancellationToken.None);
+        var transaction = await blocker.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        await using (var lockTable = new NpgsqlCommand("LOCK TABLE members.member IN ACCESS EXCLUSIVE MODE", blocker, transaction))
+        {
+            await lockTable.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        var move = s.Transfer.MoveAsync(Input(s, slug), CancellationToken.None);
+        // Blocked for well over what a 3 s timeout would allow, as the progress row (written every 200 ms) shows.
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        {
+            while (await new TransferProgressStore(s.Master).GetAsync(s.RunId, CancellationToken.None) is not { } row || row.UpdatedAt - row.ProgressedAt < TimeSpan.FromSeconds(4))
+            {
+                Assert.False(move.IsCompleted, "the blocked move ended although stall detection is off");
+                await Task.Delay(100, timeout.Token);
+            }
+        }
+
+        Assert.False(move.IsCompleted);
+        await transaction.RollbackAsync(TestContext.Current.CancellationToken);
+        await blocker.DisposeAsync();
+        var result = await move;
+
+        Assert.Equal(await s.FingerprintAsync(s.Pitr, tenant.DatabaseName), await s.FingerprintAsync(s.Live, result.DatabaseName));
+    }
+
+    [Fact]
     public async Task MoveAsync_MasterWithoutTheProgressTable_StillMoves()
     {
         await using var s = await Scenario.StartAsync(fx);
