@@ -51,6 +51,11 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
             meter.Enter(MovePhases.Done);
             return new MoveResult(request.Mode, clock.Elapsed, peak, bytes, tables);
         }
+        catch (PostgresException e)
+        {
+            // The server's text can quote the row it rejected; only its redacted form leaves the mover.
+            throw RedactedPostgresException.From(e, $"moving {request.SourceDatabase} into {request.TargetDatabase}");
+        }
         finally
         {
             Directory.Delete(scratch, recursive: true);
@@ -188,9 +193,10 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
             var buffer = connections.Buffer;
             var label = range is { } part ? string.Create(CultureInfo.InvariantCulture, $"{name} pages {part.From}-{part.To?.ToString(CultureInfo.InvariantCulture) ?? "end"}") : name;
             meter?.Note("copy start " + label);
-            await using (var from = await source.BeginRawBinaryCopyAsync(read, ct))
-            await using (var to = await target.BeginRawBinaryCopyAsync($"COPY {name} ({table.Columns}) FROM STDIN (FORMAT binary)", ct))
+            try
             {
+                await using var from = await source.BeginRawBinaryCopyAsync(read, ct);
+                await using var to = await target.BeginRawBinaryCopyAsync($"COPY {name} ({table.Columns}) FROM STDIN (FORMAT binary)", ct);
                 int count;
                 while ((count = await from.ReadAsync(buffer, ct)) > 0)
                 {
@@ -198,6 +204,10 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
                     moved += count;
                     meter?.AddBytes(count);
                 }
+            }
+            catch (PostgresException e)
+            {
+                throw RedactedPostgresException.From(e, "copying " + label);
             }
 
             Interlocked.Add(ref bytes, moved);

@@ -6,6 +6,7 @@ using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Movers;
 using RcmPitr.Postgres.Sql;
 using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Errors;
 using RcmPitr.Workflow.Naming;
 
 namespace RcmPitr.Postgres.Operations;
@@ -66,7 +67,8 @@ public sealed partial class TenantTransfer(
         }
         catch (Exception e)
         {
-            await watch.FinishAsync(watching, stop, error: e is OperationCanceledException ? "cancelled" : e.Message);
+            // The progress row is read by people and the status API: never row data, which server text can quote.
+            await watch.FinishAsync(watching, stop, error: e is OperationCanceledException ? "cancelled" : FailureText.Redact(e.Message));
             throw;
         }
 

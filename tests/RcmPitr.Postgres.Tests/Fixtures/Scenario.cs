@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using RcmPitr.Postgres.Connections;
 using RcmPitr.Postgres.ControlPlane;
@@ -39,6 +38,9 @@ public sealed class Scenario : IAsyncDisposable
     public DbServerInfo Live => _fx.LiveServer;
     public DbServerInfo Pitr => _fx.PitrServer;
     public ClusterFixture Fixture => _fx;
+
+    /// <summary>What the operations of this scenario logged.</summary>
+    public CapturedLogs Logs { get; } = new();
     public string RunId => "run-" + Id;
 
     public TenantResolver Resolver => new(Master);
@@ -46,20 +48,20 @@ public sealed class Scenario : IAsyncDisposable
     public AuditWriter Audit => new(Master);
     public TenantCacheInvalidator Cache => new(Master);
     public RestorePreflight Preflight => new(Connector, _fx.Tools, Mover);
-    public TenantDumper Dumper => new(Connector, new Tools.PgToolLocator(new Tools.PgToolOptions(), Processes), Processes, Mover, NullLogger<TenantDumper>.Instance);
-    public RestoreDatabaseLoader Loader => new(Connector, new Tools.PgToolLocator(new Tools.PgToolOptions(), Processes), Processes, Mover, NullLogger<RestoreDatabaseLoader>.Instance);
+    public TenantDumper Dumper => new(Connector, new Tools.PgToolLocator(new Tools.PgToolOptions(), Processes), Processes, Mover, Logs.For<TenantDumper>());
+    public RestoreDatabaseLoader Loader => new(Connector, new Tools.PgToolLocator(new Tools.PgToolOptions(), Processes), Processes, Mover, Logs.For<RestoreDatabaseLoader>());
     public TenantTransfer Transfer => new(
         Connector,
         new RcmPitr.Postgres.Movers.TenantMover(Connector, new Tools.PgToolLocator(new Tools.PgToolOptions(), Processes), Processes, Mover),
         new TransferProgressStore(Master),
         Mover,
         TimeProvider.System,
-        NullLogger<TenantTransfer>.Instance);
+        Logs.For<TenantTransfer>());
 
     public ParityProbe Parity => new(Connector);
-    public SwapCutover Swap => new(Connector, NullLogger<SwapCutover>.Instance);
+    public SwapCutover Swap => new(Connector, Logs.For<SwapCutover>());
     public FlipRefCutover Flip => new(Master, Connector, _fx.Secrets);
-    public DerivedDatabaseDropper Dropper => new(Connector, NullLogger<DerivedDatabaseDropper>.Instance);
+    public DerivedDatabaseDropper Dropper => new(Connector, Logs.For<DerivedDatabaseDropper>());
 
     public static async Task<Scenario> StartAsync(ClusterFixture fx, IProcessRunner? processes = null)
     {
