@@ -413,7 +413,7 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
         var result = await processes.RunAsync(spec, ct);
         if (result.ExitCode != 0)
         {
-            throw new PgToolFailedException(tool, result.ExitCode, result.StandardError);
+            throw PgToolFailures.For(tool, result.ExitCode, result.StandardError);
         }
     }
 

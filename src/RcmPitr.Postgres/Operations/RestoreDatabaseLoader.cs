@@ -67,7 +67,7 @@ public sealed partial class RestoreDatabaseLoader(
         var result = await processes.RunAsync(new ProcessSpec(pgRestore.Path, arguments, environment.Variables), cancellationToken);
         if (result.ExitCode != 0)
         {
-            throw new PgToolFailedException("pg_restore", result.ExitCode, result.StandardError);
+            throw PgToolFailures.For("pg_restore", result.ExitCode, result.StandardError);
         }
     }
 

@@ -62,7 +62,7 @@ public sealed partial class TenantDumper(
             if (result.ExitCode != 0)
             {
                 File.Delete(partial);
-                throw new PgToolFailedException("pg_dump", result.ExitCode, result.StandardError);
+                throw PgToolFailures.For("pg_dump", result.ExitCode, result.StandardError);
             }
         }
 

@@ -4,6 +4,7 @@ using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Operations;
 using RcmPitr.Postgres.Processes;
 using RcmPitr.Postgres.Sql;
+using RcmPitr.Postgres.Tools;
 using RcmPitr.Workflow.Contracts;
 using RcmPitr.Testing;
 using RcmPitr.Workflow.Naming;
@@ -48,11 +49,11 @@ public sealed class Scenario : IAsyncDisposable
     public AuditWriter Audit => new(Master);
     public TenantCacheInvalidator Cache => new(Master);
     public RestorePreflight Preflight => new(Connector, _fx.Tools, Mover);
-    public TenantDumper Dumper => new(Connector, new Tools.PgToolLocator(new Tools.PgToolOptions(), Processes), Processes, Mover, Logs.For<TenantDumper>());
-    public RestoreDatabaseLoader Loader => new(Connector, new Tools.PgToolLocator(new Tools.PgToolOptions(), Processes), Processes, Mover, Logs.For<RestoreDatabaseLoader>());
+    public TenantDumper Dumper => new(Connector, new PgToolLocator(new PgToolOptions(), Processes), Processes, Mover, Logs.For<TenantDumper>());
+    public RestoreDatabaseLoader Loader => new(Connector, new PgToolLocator(new PgToolOptions(), Processes), Processes, Mover, Logs.For<RestoreDatabaseLoader>());
     public TenantTransfer Transfer => new(
         Connector,
-        new RcmPitr.Postgres.Movers.TenantMover(Connector, new Tools.PgToolLocator(new Tools.PgToolOptions(), Processes), Processes, Mover),
+        new RcmPitr.Postgres.Movers.TenantMover(Connector, new PgToolLocator(new PgToolOptions(), Processes), Processes, Mover),
         new TransferProgressStore(Master),
         Mover,
         TimeProvider.System,
