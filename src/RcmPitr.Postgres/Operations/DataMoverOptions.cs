@@ -1,3 +1,5 @@
+using RcmPitr.Workflow.Naming;
+
 namespace RcmPitr.Postgres.Operations;
 
 /// <summary>Settings of the dump / restore steps, read from the host's configuration.</summary>
@@ -47,4 +49,15 @@ public sealed class DataMoverOptions
 
     /// <summary>The folder of one run's scratch files.</summary>
     public string RunDirectory(string runId) => Path.Combine(ScratchDirectory, runId);
+
+    /// <summary>
+    /// The runbook dump of one run (deterministic: a re-run overwrites, never duplicates). Computed from validated
+    /// names, so a step loading a dump never takes the path from its input.
+    /// </summary>
+    public string DumpPath(string runId, TenantSlug slug, RestoreStamp stamp)
+    {
+        ArgumentNullException.ThrowIfNull(slug);
+        ArgumentNullException.ThrowIfNull(stamp);
+        return Path.Combine(RunDirectory(RunIds.Require(runId)), $"rcm-restore-{slug.Value}-{stamp.Value}.dump");
+    }
 }

@@ -19,8 +19,7 @@ public sealed partial class TenantDumper(
     PgConnector connector, PgToolLocator tools, IProcessRunner processes, DataMoverOptions options, ILogger<TenantDumper> logger)
 {
     /// <summary>The dump's path for a run (deterministic: a re-run overwrites, never duplicates).</summary>
-    public string DumpPathFor(string runId, TenantSlug slug, RestoreStamp stamp) =>
-        Path.Combine(options.RunDirectory(RunIds.Require(runId)), $"rcm-restore-{slug.Value}-{stamp.Value}.dump");
+    public string DumpPathFor(string runId, TenantSlug slug, RestoreStamp stamp) => options.DumpPath(runId, slug, stamp);
 
     /// <summary>Dumps the tenant database, or returns the verified dump an earlier attempt finished.</summary>
     public async Task<DumpTenantResult> DumpAsync(DumpTenantInput input, CancellationToken cancellationToken)

@@ -57,23 +57,6 @@ public sealed class ToolInterruptionTests(ClusterFixture fx)
         Assert.Contains("pg_dump", failure.ErrorMessage, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task LoadAsync_DumpThatIsNoArchive_StaysARefusal()
-    {
-        await using var s = await Scenario.StartAsync(fx);
-        var slug = s.NewSlug();
-        await s.AddTenantAsync(slug, liveMembers: 3, pitrMembers: 3);
-        var dump = await s.Dumper.DumpAsync(new DumpTenantInput(s.RunId, s.Pitr, slug, TestData.Stamp), CancellationToken.None);
-        await File.WriteAllTextAsync(dump.DumpPath, "not a dump", TestContext.Current.CancellationToken);
-        var sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("not a dump"u8));
-
-        var error = await Assert.ThrowsAsync<PgToolFailedException>(
-            () => s.Loader.LoadAsync(RestoreDatabaseLoaderTests.Input(s, slug, dump) with { DumpSha256 = sha256 }, CancellationToken.None));
-
-        Assert.True(ActivityFailureDetails.FromException(error).IsRefusal);
-        Assert.Equal("pg_restore", error.Tool);
-    }
-
     /// <summary>Ends the session copying rows into <paramref name="database"/> once it is seen; false if the load ended first.</summary>
     private static async Task<bool> TerminateCopyIntoAsync(Scenario s, string database, Task loading)
     {
