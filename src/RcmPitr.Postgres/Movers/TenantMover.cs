@@ -383,14 +383,14 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
     private async Task PgDumpAsync(MoveRequest request, IReadOnlyList<string> arguments, CancellationToken ct)
     {
         var pgDump = await tools.LocateAsync("pg_dump", request.Source.MajorVersion, ct);
-        using var environment = await PgToolEnvironment.CreateAsync(connector, request.Source, options.RunDirectory(request.RunId), ct);
+        using var environment = await PgToolEnvironment.CreateAsync(connector, request.Source, ct);
         await RunToolAsync("pg_dump", new ProcessSpec(pgDump.Path, ["--no-password", $"--dbname={request.SourceDatabase}", .. arguments], environment.Variables), ct);
     }
 
     private async Task PgRestoreToolAsync(MoveRequest request, IReadOnlyList<string> arguments, int? maintenanceWorkMemMb, CancellationToken ct)
     {
         var pgRestore = await tools.LocateAsync("pg_restore", request.Target.MajorVersion, ct);
-        using var environment = await PgToolEnvironment.CreateAsync(connector, request.Target, options.RunDirectory(request.RunId), ct);
+        using var environment = await PgToolEnvironment.CreateAsync(connector, request.Target, ct);
         var variables = new Dictionary<string, string>(environment.Variables);
         if (maintenanceWorkMemMb is { } memory)
         {

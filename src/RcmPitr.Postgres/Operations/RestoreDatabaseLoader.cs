@@ -60,9 +60,7 @@ public sealed partial class RestoreDatabaseLoader(
     private async Task RunPgRestoreAsync(RestoreDatabaseInput input, string dumpPath, string target, CancellationToken cancellationToken)
     {
         var pgRestore = await tools.LocateAsync("pg_restore", input.Live.MajorVersion, cancellationToken);
-        var runDirectory = options.RunDirectory(input.RunId);
-        ScratchFiles.EnsurePrivateDirectory(runDirectory);
-        using var environment = await PgToolEnvironment.CreateAsync(connector, input.Live, runDirectory, cancellationToken);
+        using var environment = await PgToolEnvironment.CreateAsync(connector, input.Live, cancellationToken);
         string[] arguments =
         [
             .. RunbookCommands.RestoreArguments,

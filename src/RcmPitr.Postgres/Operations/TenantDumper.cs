@@ -43,7 +43,7 @@ public sealed partial class TenantDumper(
         File.Delete(partial);
         File.Delete(checksumPath);
         var pgDump = await tools.LocateAsync("pg_dump", input.Source.MajorVersion, cancellationToken);
-        using (var environment = await PgToolEnvironment.CreateAsync(connector, input.Source, runDirectory, cancellationToken))
+        using (var environment = await PgToolEnvironment.CreateAsync(connector, input.Source, cancellationToken))
         {
             string[] arguments = [.. RunbookCommands.DumpArguments(options.CompressionLevel), "--no-password", $"--dbname={database}", $"--file={partial}"];
             LogStarting(logger, database, input.Source.Name);

@@ -21,13 +21,13 @@ public sealed class Scenario : IAsyncDisposable
     private readonly List<string> _slugs = [];
     private readonly string _masterName;
 
-    private Scenario(ClusterFixture fx, string id, IProcessRunner processes)
+    private Scenario(ClusterFixture fx, string id, IProcessRunner processes, PgConnectionOptions? connection)
     {
         _fx = fx;
         Id = id;
         _masterName = "master_" + id;
         Processes = processes;
-        Connector = fx.Connector;
+        Connector = connection is null ? fx.Connector : new PgConnector(fx.Secrets, connection);
         Mover = new DataMoverOptions { ScratchDirectory = Path.Combine(fx.Root, "scratch-" + id) };
     }
 
@@ -64,10 +64,10 @@ public sealed class Scenario : IAsyncDisposable
     public FlipRefCutover Flip => new(Master, Connector, _fx.Secrets);
     public DerivedDatabaseDropper Dropper => new(Connector, Logs.For<DerivedDatabaseDropper>());
 
-    public static async Task<Scenario> StartAsync(ClusterFixture fx, IProcessRunner? processes = null)
+    public static async Task<Scenario> StartAsync(ClusterFixture fx, IProcessRunner? processes = null, PgConnectionOptions? connection = null)
     {
         fx.RequirePostgres();
-        var scenario = new Scenario(fx, Guid.NewGuid().ToString("N")[..10], processes ?? fx.Processes);
+        var scenario = new Scenario(fx, Guid.NewGuid().ToString("N")[..10], processes ?? fx.Processes, connection);
         await scenario.ExecAsync(fx.LiveServer, "postgres", $"CREATE DATABASE {PgQuote.Identifier(scenario._masterName)}");
         var builder = new NpgsqlConnectionStringBuilder
         {
