@@ -31,13 +31,13 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
         PgIdentifierRules.RequireDatabaseName(request.TargetDatabase, "targetDatabase");
         meter ??= new MoveMeter();
         var scratch = Path.Combine(options.RunDirectory(RunIds.Require(request.RunId)), "move-" + request.Mode.ToString().ToLowerInvariant());
-        if (Directory.Exists(scratch))
+        ScratchFiles.EnsurePrivateDirectory(options, scratch);
+        if (Directory.EnumerateFileSystemEntries(scratch).Any())
         {
             // Left by an attempt that was killed: its files are of no use to this one.
             Directory.Delete(scratch, recursive: true);
+            ScratchFiles.EnsurePrivateDirectory(options, scratch);
         }
-
-        ScratchFiles.EnsurePrivateDirectory(scratch);
         var clock = Stopwatch.StartNew();
         try
         {

@@ -32,7 +32,7 @@ public sealed partial class TenantDumper(
         var path = DumpPathFor(input.RunId, slug, stamp);
         var checksumPath = path + ".sha256";
         var partial = path + ".partial";
-        ScratchFiles.EnsurePrivateDirectory(runDirectory);
+        ScratchFiles.EnsurePrivateDirectory(options, runDirectory);
 
         if (await TryReuseAsync(path, checksumPath, cancellationToken) is { } reused)
         {
