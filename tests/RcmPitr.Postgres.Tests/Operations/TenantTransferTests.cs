@@ -1,4 +1,5 @@
 using Npgsql;
+using RcmPitr.Postgres.Connections;
 using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Movers;
 using RcmPitr.Postgres.Sql;
@@ -23,7 +24,7 @@ public sealed class TenantTransferTests(ClusterFixture fx)
 
         var result = await s.Transfer.MoveAsync(Input(s, slug, mode), CancellationToken.None);
 
-        Assert.Equal($"{tenant.DatabaseName}_restore_{TestData.Stamp}", result.DatabaseName);
+        Assert.Equal(TenantDatabaseNames.For(TenantSlug.Parse(slug)).Restore(RestoreStamp.Parse(TestData.Stamp), s.RunId), result.DatabaseName);
         Assert.False(result.Reused);
         Assert.Equal(mode, result.Mode);
         Assert.True(result.Tables >= 3, $"{result.Tables} tables");
@@ -79,16 +80,18 @@ public sealed class TenantTransferTests(ClusterFixture fx)
     }
 
     [Fact]
-    public async Task MoveAsync_TargetOfAnotherRun_IsRefusedAndKept()
+    public async Task MoveAsync_TargetOfAnotherRun_IsKeptAndThisRunFillsItsOwn()
     {
         await using var s = await Scenario.StartAsync(fx);
         var slug = s.NewSlug();
         await s.AddTenantAsync(slug, liveMembers: 5, pitrMembers: 9);
         var other = await s.Transfer.MoveAsync(Input(s, slug) with { RunId = "other-run" }, CancellationToken.None);
 
-        await Assert.ThrowsAsync<DatabaseStateConflictException>(() => s.Transfer.MoveAsync(Input(s, slug), CancellationToken.None));
+        var mine = await s.Transfer.MoveAsync(Input(s, slug), CancellationToken.None);
 
+        Assert.NotEqual(other.DatabaseName, mine.DatabaseName);
         Assert.True((await RestoreDatabaseLoaderTests.MarkerAsync(s, other.DatabaseName))!.IsLoadedBy("other-run"));
+        Assert.True((await RestoreDatabaseLoaderTests.MarkerAsync(s, mine.DatabaseName))!.IsLoadedBy(s.RunId));
     }
 
     [Fact]
@@ -124,6 +127,26 @@ public sealed class TenantTransferTests(ClusterFixture fx)
         Assert.False(retry.Reused);
         Assert.Equal(await s.FingerprintAsync(s.Pitr, tenant.DatabaseName), await s.FingerprintAsync(s.Live, retry.DatabaseName));
         Assert.Null((await new TransferProgressStore(s.Master).GetAsync(s.RunId, CancellationToken.None))!.Error);
+    }
+
+    [Fact]
+    public async Task MoveAsync_FailingAtOnceWhileTheProgressProbesStillConnect_ReportsItsOwnFailure()
+    {
+        await using var s = await Scenario.StartAsync(fx, connection: new PgConnectionOptions { ConnectTimeoutSeconds = 3 });
+        var slug = s.NewSlug();
+        await s.AddTenantAsync(slug, liveMembers: 3, pitrMembers: 3);
+        // A source that accepts connections and never answers keeps the probe opening; an open scratch root fails the move first.
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var source = s.Pitr with { Port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port };
+        Directory.CreateDirectory(s.Mover.ScratchDirectory);
+        File.SetUnixFileMode(s.Mover.ScratchDirectory, (UnixFileMode)0b111_111_111);
+
+        await Assert.ThrowsAsync<UnsafeDirectoryException>(
+            () => s.Transfer.MoveAsync(Input(s, slug) with { Source = source }, CancellationToken.None));
+
+        var progress = await new TransferProgressStore(s.Master).GetAsync(s.RunId, CancellationToken.None);
+        Assert.Contains("scratch folder", progress!.Error, StringComparison.Ordinal);
     }
 
     [Fact]
