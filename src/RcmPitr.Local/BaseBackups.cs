@@ -55,7 +55,7 @@ public sealed partial class BaseBackups(LocalLayout layout, PgConnector connecto
         var partial = Path.Combine(layout.BackupsDirectory, "." + name + ".partial");
         Directory.CreateDirectory(partial, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var pgBaseBackup = await tools.LocateAsync("pg_basebackup", live.MajorVersion, cancellationToken);
-        using (var environment = await PgToolEnvironment.CreateAsync(connector, live, partial, cancellationToken))
+        using (var environment = await PgToolEnvironment.CreateAsync(connector, live, cancellationToken))
         {
             var result = await processes.RunAsync(
                 new ProcessSpec(pgBaseBackup.Path, [$"--pgdata={Path.Combine(partial, "data")}", "--wal-method=none", "--checkpoint=fast", "--no-password", $"--label=rcm-pitr-{name}"], environment.Variables),

@@ -64,6 +64,7 @@ public sealed class LocalEnvironment(LocalLayout layout, IProcessRunner processe
     public async Task<(LocalState State, bool Created)> UpAsync(TextWriter progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(progress);
+        LocalHomeChecks.RequireShellSafe(layout.Home);
         if (LocalState.Read(layout) is { } existing)
         {
             var live = LiveCluster(existing);
@@ -80,6 +81,8 @@ public sealed class LocalEnvironment(LocalLayout layout, IProcessRunner processe
         {
             throw new InvalidOperationException($"{layout.Home} exists but holds no local environment (no env.json); remove it or choose another --home");
         }
+
+        await LocalHomeChecks.RequireServiceAccountCanReachAsync(layout.Home, processes, cancellationToken);
 
         return (await CreateAsync(progress, cancellationToken), true);
     }

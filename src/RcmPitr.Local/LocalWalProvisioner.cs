@@ -171,6 +171,9 @@ public sealed class LocalWalProvisioner(
 
     private async Task PrepareDataDirectoryAsync(RestoredServer record, BaseBackupInfo backup, string folder, CancellationToken cancellationToken)
     {
+        // The archive's path goes into a shell command: the home was checked when the environment was created, and
+        // is checked again here, where it is written.
+        LocalHomeChecks.RequireShellSafe(layout.WalArchive);
         var data = Path.Combine(folder, "data");
         CopyDirectory(backups.DataDirectoryOf(backup), data);
         File.SetUnixFileMode(data, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);

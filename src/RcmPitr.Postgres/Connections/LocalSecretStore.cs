@@ -45,10 +45,11 @@ public sealed class LocalSecretStore(string path) : ISecretStore
             secrets[reference] = value;
             var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
             Directory.CreateDirectory(directory);
-            var temporary = Path + ".tmp-" + Environment.ProcessId;
+            // A fresh, unguessable name created new: a file planted under a predictable one keeps its owner and mode.
+            var temporary = Path + ".tmp-" + Guid.NewGuid().ToString("N");
             var fileOptions = new FileStreamOptions
             {
-                Mode = FileMode.Create,
+                Mode = FileMode.CreateNew,
                 Access = FileAccess.Write,
                 UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
             };

@@ -71,7 +71,7 @@ public sealed class PgConnector(ISecretStore secrets, PgConnectionOptions option
             Username = server.AdminUser,
             Password = await GetPasswordAsync(server, cancellationToken),
             Database = database,
-            SslMode = options.SslMode,
+            SslMode = options.SslModeFor(server.Fqdn),
             Timeout = options.ConnectTimeoutSeconds,
             CommandTimeout = 0,
             ApplicationName = options.ApplicationName,

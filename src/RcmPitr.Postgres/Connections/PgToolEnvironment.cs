@@ -6,11 +6,13 @@ using RcmPitr.Workflow.Contracts;
 namespace RcmPitr.Postgres.Connections;
 
 /// <summary>
-/// The environment for a pg tool run: connection settings as <c>PG*</c> variables and the password in a
-/// 0600 pgpass file that is deleted on dispose. Nothing secret ever goes into argv.
+/// The environment for a pg tool run: connection settings as <c>PG*</c> variables and the password in a 0600 pgpass
+/// file, created new in a private local folder (<see cref="PgConnectionOptions.ResolvePasswordFileDirectory"/>, never
+/// scratch) and deleted on dispose. Files a crashed process left there are swept first. Nothing secret goes into argv.
 /// </summary>
 public sealed class PgToolEnvironment : IDisposable
 {
+    private const string Prefix = ".pgpass-";
     private readonly string _passFile;
 
     private PgToolEnvironment(string passFile, IReadOnlyDictionary<string, string> variables)
@@ -22,15 +24,18 @@ public sealed class PgToolEnvironment : IDisposable
     /// <summary>Variables to pass to the process.</summary>
     public IReadOnlyDictionary<string, string> Variables { get; }
 
-    /// <summary>Writes the pgpass file under <paramref name="privateDirectory"/> (which should be 0700) and builds the variables.</summary>
-    public static async Task<PgToolEnvironment> CreateAsync(
-        PgConnector connector, DbServerInfo server, string privateDirectory, CancellationToken cancellationToken)
+    /// <summary>Writes the pgpass file for <paramref name="server"/> and builds the variables.</summary>
+    public static async Task<PgToolEnvironment> CreateAsync(PgConnector connector, DbServerInfo server, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connector);
         ArgumentNullException.ThrowIfNull(server);
+        var options = connector.Options;
+        var directory = options.ResolvePasswordFileDirectory();
+        PrivateDirectory.Ensure(directory, "the password file folder");
+        SweepStale(directory);
         var password = await connector.GetPasswordAsync(server, cancellationToken);
-        Directory.CreateDirectory(privateDirectory);
-        var passFile = Path.Combine(privateDirectory, $".pgpass-{Guid.CreateVersion7():N}");
+        // The process id in the name tells a file in use from one a crashed process left behind.
+        var passFile = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"{Prefix}{Environment.ProcessId}-{Guid.CreateVersion7():N}"));
         var line = string.Join(':', Escape(server.Fqdn), server.Port.ToString(CultureInfo.InvariantCulture), "*", Escape(server.AdminUser), Escape(password));
         var fileOptions = new FileStreamOptions
         {
@@ -43,13 +48,12 @@ public sealed class PgToolEnvironment : IDisposable
             await stream.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"), cancellationToken);
         }
 
-        var options = connector.Options;
         var variables = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["PGPASSFILE"] = passFile,
             // An inherited PGPASSWORD would win over the file; blank it so the file is the only source.
             ["PGPASSWORD"] = string.Empty,
-            ["PGSSLMODE"] = SslModeText(options.SslMode),
+            ["PGSSLMODE"] = SslModeText(options.SslModeFor(server.Fqdn)),
             ["PGCONNECT_TIMEOUT"] = options.ConnectTimeoutSeconds.ToString(CultureInfo.InvariantCulture),
             ["PGAPPNAME"] = options.ApplicationName,
             ["PGHOST"] = server.Fqdn,
@@ -57,6 +61,27 @@ public sealed class PgToolEnvironment : IDisposable
             ["PGUSER"] = server.AdminUser,
         };
         return new PgToolEnvironment(passFile, variables);
+    }
+
+    /// <summary>
+    /// Deletes password files in <paramref name="directory"/> whose process no longer runs (a worker that crashed
+    /// before its dispose); returns how many. Files of running processes are left alone.
+    /// </summary>
+    public static int SweepStale(string directory)
+    {
+        var swept = 0;
+        foreach (var file in Directory.EnumerateFiles(directory, Prefix + "*"))
+        {
+            var rest = Path.GetFileName(file)[Prefix.Length..];
+            var dash = rest.IndexOf('-', StringComparison.Ordinal);
+            if (dash > 0 && int.TryParse(rest[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !Directory.Exists($"/proc/{pid}"))
+            {
+                File.Delete(file);
+                swept++;
+            }
+        }
+
+        return swept;
     }
 
     /// <inheritdoc />

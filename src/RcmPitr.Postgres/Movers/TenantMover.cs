@@ -31,13 +31,13 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
         PgIdentifierRules.RequireDatabaseName(request.TargetDatabase, "targetDatabase");
         meter ??= new MoveMeter();
         var scratch = Path.Combine(options.RunDirectory(RunIds.Require(request.RunId)), "move-" + request.Mode.ToString().ToLowerInvariant());
-        if (Directory.Exists(scratch))
+        ScratchFiles.EnsurePrivateDirectory(options, scratch);
+        if (Directory.EnumerateFileSystemEntries(scratch).Any())
         {
             // Left by an attempt that was killed: its files are of no use to this one.
             Directory.Delete(scratch, recursive: true);
+            ScratchFiles.EnsurePrivateDirectory(options, scratch);
         }
-
-        ScratchFiles.EnsurePrivateDirectory(scratch);
         var clock = Stopwatch.StartNew();
         try
         {
@@ -50,6 +50,11 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
             };
             meter.Enter(MovePhases.Done);
             return new MoveResult(request.Mode, clock.Elapsed, peak, bytes, tables);
+        }
+        catch (PostgresException e)
+        {
+            // The server's text can quote the row it rejected; only its redacted form leaves the mover.
+            throw RedactedPostgresException.From(e, $"moving {request.SourceDatabase} into {request.TargetDatabase}");
         }
         finally
         {
@@ -188,9 +193,10 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
             var buffer = connections.Buffer;
             var label = range is { } part ? string.Create(CultureInfo.InvariantCulture, $"{name} pages {part.From}-{part.To?.ToString(CultureInfo.InvariantCulture) ?? "end"}") : name;
             meter?.Note("copy start " + label);
-            await using (var from = await source.BeginRawBinaryCopyAsync(read, ct))
-            await using (var to = await target.BeginRawBinaryCopyAsync($"COPY {name} ({table.Columns}) FROM STDIN (FORMAT binary)", ct))
+            try
             {
+                await using var from = await source.BeginRawBinaryCopyAsync(read, ct);
+                await using var to = await target.BeginRawBinaryCopyAsync($"COPY {name} ({table.Columns}) FROM STDIN (FORMAT binary)", ct);
                 int count;
                 while ((count = await from.ReadAsync(buffer, ct)) > 0)
                 {
@@ -198,6 +204,10 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
                     moved += count;
                     meter?.AddBytes(count);
                 }
+            }
+            catch (PostgresException e)
+            {
+                throw RedactedPostgresException.From(e, "copying " + label);
             }
 
             Interlocked.Add(ref bytes, moved);
@@ -373,14 +383,14 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
     private async Task PgDumpAsync(MoveRequest request, IReadOnlyList<string> arguments, CancellationToken ct)
     {
         var pgDump = await tools.LocateAsync("pg_dump", request.Source.MajorVersion, ct);
-        using var environment = await PgToolEnvironment.CreateAsync(connector, request.Source, options.RunDirectory(request.RunId), ct);
+        using var environment = await PgToolEnvironment.CreateAsync(connector, request.Source, ct);
         await RunToolAsync("pg_dump", new ProcessSpec(pgDump.Path, ["--no-password", $"--dbname={request.SourceDatabase}", .. arguments], environment.Variables), ct);
     }
 
     private async Task PgRestoreToolAsync(MoveRequest request, IReadOnlyList<string> arguments, int? maintenanceWorkMemMb, CancellationToken ct)
     {
         var pgRestore = await tools.LocateAsync("pg_restore", request.Target.MajorVersion, ct);
-        using var environment = await PgToolEnvironment.CreateAsync(connector, request.Target, options.RunDirectory(request.RunId), ct);
+        using var environment = await PgToolEnvironment.CreateAsync(connector, request.Target, ct);
         var variables = new Dictionary<string, string>(environment.Variables);
         if (maintenanceWorkMemMb is { } memory)
         {
@@ -403,7 +413,7 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
         var result = await processes.RunAsync(spec, ct);
         if (result.ExitCode != 0)
         {
-            throw new PgToolFailedException(tool, result.ExitCode, result.StandardError);
+            throw PgToolFailures.For(tool, result.ExitCode, result.StandardError);
         }
     }
 

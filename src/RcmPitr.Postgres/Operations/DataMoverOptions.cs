@@ -1,10 +1,24 @@
+using RcmPitr.Workflow.Naming;
+
 namespace RcmPitr.Postgres.Operations;
 
 /// <summary>Settings of the dump / restore steps, read from the host's configuration.</summary>
 public sealed class DataMoverOptions
 {
-    /// <summary>Where dumps are written, one 0700 folder per run. Dumps carry PHI: keep this on encrypted, private storage.</summary>
-    public string ScratchDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "rcm-pitr-scratch");
+    /// <summary>
+    /// Where dumps are written, one 0700 folder per run. Dumps carry PHI: keep this on encrypted, private storage. It
+    /// must be a folder of this process's user, no symbolic link, writable by nobody else (checked before every write;
+    /// created 0700 when missing). Default: <c>~/.local/share/rcm-pitr/scratch</c> (the user's application data),
+    /// else <c>&lt;temp&gt;/rcm-pitr-scratch-&lt;uid&gt;</c>.
+    /// </summary>
+    public string ScratchDirectory { get; set; } = DefaultScratchDirectory();
+
+    /// <summary>
+    /// Set only when <see cref="ScratchDirectory"/> is a network share whose owner and modes are fixed by its mount
+    /// (Azure Files over SMB), where they cannot be checked: access is then whoever holds the share's key. A symbolic
+    /// link is still refused.
+    /// </summary>
+    public bool ScratchIsSharedMount { get; set; }
 
     /// <summary>Free scratch space required, as a multiple of the tenant database's size (runbook: 2×).</summary>
     public double ScratchSafetyFactor { get; set; } = 2.0;
@@ -45,6 +59,26 @@ public sealed class DataMoverOptions
     /// <summary>Parallel jobs of the parallel and streaming transfers; 0 sizes them to this machine's cores.</summary>
     public int TransferJobs { get; set; }
 
+    /// <summary>The default <see cref="ScratchDirectory"/>.</summary>
+    public static string DefaultScratchDirectory()
+    {
+        var data = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify);
+        return string.IsNullOrEmpty(data)
+            ? Path.Combine(Path.GetTempPath(), "rcm-pitr-scratch-" + Connections.UnixFileStatus.EffectiveUserId.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            : Path.Combine(data, "rcm-pitr", "scratch");
+    }
+
     /// <summary>The folder of one run's scratch files.</summary>
     public string RunDirectory(string runId) => Path.Combine(ScratchDirectory, runId);
+
+    /// <summary>
+    /// The runbook dump of one run (deterministic: a re-run overwrites, never duplicates). Computed from validated
+    /// names, so a step loading a dump never takes the path from its input.
+    /// </summary>
+    public string DumpPath(string runId, TenantSlug slug, RestoreStamp stamp)
+    {
+        ArgumentNullException.ThrowIfNull(slug);
+        ArgumentNullException.ThrowIfNull(stamp);
+        return Path.Combine(RunDirectory(RunIds.Require(runId)), $"rcm-restore-{slug.Value}-{stamp.Value}.dump");
+    }
 }

@@ -26,11 +26,19 @@ public sealed partial class RestoreDatabaseLoader(
         ArgumentNullException.ThrowIfNull(input);
         var runId = RunIds.Require(input.RunId);
         var stamp = RestoreStamp.Parse(input.Stamp);
-        var names = TenantDatabaseNames.For(TenantSlug.Parse(input.Tenant));
+        var slug = TenantSlug.Parse(input.Tenant);
+        var names = TenantDatabaseNames.For(slug);
         var target = RestoreTargets.NameFor(names, stamp, runId, input.Target);
-        if (!File.Exists(input.DumpPath))
+        // The path is this run's, computed here: a path from the input could point pg_restore at any file.
+        var dumpPath = options.DumpPath(runId, slug, stamp);
+        if (!string.IsNullOrEmpty(input.DumpPath) && Path.GetFullPath(input.DumpPath) != Path.GetFullPath(dumpPath))
         {
-            throw new InvalidRestoreInputException("dumpPath", $"the dump {input.DumpPath} does not exist (was the run's scratch folder cleaned?)");
+            throw new InvalidRestoreInputException("dumpPath", $"{input.DumpPath} is not this run's dump; the dump step writes {dumpPath}");
+        }
+
+        if (!File.Exists(dumpPath))
+        {
+            throw new InvalidRestoreInputException("dumpPath", $"the dump {dumpPath} does not exist (was the run's scratch folder cleaned?)");
         }
 
         await using var maintenance = await connector.OpenMaintenanceAsync(input.Live, cancellationToken);
@@ -42,32 +50,40 @@ public sealed partial class RestoreDatabaseLoader(
             return new RestoreDatabaseResult(target, await catalog.SizeAsync(target, cancellationToken), Reused: true);
         }
 
-        await RunPgRestoreAsync(input, target, cancellationToken);
+        await RunPgRestoreAsync(input, dumpPath, target, cancellationToken);
         await catalog.SetMarkerAsync(target, new DatabaseMarker(DatabaseMarker.Loaded, runId, stamp.Value, input.DumpSha256), cancellationToken);
         var size = await catalog.SizeAsync(target, cancellationToken);
         LogLoaded(logger, target, size);
         return new RestoreDatabaseResult(target, size, Reused: false);
     }
 
-    private async Task RunPgRestoreAsync(RestoreDatabaseInput input, string target, CancellationToken cancellationToken)
+    private async Task RunPgRestoreAsync(RestoreDatabaseInput input, string dumpPath, string target, CancellationToken cancellationToken)
     {
         var pgRestore = await tools.LocateAsync("pg_restore", input.Live.MajorVersion, cancellationToken);
-        var runDirectory = options.RunDirectory(input.RunId);
-        ScratchFiles.EnsurePrivateDirectory(runDirectory);
-        using var environment = await PgToolEnvironment.CreateAsync(connector, input.Live, runDirectory, cancellationToken);
+        using var environment = await PgToolEnvironment.CreateAsync(connector, input.Live, cancellationToken);
         string[] arguments =
         [
             .. RunbookCommands.RestoreArguments,
             "--no-password",
             $"--jobs={Math.Max(1, options.RestoreJobs).ToString(CultureInfo.InvariantCulture)}",
             $"--dbname={target}",
-            input.DumpPath,
+            dumpPath,
         ];
+
+        // Verified as late as possible: pg_restore runs whatever a dump holds, as the server admin, and the scratch
+        // folder may be shared storage. The checksum is the one the dump step returned, carried by the workflow.
+        var actual = await ScratchFiles.Sha256Async(dumpPath, cancellationToken);
+        if (!string.Equals(actual, input.DumpSha256, StringComparison.OrdinalIgnoreCase))
+        {
+            LogDumpChanged(logger, dumpPath);
+            throw new DumpVerificationFailedException(dumpPath, input.DumpSha256, actual);
+        }
+
         LogStarting(logger, target);
         var result = await processes.RunAsync(new ProcessSpec(pgRestore.Path, arguments, environment.Variables), cancellationToken);
         if (result.ExitCode != 0)
         {
-            throw new PgToolFailedException("pg_restore", result.ExitCode, result.StandardError);
+            throw PgToolFailures.For("pg_restore", result.ExitCode, result.StandardError);
         }
     }
 
@@ -79,6 +95,9 @@ public sealed partial class RestoreDatabaseLoader(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Database} was already loaded by an earlier attempt of this run")]
     private static partial void LogReused(ILogger logger, string database);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The dump {Path} changed after the dump step wrote it (checksum differs); it is not loaded")]
+    private static partial void LogDumpChanged(ILogger logger, string path);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dropping {Database}: an earlier attempt left it partly loaded")]
     private static partial void LogDroppingPartial(ILogger logger, string database);

@@ -8,9 +8,24 @@ internal static class ScratchFiles
     public const UnixFileMode PrivateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     public const UnixFileMode PrivateDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
-    /// <summary>Creates <paramref name="path"/> (0700) and tightens it if it already existed.</summary>
-    public static void EnsurePrivateDirectory(string path)
+    /// <summary>
+    /// Makes sure the scratch root is private (<see cref="Connections.PrivateDirectory"/>: this user's, no symbolic
+    /// link, writable by nobody else), then creates <paramref name="path"/> under it (0700) and tightens it if it
+    /// already existed. Nothing is written under a root that fails the check: a folder others can write may hold
+    /// their links (pg_dump follows them).
+    /// </summary>
+    public static void EnsurePrivateDirectory(DataMoverOptions options, string path)
     {
+        var root = Path.GetFullPath(options.ScratchDirectory);
+        if (!options.ScratchIsSharedMount)
+        {
+            Connections.PrivateDirectory.Ensure(root, "the scratch folder");
+        }
+        else if (Connections.UnixFileStatus.Of(root) is { IsSymbolicLink: true })
+        {
+            throw new Workflow.Errors.UnsafeDirectoryException(root, $"the scratch folder {root} is a symbolic link; point the setting at the mount itself");
+        }
+
         Directory.CreateDirectory(path, PrivateDirectory);
         File.SetUnixFileMode(path, PrivateDirectory);
     }

@@ -19,8 +19,7 @@ public sealed partial class TenantDumper(
     PgConnector connector, PgToolLocator tools, IProcessRunner processes, DataMoverOptions options, ILogger<TenantDumper> logger)
 {
     /// <summary>The dump's path for a run (deterministic: a re-run overwrites, never duplicates).</summary>
-    public string DumpPathFor(string runId, TenantSlug slug, RestoreStamp stamp) =>
-        Path.Combine(options.RunDirectory(RunIds.Require(runId)), $"rcm-restore-{slug.Value}-{stamp.Value}.dump");
+    public string DumpPathFor(string runId, TenantSlug slug, RestoreStamp stamp) => options.DumpPath(runId, slug, stamp);
 
     /// <summary>Dumps the tenant database, or returns the verified dump an earlier attempt finished.</summary>
     public async Task<DumpTenantResult> DumpAsync(DumpTenantInput input, CancellationToken cancellationToken)
@@ -33,7 +32,7 @@ public sealed partial class TenantDumper(
         var path = DumpPathFor(input.RunId, slug, stamp);
         var checksumPath = path + ".sha256";
         var partial = path + ".partial";
-        ScratchFiles.EnsurePrivateDirectory(runDirectory);
+        ScratchFiles.EnsurePrivateDirectory(options, runDirectory);
 
         if (await TryReuseAsync(path, checksumPath, cancellationToken) is { } reused)
         {
@@ -44,7 +43,7 @@ public sealed partial class TenantDumper(
         File.Delete(partial);
         File.Delete(checksumPath);
         var pgDump = await tools.LocateAsync("pg_dump", input.Source.MajorVersion, cancellationToken);
-        using (var environment = await PgToolEnvironment.CreateAsync(connector, input.Source, runDirectory, cancellationToken))
+        using (var environment = await PgToolEnvironment.CreateAsync(connector, input.Source, cancellationToken))
         {
             string[] arguments = [.. RunbookCommands.DumpArguments(options.CompressionLevel), "--no-password", $"--dbname={database}", $"--file={partial}"];
             LogStarting(logger, database, input.Source.Name);
@@ -62,7 +61,7 @@ public sealed partial class TenantDumper(
             if (result.ExitCode != 0)
             {
                 File.Delete(partial);
-                throw new PgToolFailedException("pg_dump", result.ExitCode, result.StandardError);
+                throw PgToolFailures.For("pg_dump", result.ExitCode, result.StandardError);
             }
         }
 

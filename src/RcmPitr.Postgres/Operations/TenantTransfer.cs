@@ -6,6 +6,7 @@ using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Movers;
 using RcmPitr.Postgres.Sql;
 using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Errors;
 using RcmPitr.Workflow.Naming;
 
 namespace RcmPitr.Postgres.Operations;
@@ -66,7 +67,8 @@ public sealed partial class TenantTransfer(
         }
         catch (Exception e)
         {
-            await watch.FinishAsync(watching, stop, error: e is OperationCanceledException ? "cancelled" : e.Message);
+            // The progress row is read by people and the status API: never row data, which server text can quote.
+            await watch.FinishAsync(watching, stop, error: e is OperationCanceledException ? "cancelled" : FailureText.Redact(e.Message));
             throw;
         }
 
@@ -109,11 +111,13 @@ public sealed partial class TenantTransfer(
         public async Task RunAsync(CancellationTokenSource stop)
         {
             var options = owner.Options;
-            await using var sourceProbe = await TransferActivityProbe.TryOpenAsync(owner.Connector, input.Source, request.SourceDatabase, stop.Token);
-            await using var targetProbe = await TransferActivityProbe.TryOpenAsync(owner.Connector, input.Live, request.TargetDatabase, stop.Token);
-            using var timer = new PeriodicTimer(options.ProgressInterval, owner.Time);
+            // Opening the probes is inside the try: a move that fails at once cancels them while they open, and that
+            // cancellation must not replace the move's own failure.
             try
             {
+                await using var sourceProbe = await TransferActivityProbe.TryOpenAsync(owner.Connector, input.Source, request.SourceDatabase, stop.Token);
+                await using var targetProbe = await TransferActivityProbe.TryOpenAsync(owner.Connector, input.Live, request.TargetDatabase, stop.Token);
+                using var timer = new PeriodicTimer(options.ProgressInterval, owner.Time);
                 do
                 {
                     await SampleAsync(sourceProbe, targetProbe, stop.Token);

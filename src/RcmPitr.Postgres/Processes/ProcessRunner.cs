@@ -26,6 +26,14 @@ public sealed class ProcessRunner : IProcessRunner
             startInfo.ArgumentList.Add(argument);
         }
 
+        // A minimal environment, not this process's: it holds secrets (RCMPITR_SECRET_*, managed-identity endpoints
+        // and headers) that no tool needs. The caller's variables (PG*) come on top.
+        startInfo.Environment.Clear();
+        foreach (var (key, value) in InheritedEnvironment())
+        {
+            startInfo.Environment[key] = value;
+        }
+
         foreach (var (key, value) in spec.Environment ?? new Dictionary<string, string>())
         {
             startInfo.Environment[key] = value;
@@ -61,6 +69,25 @@ public sealed class ProcessRunner : IProcessRunner
         process.WaitForExit();
         return new ProcessResult(process.ExitCode, stdout.ToString(), stderr.ToString());
     }
+
+    /// <summary>
+    /// What a child inherits: the search path, locale and time zone, home and temp folders, and libpq's TLS file
+    /// locations (paths, not secrets: <c>PGSSLROOTCERT</c> and the like, which an operator may set for the host).
+    /// </summary>
+    public static IEnumerable<KeyValuePair<string, string>> InheritedEnvironment()
+    {
+        foreach (System.Collections.DictionaryEntry entry in System.Environment.GetEnvironmentVariables())
+        {
+            if (entry.Key is string key && entry.Value is string value && IsInherited(key))
+            {
+                yield return new KeyValuePair<string, string>(key, value);
+            }
+        }
+    }
+
+    private static bool IsInherited(string name) =>
+        name is "PATH" or "LANG" or "LANGUAGE" or "TZ" or "HOME" or "TMPDIR" or "PGSSLROOTCERT" or "PGSSLCRL" or "PGSSLCRLDIR" or "PGSSLCERT" or "PGSSLKEY"
+        || name.StartsWith("LC_", StringComparison.Ordinal);
 
     private static void KillQuietly(Process process)
     {

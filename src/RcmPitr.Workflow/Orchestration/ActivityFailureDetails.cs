@@ -4,7 +4,10 @@ namespace RcmPitr.Workflow.Orchestration;
 /// What an orchestrator learns about a failed activity (mirrors Durable's <c>TaskFailureDetails</c>).
 /// </summary>
 /// <param name="ErrorType">Full type name of the exception the activity threw.</param>
-/// <param name="ErrorMessage">Its message (already free of secrets: activities never put them in messages).</param>
+/// <param name="ErrorMessage">
+/// Its message, redacted by <see cref="Errors.FailureText"/> (activities never put secrets in messages; server text
+/// inside them can quote row data, which is removed here, where a failure leaves the activity).
+/// </param>
 /// <param name="ErrorCode">The <see cref="Errors.RcmPitrException.Code"/> for RcmPitr's own refusals, else null.</param>
 public sealed record ActivityFailureDetails(string ErrorType, string ErrorMessage, string? ErrorCode = null)
 {
@@ -17,7 +20,7 @@ public sealed record ActivityFailureDetails(string ErrorType, string ErrorMessag
         ArgumentNullException.ThrowIfNull(exception);
         return new ActivityFailureDetails(
             exception.GetType().FullName ?? exception.GetType().Name,
-            exception.Message,
+            Errors.FailureText.Redact(exception.Message),
             (exception as Errors.RcmPitrException)?.Code);
     }
 

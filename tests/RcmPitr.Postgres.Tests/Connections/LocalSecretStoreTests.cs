@@ -19,6 +19,21 @@ public sealed class LocalSecretStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Set_TemporaryFilePlantedUnderThePredictableName_StillLeavesAnOwnerOnlyStore()
+    {
+        Directory.CreateDirectory(_folder);
+        var store = new LocalSecretStore(Path.Combine(_folder, "secrets.json"));
+        var planted = store.Path + ".tmp-" + Environment.ProcessId;
+        await File.WriteAllTextAsync(planted, "{}", TestContext.Current.CancellationToken);
+        File.SetUnixFileMode(planted, (UnixFileMode)0b110_110_110);
+
+        await store.SetSecretAsync("pg-admin", "value", CancellationToken.None);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(store.Path));
+        Assert.DoesNotContain(Directory.EnumerateFiles(_folder), f => f != store.Path && f != planted);
+    }
+
+    [Fact]
     public async Task Get_Missing_NamesTheReferenceOnly()
     {
         var store = new LocalSecretStore(Path.Combine(_folder, "secrets.json"));

@@ -1,10 +1,10 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using RcmPitr.Postgres.Connections;
 using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Operations;
 using RcmPitr.Postgres.Processes;
 using RcmPitr.Postgres.Sql;
+using RcmPitr.Postgres.Tools;
 using RcmPitr.Workflow.Contracts;
 using RcmPitr.Testing;
 using RcmPitr.Workflow.Naming;
@@ -21,13 +21,13 @@ public sealed class Scenario : IAsyncDisposable
     private readonly List<string> _slugs = [];
     private readonly string _masterName;
 
-    private Scenario(ClusterFixture fx, string id, IProcessRunner processes)
+    private Scenario(ClusterFixture fx, string id, IProcessRunner processes, PgConnectionOptions? connection)
     {
         _fx = fx;
         Id = id;
         _masterName = "master_" + id;
         Processes = processes;
-        Connector = fx.Connector;
+        Connector = connection is null ? fx.Connector : new PgConnector(fx.Secrets, connection);
         Mover = new DataMoverOptions { ScratchDirectory = Path.Combine(fx.Root, "scratch-" + id) };
     }
 
@@ -39,6 +39,9 @@ public sealed class Scenario : IAsyncDisposable
     public DbServerInfo Live => _fx.LiveServer;
     public DbServerInfo Pitr => _fx.PitrServer;
     public ClusterFixture Fixture => _fx;
+
+    /// <summary>What the operations of this scenario logged.</summary>
+    public CapturedLogs Logs { get; } = new();
     public string RunId => "run-" + Id;
 
     public TenantResolver Resolver => new(Master, _fx.Secrets);
@@ -46,25 +49,25 @@ public sealed class Scenario : IAsyncDisposable
     public AuditWriter Audit => new(Master);
     public TenantCacheInvalidator Cache => new(Master);
     public RestorePreflight Preflight => new(Connector, _fx.Tools, Mover);
-    public TenantDumper Dumper => new(Connector, new Tools.PgToolLocator(new Tools.PgToolOptions(), Processes), Processes, Mover, NullLogger<TenantDumper>.Instance);
-    public RestoreDatabaseLoader Loader => new(Connector, new Tools.PgToolLocator(new Tools.PgToolOptions(), Processes), Processes, Mover, NullLogger<RestoreDatabaseLoader>.Instance);
+    public TenantDumper Dumper => new(Connector, new PgToolLocator(new PgToolOptions(), Processes), Processes, Mover, Logs.For<TenantDumper>());
+    public RestoreDatabaseLoader Loader => new(Connector, new PgToolLocator(new PgToolOptions(), Processes), Processes, Mover, Logs.For<RestoreDatabaseLoader>());
     public TenantTransfer Transfer => new(
         Connector,
-        new RcmPitr.Postgres.Movers.TenantMover(Connector, new Tools.PgToolLocator(new Tools.PgToolOptions(), Processes), Processes, Mover),
+        new RcmPitr.Postgres.Movers.TenantMover(Connector, new PgToolLocator(new PgToolOptions(), Processes), Processes, Mover),
         new TransferProgressStore(Master),
         Mover,
         TimeProvider.System,
-        NullLogger<TenantTransfer>.Instance);
+        Logs.For<TenantTransfer>());
 
     public ParityProbe Parity => new(Connector);
-    public SwapCutover Swap => new(Connector, NullLogger<SwapCutover>.Instance);
+    public SwapCutover Swap => new(Connector, Logs.For<SwapCutover>());
     public FlipRefCutover Flip => new(Master, Connector, _fx.Secrets);
-    public DerivedDatabaseDropper Dropper => new(Connector, NullLogger<DerivedDatabaseDropper>.Instance);
+    public DerivedDatabaseDropper Dropper => new(Connector, Logs.For<DerivedDatabaseDropper>());
 
-    public static async Task<Scenario> StartAsync(ClusterFixture fx, IProcessRunner? processes = null)
+    public static async Task<Scenario> StartAsync(ClusterFixture fx, IProcessRunner? processes = null, PgConnectionOptions? connection = null)
     {
         fx.RequirePostgres();
-        var scenario = new Scenario(fx, Guid.NewGuid().ToString("N")[..10], processes ?? fx.Processes);
+        var scenario = new Scenario(fx, Guid.NewGuid().ToString("N")[..10], processes ?? fx.Processes, connection);
         await scenario.ExecAsync(fx.LiveServer, "postgres", $"CREATE DATABASE {PgQuote.Identifier(scenario._masterName)}");
         var builder = new NpgsqlConnectionStringBuilder
         {

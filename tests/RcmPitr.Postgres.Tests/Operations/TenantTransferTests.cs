@@ -1,4 +1,5 @@
 using Npgsql;
+using RcmPitr.Postgres.Connections;
 using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Movers;
 using RcmPitr.Postgres.Operations;
@@ -120,6 +121,21 @@ public sealed class TenantTransferTests(ClusterFixture fx)
     }
 
     [Fact]
+    public async Task MoveAsync_TargetOfAnotherRun_IsKeptAndThisRunFillsItsOwn()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var slug = s.NewSlug();
+        await s.AddTenantAsync(slug, liveMembers: 5, pitrMembers: 9);
+        var other = await s.Transfer.MoveAsync(Input(s, slug) with { RunId = "other-run" }, CancellationToken.None);
+
+        var mine = await s.Transfer.MoveAsync(Input(s, slug), CancellationToken.None);
+
+        Assert.NotEqual(other.DatabaseName, mine.DatabaseName);
+        Assert.True((await RestoreDatabaseLoaderTests.MarkerAsync(s, other.DatabaseName))!.IsLoadedBy("other-run"));
+        Assert.True((await RestoreDatabaseLoaderTests.MarkerAsync(s, mine.DatabaseName))!.IsLoadedBy(s.RunId));
+    }
+
+    [Fact]
     public async Task MoveAsync_SourceBlockedByALock_StopsAsStalledThenARetryFinishes()
     {
         await using var s = await Scenario.StartAsync(fx);
@@ -211,6 +227,26 @@ public sealed class TenantTransferTests(ClusterFixture fx)
         var result = await move;
 
         Assert.Equal(await s.FingerprintAsync(s.Pitr, tenant.DatabaseName), await s.FingerprintAsync(s.Live, result.DatabaseName));
+    }
+
+    [Fact]
+    public async Task MoveAsync_FailingAtOnceWhileTheProgressProbesStillConnect_ReportsItsOwnFailure()
+    {
+        await using var s = await Scenario.StartAsync(fx, connection: new PgConnectionOptions { ConnectTimeoutSeconds = 3 });
+        var slug = s.NewSlug();
+        await s.AddTenantAsync(slug, liveMembers: 3, pitrMembers: 3);
+        // A source that accepts connections and never answers keeps the probe opening; an open scratch root fails the move first.
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var source = s.Pitr with { Port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port };
+        Directory.CreateDirectory(s.Mover.ScratchDirectory);
+        File.SetUnixFileMode(s.Mover.ScratchDirectory, (UnixFileMode)0b111_111_111);
+
+        await Assert.ThrowsAsync<UnsafeDirectoryException>(
+            () => s.Transfer.MoveAsync(Input(s, slug) with { Source = source }, CancellationToken.None));
+
+        var progress = await new TransferProgressStore(s.Master).GetAsync(s.RunId, CancellationToken.None);
+        Assert.Contains("scratch folder", progress!.Error, StringComparison.Ordinal);
     }
 
     [Fact]
