@@ -187,7 +187,12 @@ resource app 'Microsoft.Web/sites@2023-12-01' = {
         { name: 'AzureArm__Location', value: location }
         { name: 'AzureArm__GeoRestoreLocation', value: geoRestoreLocation }
         { name: 'DataMover__ScratchDirectory', value: '/mnt/scratch/rcm-pitr' }
+        // Azure Files over SMB fixes file modes at mount time, so RcmPitr cannot check them: access to dumps is whoever
+        // holds the share's key (kept in Key Vault, rotated). pgpass files never go there (private local tmpfs).
+        { name: 'DataMover__ScratchIsSharedMount', value: 'true' }
         { name: 'PgConnection__SslMode', value: 'VerifyFull' }
+        // pg_dump / pg_restore (libpq 16+) verify the server's certificate against the system CA store, as Npgsql does.
+        { name: 'PGSSLROOTCERT', value: 'system' }
       ]
     }
   }

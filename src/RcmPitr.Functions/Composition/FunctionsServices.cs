@@ -49,7 +49,7 @@ public static class FunctionsServices
         services.AddSingleton(sp => ArmClientFactory.Create(sp.GetRequiredService<TokenCredential>(), sp.GetRequiredService<AzureArmOptions>()));
         services.AddSingleton<IServerProvisioner, AzureFlexibleServerProvisioner>();
         services.AddSingleton(sp => new ControlPlaneDatabase(SecretBackedDataSource.Create(
-            Bind<DatabaseEndpoint>(configuration, "ControlPlane"), sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<PgConnectionOptions>().SslMode)));
+            Bind<DatabaseEndpoint>(configuration, "ControlPlane"), sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<PgConnectionOptions>())));
         services.AddSingleton<INotifier, LogNotifier>();
         services.AddSingleton<DecisionLog>();
         services.AddSingleton<TenantRunLock>();

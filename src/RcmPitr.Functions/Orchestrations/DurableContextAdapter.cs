@@ -1,5 +1,6 @@
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
+using RcmPitr.Workflow.Errors;
 using RcmPitr.Workflow.Orchestration;
 using WorkflowRetryPolicy = RcmPitr.Workflow.Orchestration.RetryPolicy;
 
@@ -31,7 +32,8 @@ internal sealed class DurableContextAdapter(TaskOrchestrationContext context) : 
         {
             var details = e.FailureDetails;
             var refusal = details.ErrorType.StartsWith(RefusalNamespace, StringComparison.Ordinal);
-            throw new ActivityFailedException(name, new ActivityFailureDetails(details.ErrorType, details.ErrorMessage, refusal ? details.ErrorType[RefusalNamespace.Length..] : null));
+            // Durable builds failure details from the exception itself: redact here as the embedded engine does at its boundary.
+            throw new ActivityFailedException(name, new ActivityFailureDetails(details.ErrorType, FailureText.Redact(details.ErrorMessage), refusal ? details.ErrorType[RefusalNamespace.Length..] : null));
         }
     }
 

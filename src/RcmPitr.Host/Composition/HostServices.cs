@@ -53,7 +53,7 @@ public static class HostServices
     }
 
     private static NpgsqlDataSource DataSource(IServiceProvider services, DatabaseEndpoint endpoint) =>
-        SecretBackedDataSource.Create(endpoint, services.GetRequiredService<ISecretStore>(), services.GetRequiredService<PgConnectionOptions>().SslMode);
+        SecretBackedDataSource.Create(endpoint, services.GetRequiredService<ISecretStore>(), services.GetRequiredService<PgConnectionOptions>());
 
     private static IServerProvisioner CreateProvisioner(IServiceProvider services, ProvisionerOptions options) => options.Kind switch
     {

@@ -41,8 +41,16 @@ public sealed class RestorePreflight(PgConnector connector, PgToolLocator tools,
         var pgRestore = await TryLocateAsync("pg_restore", liveMajor, problems, cancellationToken);
 
         var size = await new ServerCatalog(source).SizeAsync(database, cancellationToken);
-        Directory.CreateDirectory(options.ScratchDirectory);
-        var free = new DriveInfo(Path.GetFullPath(options.ScratchDirectory)).AvailableFreeSpace;
+        try
+        {
+            ScratchFiles.EnsurePrivateDirectory(options, options.ScratchDirectory);
+        }
+        catch (UnsafeDirectoryException e)
+        {
+            problems.Add(e.Message);
+        }
+
+        var free = Directory.Exists(options.ScratchDirectory) ? new DriveInfo(Path.GetFullPath(options.ScratchDirectory)).AvailableFreeSpace : 0;
         // Streaming writes only the schema definitions to scratch; the dump modes need room for the data too.
         var required = input.Transfer == TransferMode.Streaming ? StreamingScratchBytes : (long)Math.Ceiling(size * options.ScratchSafetyFactor);
         if (free < required)

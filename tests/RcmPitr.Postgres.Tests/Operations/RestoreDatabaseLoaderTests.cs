@@ -19,7 +19,7 @@ public sealed class RestoreDatabaseLoaderTests(ClusterFixture fx)
 
         var result = await s.Loader.LoadAsync(Input(s, slug, dump), CancellationToken.None);
 
-        Assert.Equal($"{tenant.DatabaseName}_restore_{TestData.Stamp}_{RunIds.Tag(s.RunId)}", result.DatabaseName);
+        Assert.Equal(TenantDatabaseNames.For(TenantSlug.Parse(slug)).Restore(RestoreStamp.Parse(TestData.Stamp), s.RunId), result.DatabaseName);
         Assert.False(result.Reused);
         Assert.True(result.SizeBytes > 0);
         Assert.Equal(await s.FingerprintAsync(s.Pitr, tenant.DatabaseName), await s.FingerprintAsync(s.Live, result.DatabaseName));
@@ -73,14 +73,16 @@ public sealed class RestoreDatabaseLoaderTests(ClusterFixture fx)
     }
 
     [Fact]
-    public async Task LoadAsync_AnotherRunToTheSameSecond_LoadsBesideItWithoutTouchingIt()
+    public async Task LoadAsync_DatabaseOfAnotherRun_IsKeptAndThisRunLoadsItsOwn()
     {
         await using var s = await Scenario.StartAsync(fx);
         var slug = s.NewSlug();
         await s.AddTenantAsync(slug, liveMembers: 5, pitrMembers: 9);
-        var other = await Restores.DumpAndLoadAsync(s, slug, runId: "other-run");
+        var otherDump = await s.Dumper.DumpAsync(new DumpTenantInput("other-run", s.Pitr, slug, TestData.Stamp), CancellationToken.None);
+        var other = await s.Loader.LoadAsync(Input(s, slug, otherDump) with { RunId = "other-run" }, CancellationToken.None);
+        var dump = await s.Dumper.DumpAsync(new DumpTenantInput(s.RunId, s.Pitr, slug, TestData.Stamp), CancellationToken.None);
 
-        var mine = await Restores.DumpAndLoadAsync(s, slug);
+        var mine = await s.Loader.LoadAsync(Input(s, slug, dump), CancellationToken.None);
 
         Assert.NotEqual(other.DatabaseName, mine.DatabaseName);
         Assert.True((await MarkerAsync(s, other.DatabaseName))!.IsLoadedBy("other-run"));
@@ -88,19 +90,21 @@ public sealed class RestoreDatabaseLoaderTests(ClusterFixture fx)
     }
 
     [Fact]
-    public async Task LoadAsync_CorruptDump_FailsWithPgRestoreStderr()
+    public async Task LoadAsync_CorruptDump_FailsWithPgRestoreStderrAsARefusal()
     {
         await using var s = await Scenario.StartAsync(fx);
         var slug = s.NewSlug();
         await s.AddTenantAsync(slug, liveMembers: 5, pitrMembers: 9);
-        var bogus = Path.Combine(s.Fixture.Root, $"bogus-{s.Id}.dump");
-        await File.WriteAllTextAsync(bogus, "not a dump", TestContext.Current.CancellationToken);
+        var dump = await s.Dumper.DumpAsync(new DumpTenantInput(s.RunId, s.Pitr, slug, TestData.Stamp), CancellationToken.None);
+        await File.WriteAllTextAsync(dump.DumpPath, "not a dump", TestContext.Current.CancellationToken);
+        var sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("not a dump"u8));
 
         var error = await Assert.ThrowsAsync<PgToolFailedException>(
-            () => s.Loader.LoadAsync(new RestoreDatabaseInput(s.RunId, s.Live, slug, TestData.Stamp, bogus, new string('0', 64)), CancellationToken.None));
+            () => s.Loader.LoadAsync(Input(s, slug, dump) with { DumpSha256 = sha256 }, CancellationToken.None));
 
         Assert.Equal("pg_restore", error.Tool);
         Assert.False(string.IsNullOrWhiteSpace(error.StandardError));
+        Assert.True(Workflow.Orchestration.ActivityFailureDetails.FromException(error).IsRefusal);
     }
 
     [Fact]
@@ -113,8 +117,53 @@ public sealed class RestoreDatabaseLoaderTests(ClusterFixture fx)
 
         var result = await s.Loader.LoadAsync(Input(s, slug, dump) with { Target = DerivedDatabaseKind.AsOf }, CancellationToken.None);
 
-        Assert.Equal($"{tenant.DatabaseName}_asof_{TestData.Stamp}_{RunIds.Tag(s.RunId)}", result.DatabaseName);
+        Assert.Equal(TenantDatabaseNames.For(TenantSlug.Parse(slug)).AsOf(RestoreStamp.Parse(TestData.Stamp), s.RunId), result.DatabaseName);
         Assert.Equal(9L, await s.ScalarAsync<long>(s.Live, result.DatabaseName, "SELECT count(*) FROM members.member"));
+    }
+
+    [Fact]
+    public async Task LoadAsync_DumpReplacedAfterTheDumpStep_IsRefusedAndNothingIsLoaded()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var slug = s.NewSlug();
+        var tenant = await s.AddTenantAsync(slug, liveMembers: 5, pitrMembers: 9);
+        var dump = await s.Dumper.DumpAsync(new DumpTenantInput(s.RunId, s.Pitr, slug, TestData.Stamp), CancellationToken.None);
+        var planted = await PlantedDumpAsync(s);
+        File.Copy(planted.DumpPath, dump.DumpPath, overwrite: true);
+
+        var error = await Assert.ThrowsAsync<DumpVerificationFailedException>(() => s.Loader.LoadAsync(Input(s, slug, dump), CancellationToken.None));
+
+        Assert.Contains(dump.Sha256, error.Message, StringComparison.Ordinal);
+        Assert.Contains("not loaded", error.Message, StringComparison.Ordinal);
+        var target = TenantDatabaseNames.For(TenantSlug.Parse(slug)).Restore(RestoreStamp.Parse(TestData.Stamp), s.RunId);
+        Assert.Equal(0L, await s.ScalarAsync<long>(s.Live, target, "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"));
+        Assert.Equal(5L, await s.ScalarAsync<long>(s.Live, tenant.DatabaseName, "SELECT count(*) FROM members.member"));
+    }
+
+    [Fact]
+    public async Task LoadAsync_DumpPathOutsideTheRunsScratch_IsRefused()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var slug = s.NewSlug();
+        await s.AddTenantAsync(slug, liveMembers: 5, pitrMembers: 9);
+        var dump = await s.Dumper.DumpAsync(new DumpTenantInput(s.RunId, s.Pitr, slug, TestData.Stamp), CancellationToken.None);
+        var planted = await PlantedDumpAsync(s);
+
+        var error = await Assert.ThrowsAsync<InvalidRestoreInputException>(
+            () => s.Loader.LoadAsync(Input(s, slug, dump) with { DumpPath = planted.DumpPath, DumpSha256 = planted.Sha256 }, CancellationToken.None));
+
+        Assert.Equal("dumpPath", error.Field);
+        var target = TenantDatabaseNames.For(TenantSlug.Parse(slug)).Restore(RestoreStamp.Parse(TestData.Stamp), s.RunId);
+        Assert.Null(await MarkerAsync(s, target));
+    }
+
+    /// <summary>A valid dump of another tenant (a planted table in it), taken by another run.</summary>
+    private static async Task<DumpTenantResult> PlantedDumpAsync(Scenario s)
+    {
+        var other = s.NewSlug("planted");
+        var tenant = await s.AddTenantAsync(other, liveMembers: 1, pitrMembers: 1);
+        await s.ExecAsync(s.Pitr, tenant.DatabaseName, "CREATE TABLE public.planted (x int)");
+        return await s.Dumper.DumpAsync(new DumpTenantInput("planting-run", s.Pitr, other, TestData.Stamp), CancellationToken.None);
     }
 
     internal static RestoreDatabaseInput Input(Scenario s, string slug, DumpTenantResult dump) =>
