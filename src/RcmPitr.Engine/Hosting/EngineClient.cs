@@ -8,7 +8,7 @@ public sealed class EngineClient(EngineStore store, TimeProvider time) : IOrches
 {
     /// <summary>Starts an instance. <paramref name="lockKey"/>: at most one active instance per key.</summary>
     public Task StartAsync(string orchestratorName, string instanceId, object input, string? lockKey, CancellationToken cancellationToken) =>
-        store.CreateInstanceAsync(orchestratorName, instanceId, input, lockKey, time.GetUtcNow().UtcDateTime, cancellationToken);
+        store.CreateInstanceAsync(orchestratorName, instanceId, input, lockKey, cancellationToken);
 
     /// <inheritdoc />
     public async Task<bool> StartIfAbsentAsync(string orchestratorName, string instanceId, object input, CancellationToken cancellationToken)
@@ -26,11 +26,11 @@ public sealed class EngineClient(EngineStore store, TimeProvider time) : IOrches
 
     /// <summary>Raises an external event.</summary>
     public Task RaiseEventAsync(string instanceId, string eventName, object? payload, CancellationToken cancellationToken) =>
-        store.RaiseEventAsync(instanceId, eventName, payload, time.GetUtcNow().UtcDateTime, cancellationToken);
+        store.RaiseEventAsync(instanceId, eventName, payload, cancellationToken);
 
     /// <summary>Terminates an active instance (no compensation runs); false when it had already ended.</summary>
     public Task<bool> TerminateAsync(string instanceId, string reason, CancellationToken cancellationToken) =>
-        store.TerminateAsync(instanceId, reason, time.GetUtcNow().UtcDateTime, cancellationToken);
+        store.TerminateAsync(instanceId, reason, cancellationToken);
 
     /// <summary>One instance, or null.</summary>
     public Task<InstanceMetadata?> GetAsync(string instanceId, CancellationToken cancellationToken) => store.GetInstanceAsync(instanceId, cancellationToken);
@@ -50,7 +50,7 @@ public sealed class EngineClient(EngineStore store, TimeProvider time) : IOrches
                 return instance;
             }
 
-            await Task.Delay(pollInterval, cancellationToken);
+            await Task.Delay(pollInterval, time, cancellationToken);
         }
     }
 }
