@@ -37,7 +37,7 @@ public sealed partial class DurableEngine : IAsyncDisposable
         _time = time;
         _logger = loggers.CreateLogger<DurableEngine>();
         _executor = new EpisodeExecutor(loggers);
-        Client = new EngineClient(_store, time);
+        Client = new EngineClient(_store, time, registry);
     }
 
     /// <summary>Starts, queries and signals instances.</summary>

@@ -4,8 +4,16 @@ using RcmPitr.Workflow.Orchestration;
 namespace RcmPitr.Engine.Hosting;
 
 /// <summary>Starts, queries, signals and terminates orchestration instances (Durable's client, for the embedded engine).</summary>
-public sealed class EngineClient(EngineStore store, TimeProvider time) : IOrchestrationStarter
+/// <param name="registry">What this process's engine runs (for <see cref="IsRegistered"/>); none for a client-only process.</param>
+public sealed class EngineClient(EngineStore store, TimeProvider time, DurableRegistry? registry = null) : IOrchestrationStarter
 {
+    /// <summary>
+    /// Whether this process's engine runs orchestrator <paramref name="orchestratorName"/> (case-insensitive). An
+    /// instance of an orchestrator it does not run stays as it is here, waiting for the deployed version that
+    /// registers it; false for a client built without a registry.
+    /// </summary>
+    public bool IsRegistered(string orchestratorName) => registry?.IsOrchestratorRegistered(orchestratorName) ?? false;
+
     /// <summary>Starts an instance. <paramref name="lockKey"/>: at most one active instance per key.</summary>
     public Task StartAsync(string orchestratorName, string instanceId, object input, string? lockKey, CancellationToken cancellationToken) =>
         store.CreateInstanceAsync(orchestratorName, instanceId, input, lockKey, cancellationToken);

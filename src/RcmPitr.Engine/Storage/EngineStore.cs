@@ -111,11 +111,12 @@ public sealed class EngineStore(NpgsqlDataSource dataSource)
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var now = await DatabaseNowAsync(connection, transaction, cancellationToken);
         string instanceId, name;
+        JsonElement? customStatus;
         // Only orchestrators this process registers are picked: an instance of another name waits, untouched,
         // for the process version that registers it.
         await using (var pick = Command(connection, transaction,
             """
-            SELECT i.instance_id, i.name FROM rcm_engine.instances i
+            SELECT i.instance_id, i.name, i.custom_status FROM rcm_engine.instances i
             WHERE i.status IN ('Pending', 'Running')
               AND lower(i.name) = ANY($2)
               AND EXISTS (SELECT 1 FROM rcm_engine.messages m WHERE m.instance_id = i.instance_id AND m.visible_at <= $1)
@@ -130,14 +131,14 @@ public sealed class EngineStore(NpgsqlDataSource dataSource)
                 return false;
             }
 
-            (instanceId, name) = (reader.GetString(0), reader.GetString(1));
+            (instanceId, name, customStatus) = (reader.GetString(0), reader.GetString(1), JsonOrNull(reader, 2));
         }
 
         var history = await ReadEventsAsync(connection, transaction, "SELECT seq, event FROM rcm_engine.history WHERE instance_id = $1 ORDER BY seq", cancellationToken, instanceId);
         var messages = await ReadEventsAsync(connection, transaction,
             "SELECT id, event FROM rcm_engine.messages WHERE instance_id = $1 AND visible_at <= $2 ORDER BY visible_at, id", cancellationToken, instanceId, now);
 
-        var result = executor.Run(registry.Orchestrator(name), instanceId, history.Select(h => h.Event).ToList(), messages.Select(m => m.Event).ToList(), now);
+        var result = executor.Run(registry.Orchestrator(name), instanceId, history.Select(h => h.Event).ToList(), messages.Select(m => m.Event).ToList(), now, customStatus);
         var nextSeq = history.Count == 0 ? 0 : (int)history[^1].Key + 1;
         await InsertHistoryAsync(connection, transaction, instanceId, nextSeq, result.NewEvents, cancellationToken);
         await ExecuteAsync(connection, transaction, "DELETE FROM rcm_engine.messages WHERE id = ANY($1)", cancellationToken, messages.Select(m => m.Key).ToArray());
