@@ -43,6 +43,14 @@ public sealed class EngineClient(EngineStore store, TimeProvider time, DurableRe
     /// <summary>One instance, or null.</summary>
     public Task<InstanceMetadata?> GetAsync(string instanceId, CancellationToken cancellationToken) => store.GetInstanceAsync(instanceId, cancellationToken);
 
+    /// <summary>
+    /// Every activity call of an instance in task order: how many times it was delivered, and whether it is
+    /// scheduled, running (since when, leased by which loop), interrupted (to be delivered again), completed,
+    /// failed or abandoned. Throws <see cref="InstanceNotFoundException"/> for an unknown instance.
+    /// </summary>
+    public Task<IReadOnlyList<ActivityDeliveryStatus>> GetActivitiesAsync(string instanceId, CancellationToken cancellationToken) =>
+        store.GetActivitiesAsync(instanceId, cancellationToken);
+
     /// <summary>Instances, newest first.</summary>
     public Task<IReadOnlyList<InstanceMetadata>> ListAsync(string? name, string? lockKey, string? status, int limit, CancellationToken cancellationToken) =>
         store.ListInstancesAsync(name, lockKey, status, limit, cancellationToken);

@@ -221,7 +221,7 @@ public sealed class EngineStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// Records an activity's outcome (stamped with the database's time) for its instance, if <paramref name="item"/>'s
+    /// Records an activity's outcome (stamped with the database's time and the delivery count) for its instance, if <paramref name="item"/>'s
     /// claim still holds a live lease. False when it does not (the result is then not recorded: the item belongs to
     /// another claim, or will).
     /// </summary>
@@ -245,7 +245,7 @@ public sealed class EngineStore(NpgsqlDataSource dataSource)
         if (status is "Pending" or "Running")
         {
             var now = await DatabaseNowAsync(connection, transaction, cancellationToken);
-            await InsertMessageAsync(connection, transaction, item.InstanceId, outcome with { Timestamp = now }, now, cancellationToken);
+            await InsertMessageAsync(connection, transaction, item.InstanceId, outcome with { Timestamp = now, Deliveries = item.Deliveries }, now, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -278,6 +278,76 @@ public sealed class EngineStore(NpgsqlDataSource dataSource)
         return (await ReadEventsAsync(connection, null, "SELECT seq, event FROM rcm_engine.history WHERE instance_id = $1 ORDER BY seq", cancellationToken, instanceId))
             .Select(e => e.Event).ToList();
     }
+
+    /// <summary>
+    /// Every activity call of an instance, in task order, with how often it was delivered and where it stands:
+    /// read from one snapshot of the history, the inbox (results not yet applied) and the leased work items.
+    /// </summary>
+    public async Task<IReadOnlyList<ActivityDeliveryStatus>> GetActivitiesAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        var status = await ScalarAsync<string>(connection, transaction, "SELECT status FROM rcm_engine.instances WHERE instance_id = $1", cancellationToken, instanceId)
+                     ?? throw new InstanceNotFoundException(instanceId);
+        var history = await ReadEventsAsync(connection, transaction, "SELECT seq, event FROM rcm_engine.history WHERE instance_id = $1 ORDER BY seq", cancellationToken, instanceId);
+        var inbox = await ReadEventsAsync(connection, transaction, "SELECT id, event FROM rcm_engine.messages WHERE instance_id = $1 ORDER BY id", cancellationToken, instanceId);
+        var items = new Dictionary<int, (int Deliveries, string? LockedBy, DateTime? ClaimedAt, DateTime? LockedUntil, bool Live)>();
+        await using (var command = Command(connection, transaction,
+            "SELECT task_id, deliveries, locked_by, claimed_at, locked_until, coalesce(locked_until >= clock_timestamp(), false) FROM rcm_engine.activities WHERE instance_id = $1",
+            instanceId))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                items[reader.GetInt32(0)] = (reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                    UtcOrNull(reader, 3), UtcOrNull(reader, 4), reader.GetBoolean(5));
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        var outcomes = history.Concat(inbox).Select(e => e.Event)
+            .Where(e => e.Kind is HistoryEventKinds.TaskCompleted or HistoryEventKinds.TaskFailed)
+            .GroupBy(e => e.TaskId!.Value)
+            .ToDictionary(g => g.Key, g => g.First());
+        var active = status is "Pending" or "Running";
+        return history.Select(h => h.Event)
+            .Where(e => e.Kind == HistoryEventKinds.TaskScheduled)
+            .Select(scheduled => Describe(scheduled, outcomes.GetValueOrDefault(scheduled.TaskId!.Value), items.TryGetValue(scheduled.TaskId!.Value, out var item) ? item : null, active))
+            .ToList();
+    }
+
+    private static ActivityDeliveryStatus Describe(
+        HistoryEvent scheduled, HistoryEvent? outcome, (int Deliveries, string? LockedBy, DateTime? ClaimedAt, DateTime? LockedUntil, bool Live)? item, bool instanceActive)
+    {
+        var call = new ActivityDeliveryStatus(scheduled.TaskId!.Value, scheduled.Name!, ActivityDeliveryState.Scheduled, 0, scheduled.Timestamp);
+        if (outcome is not null)
+        {
+            // Outcomes recorded before delivery counts were kept came from at least one delivery.
+            return call with
+            {
+                State = outcome.Kind == HistoryEventKinds.TaskCompleted ? ActivityDeliveryState.Completed : ActivityDeliveryState.Failed,
+                Deliveries = outcome.Deliveries ?? 1,
+                FinishedAt = outcome.Timestamp,
+            };
+        }
+
+        if (item is not { } row)
+        {
+            return call with { State = ActivityDeliveryState.Abandoned };
+        }
+
+        var state = row switch
+        {
+            { Live: true } => ActivityDeliveryState.Running,
+            _ when !instanceActive => ActivityDeliveryState.Abandoned,
+            { Deliveries: 0 } => ActivityDeliveryState.Scheduled,
+            _ => ActivityDeliveryState.Interrupted,
+        };
+        return call with { State = state, Deliveries = row.Deliveries, ClaimedAt = row.ClaimedAt, LeasedBy = row.LockedBy, LeaseExpiresAt = row.LockedUntil };
+    }
+
+    private static DateTime? UtcOrNull(NpgsqlDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc);
 
     private async Task<IReadOnlyList<InstanceMetadata>> QueryInstancesAsync(string where, CancellationToken cancellationToken, params object[] args)
     {
