@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using RcmPitr.Engine.History;
 using RcmPitr.Engine.Hosting;
 
@@ -31,7 +32,8 @@ public sealed class VersioningTests(EngineClusterFixture fx)
                 return "applied";
             })
             .AddActivity<string, string>("PrepareTenant", (tenant, _) => Task.FromResult(tenant));
-        var after = await db.StartEngineAsync(changed);
+        var logs = new RecordingLoggerFactory();
+        var after = await db.StartEngineAsync(changed, loggers: logs);
         await after.Client.RaiseEventAsync("in-flight", "decision", "approve", CancellationToken.None);
         var done = await DurableEngineTests.WaitAsync(after, "in-flight");
 
@@ -50,8 +52,7 @@ public sealed class VersioningTests(EngineClusterFixture fx)
         Assert.Contains("event #2", done.Failure.ErrorMessage, StringComparison.Ordinal);
         Assert.Contains("TaskScheduled 'Prepare'", done.Failure.ErrorMessage, StringComparison.Ordinal);
         Assert.Contains("TaskScheduled 'PrepareTenant'", done.Failure.ErrorMessage, StringComparison.Ordinal);
-        // The lock key is released with the failure: the tenant can be worked on again.
-        Assert.False(done.IsActive);
+        Assert.Contains(logs.Lines, l => l.Level == LogLevel.Error && l.Message.Contains("event #2", StringComparison.Ordinal));
     }
 
     [Fact]

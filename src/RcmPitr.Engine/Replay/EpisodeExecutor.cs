@@ -15,11 +15,7 @@ internal sealed record EpisodeResult(
     JsonElement? Output,
     ActivityFailureDetails? Failure,
     JsonElement? CustomStatus,
-    bool CustomStatusChanged)
-{
-    /// <summary>True when the orchestrator no longer replays its own history (the instance fails).</summary>
-    public bool Diverged { get; init; }
-}
+    bool CustomStatusChanged);
 
 /// <summary>
 /// Runs one episode of an orchestration: replays its history (completed activities are never re-run:
@@ -32,8 +28,10 @@ internal sealed record EpisodeResult(
 /// completed early or waits for something else). Either way the instance fails, and its last custom status
 /// says what happened and what a person must do (<see cref="DivergedStatus"/>).
 /// </remarks>
-internal sealed class EpisodeExecutor(ILoggerFactory loggers)
+internal sealed partial class EpisodeExecutor(ILoggerFactory loggers)
 {
+    private readonly ILogger _logger = loggers.CreateLogger<EpisodeExecutor>();
+
     public EpisodeResult Run(
         OrchestratorRegistration orchestrator, string instanceId, IReadOnlyList<HistoryEvent> history, IReadOnlyList<HistoryEvent> messages, DateTime now,
         JsonElement? lastCustomStatus = null)
@@ -115,15 +113,16 @@ internal sealed class EpisodeExecutor(ILoggerFactory loggers)
     /// messages this episode received and the failure, and the last custom status is kept with what happened and
     /// what to do merged in.
     /// </summary>
-    private static EpisodeResult Diverge(NonDeterministicOrchestrationException nonDeterminism, IReadOnlyList<HistoryEvent> messages, DateTime now, JsonElement? lastCustomStatus)
+    private EpisodeResult Diverge(NonDeterministicOrchestrationException nonDeterminism, IReadOnlyList<HistoryEvent> messages, DateTime now, JsonElement? lastCustomStatus)
     {
+        LogDiverged(_logger, nonDeterminism.Message);
         var failure = ActivityFailureDetails.FromException(nonDeterminism);
         var newEvents = messages.Where(m => m.Kind == HistoryEventKinds.ExecutionStarted).ToList();
         newEvents.Add(new HistoryEvent(HistoryEventKinds.OrchestratorStarted, now));
         newEvents.AddRange(messages.Where(m => m.Kind != HistoryEventKinds.ExecutionStarted));
         newEvents.Add(new HistoryEvent(HistoryEventKinds.ExecutionFailed, now, Failure: failure));
         var status = DivergedStatus.Merge(lastCustomStatus, nonDeterminism.Message);
-        return new EpisodeResult(newEvents, [], [], "Failed", null, failure, status, CustomStatusChanged: status is not null) { Diverged = true };
+        return new EpisodeResult(newEvents, [], [], "Failed", null, failure, status, CustomStatusChanged: status is not null);
     }
 
     private static Task<object?> Start(OrchestratorRegistration orchestrator, ReplayContext context, JsonElement? input)
@@ -158,4 +157,7 @@ internal sealed class EpisodeExecutor(ILoggerFactory loggers)
                 return new EpisodeResult(newEvents, activities, timers, "Running", null, null, context.CustomStatus, context.CustomStatusChanged);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Orchestration failed: its code no longer replays its history; an operator must finish or undo it by hand. {Divergence}")]
+    private static partial void LogDiverged(ILogger logger, string divergence);
 }
