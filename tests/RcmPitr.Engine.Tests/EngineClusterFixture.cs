@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using RcmPitr.Engine.Hosting;
 using RcmPitr.Postgres.Clusters;
@@ -65,45 +64,5 @@ public sealed class EngineClusterFixture : IAsyncLifetime
         {
             Directory.Delete(_root, recursive: true);
         }
-    }
-}
-
-/// <summary>A test's engine database, with helpers to run engines on it.</summary>
-public sealed class EngineDatabase(string connectionString) : IAsyncDisposable
-{
-    private readonly List<DurableEngine> _engines = [];
-
-    public string ConnectionString { get; } = connectionString;
-    public NpgsqlDataSource DataSource { get; } = NpgsqlDataSource.Create(connectionString);
-
-    public static EngineOptions FastOptions => new() { PollInterval = TimeSpan.FromMilliseconds(100), ActivityLease = TimeSpan.FromSeconds(3) };
-
-    public async Task<DurableEngine> StartEngineAsync(DurableRegistry registry, EngineOptions? options = null)
-    {
-        var engine = new DurableEngine(DataSource, registry, options ?? FastOptions, TimeProvider.System, NullLoggerFactory.Instance);
-        await engine.StartAsync(CancellationToken.None);
-        _engines.Add(engine);
-        return engine;
-    }
-
-    public async Task<long> CountAsync(string sql, params object[] args)
-    {
-        await using var command = DataSource.CreateCommand(sql);
-        foreach (var arg in args)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = arg });
-        }
-
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var engine in _engines)
-        {
-            await engine.DisposeAsync();
-        }
-
-        await DataSource.DisposeAsync();
     }
 }

@@ -7,6 +7,8 @@ namespace RcmPitr.Engine.History;
 /// One event of an orchestration's history (and of its inbox, before an episode consumes it). The history
 /// is the source of truth: replaying it re-creates the orchestrator's state exactly.
 /// </summary>
+/// <param name="Deliveries">On TaskCompleted and TaskFailed: which delivery of the activity produced the outcome
+/// (1 unless earlier deliveries were interrupted by a crash or a lost lease). Null on events recorded before it was kept.</param>
 public sealed record HistoryEvent(
     string Kind,
     DateTime Timestamp,
@@ -14,7 +16,8 @@ public sealed record HistoryEvent(
     string? Name = null,
     JsonElement? Payload = null,
     ActivityFailureDetails? Failure = null,
-    DateTime? FireAt = null);
+    DateTime? FireAt = null,
+    int? Deliveries = null);
 
 /// <summary>The kinds of <see cref="HistoryEvent"/>.</summary>
 public static class HistoryEventKinds

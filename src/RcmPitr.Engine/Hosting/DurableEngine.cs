@@ -11,6 +11,8 @@ namespace RcmPitr.Engine.Hosting;
 /// The embedded durable engine: one orchestration loop (episodes), <see cref="EngineOptions.MaxConcurrentActivities"/>
 /// activity loops (leased, at-least-once), and a LISTEN connection that wakes them when work arrives. State
 /// lives in PostgreSQL, so a process can die at any point and another (or the same, restarted) carries on.
+/// Each activity loop claims under its own id, and each claim carries its own lease id: a result is recorded
+/// only by the claim that still holds the lease.
 /// </summary>
 public sealed partial class DurableEngine : IAsyncDisposable
 {
@@ -35,7 +37,7 @@ public sealed partial class DurableEngine : IAsyncDisposable
         _time = time;
         _logger = loggers.CreateLogger<DurableEngine>();
         _executor = new EpisodeExecutor(loggers);
-        Client = new EngineClient(_store, time);
+        Client = new EngineClient(_store, time, registry);
     }
 
     /// <summary>Starts, queries and signals instances.</summary>
@@ -48,9 +50,10 @@ public sealed partial class DurableEngine : IAsyncDisposable
         _stopping = new CancellationTokenSource();
         var stop = _stopping.Token;
         _loops = [Task.Run(() => ListenAsync(stop), CancellationToken.None), Task.Run(() => OrchestrationLoopAsync(stop), CancellationToken.None)];
-        for (var i = 0; i < _options.MaxConcurrentActivities; i++)
+        for (var i = 1; i <= _options.MaxConcurrentActivities; i++)
         {
-            _loops.Add(Task.Run(() => ActivityLoopAsync(stop), CancellationToken.None));
+            var loopId = $"{_options.WorkerId}/activity-{i}";
+            _loops.Add(Task.Run(() => ActivityLoopAsync(loopId, stop), CancellationToken.None));
         }
     }
 
@@ -80,8 +83,6 @@ public sealed partial class DurableEngine : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync() => await StopAsync();
 
-    private DateTime Now => _time.GetUtcNow().UtcDateTime;
-
     private async Task OrchestrationLoopAsync(CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
@@ -89,7 +90,7 @@ public sealed partial class DurableEngine : IAsyncDisposable
             var worked = false;
             try
             {
-                worked = await _store.TryRunEpisodeAsync(_executor, _registry, Now, stop);
+                worked = await _store.TryRunEpisodeAsync(_executor, _registry, stop);
             }
             catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
             {
@@ -107,10 +108,8 @@ public sealed partial class DurableEngine : IAsyncDisposable
     {
         try
         {
-            var due = await _store.NextMessageDueAsync(stop);
-            if (due is { } next)
+            if (await _store.NextMessageDelayAsync(stop) is { } wait)
             {
-                var wait = next - Now;
                 return wait < TimeSpan.Zero ? TimeSpan.FromMilliseconds(50) : (wait < _options.PollInterval ? wait : _options.PollInterval);
             }
         }
@@ -122,17 +121,18 @@ public sealed partial class DurableEngine : IAsyncDisposable
         return _options.PollInterval;
     }
 
-    private async Task ActivityLoopAsync(CancellationToken stop)
+    private async Task ActivityLoopAsync(string loopId, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
             ActivityWorkItem? item = null;
             try
             {
-                item = await _store.TryClaimActivityAsync(_options.WorkerId, _options.ActivityLease, Now, stop);
+                var claimedAt = _time.GetTimestamp();
+                item = await _store.TryClaimActivityAsync(loopId, _registry.OrchestratorNames, _options.ActivityLease, stop);
                 if (item is not null)
                 {
-                    await RunActivityAsync(item, stop);
+                    await RunActivityAsync(item, claimedAt, stop);
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
@@ -147,62 +147,68 @@ public sealed partial class DurableEngine : IAsyncDisposable
         }
     }
 
-    private async Task RunActivityAsync(ActivityWorkItem item, CancellationToken stop)
+    private async Task RunActivityAsync(ActivityWorkItem item, long claimedAt, CancellationToken stop)
     {
-        using var leaseLost = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        var renewal = RenewLeaseAsync(item, leaseLost);
+        await using var lease = new ActivityLease(_store, item, _options.ActivityLease, claimedAt, _time, _logger, stop);
+        lease.StartRenewing();
         HistoryEvent outcome;
         LogActivityStarting(_logger, item.Name, item.InstanceId, item.TaskId, item.Deliveries);
         try
         {
             var registration = _registry.Activity(item.Name) ?? throw new InvalidOperationException($"No activity named '{item.Name}' is registered.");
-            var result = await registration.Invoke(item.Input, leaseLost.Token);
-            outcome = new HistoryEvent(HistoryEventKinds.TaskCompleted, Now, item.TaskId, item.Name, EngineJson.ToElement(result));
+            var result = await registration.Invoke(item.Input, lease.Token);
+            outcome = new HistoryEvent(HistoryEventKinds.TaskCompleted, _time.GetUtcNow().UtcDateTime, item.TaskId, item.Name, EngineJson.ToElement(result));
         }
-        catch (OperationCanceledException) when (leaseLost.IsCancellationRequested)
+        catch (Exception) when (lease.Token.IsCancellationRequested)
         {
-            // Stopping, or the lease went to another worker: leave the item for whoever holds it.
-            await leaseLost.CancelAsync();
-            await IgnoreCancellation(renewal);
-            throw;
+            // The lease is gone, or the engine is stopping: what the activity did is not its outcome. The item
+            // is delivered again once its lease lapses.
+            await lease.StopRenewingAsync();
+            LogResultDiscarded(_logger, item.Name, item.InstanceId, item.TaskId, item.Deliveries, lease.LostReason ?? "the engine is stopping");
+            return;
         }
         catch (Exception e)
         {
-            outcome = new HistoryEvent(HistoryEventKinds.TaskFailed, Now, item.TaskId, item.Name, Failure: ActivityFailureDetails.FromException(e));
+            outcome = new HistoryEvent(HistoryEventKinds.TaskFailed, _time.GetUtcNow().UtcDateTime, item.TaskId, item.Name, Failure: ActivityFailureDetails.FromException(e));
             LogActivityFailed(_logger, item.Name, item.InstanceId, e.Message);
         }
 
-        await leaseLost.CancelAsync();
-        await IgnoreCancellation(renewal);
-        if (!await _store.CompleteActivityAsync(item, _options.WorkerId, outcome, Now, stop))
+        await lease.StopRenewingAsync();
+        if (lease.LostReason is { } reason)
         {
-            LogLeaseLost(_logger, item.Name, item.InstanceId);
+            LogResultDiscarded(_logger, item.Name, item.InstanceId, item.TaskId, item.Deliveries, reason);
+            return;
         }
+
+        await RecordAsync(item, lease, outcome, stop);
     }
 
-    private async Task RenewLeaseAsync(ActivityWorkItem item, CancellationTokenSource leaseLost)
+    /// <summary>Records the outcome, retrying failures to reach the database while the lease still certainly holds.</summary>
+    private async Task RecordAsync(ActivityWorkItem item, ActivityLease lease, HistoryEvent outcome, CancellationToken stop)
     {
-        var every = _options.ActivityLease / 3;
-        while (!leaseLost.IsCancellationRequested)
+        var retry = _options.ActivityLease / 10;
+        while (lease.Remaining is var remaining && remaining > TimeSpan.Zero)
         {
-            await Task.Delay(every, leaseLost.Token);
-            if (!await _store.RenewLeaseAsync(item.Id, _options.WorkerId, Now.Add(_options.ActivityLease), leaseLost.Token))
+            using var bound = new CancellationTokenSource(remaining, _time);
+            try
             {
-                LogLeaseLost(_logger, item.Name, item.InstanceId);
-                await leaseLost.CancelAsync();
-            }
-        }
-    }
+                if (!await _store.CompleteActivityAsync(item, outcome, bound.Token))
+                {
+                    LogResultDiscarded(_logger, item.Name, item.InstanceId, item.TaskId, item.Deliveries, "another claim holds the item, or its lease lapsed");
+                }
 
-    private static async Task IgnoreCancellation(Task task)
-    {
-        try
-        {
-            await task;
+                return;
+            }
+            catch (Exception e) when (!stop.IsCancellationRequested)
+            {
+                LogRecordFailed(_logger, item.Name, item.InstanceId, item.TaskId, e);
+            }
+
+            var left = lease.Remaining;
+            await Task.Delay(left <= TimeSpan.Zero ? TimeSpan.Zero : (retry < left ? retry : left), _time, stop);
         }
-        catch (OperationCanceledException)
-        {
-        }
+
+        LogResultDiscarded(_logger, item.Name, item.InstanceId, item.TaskId, item.Deliveries, "its lease expired before the result could be recorded");
     }
 
     private async Task ListenAsync(CancellationToken stop)
@@ -244,6 +250,9 @@ public sealed partial class DurableEngine : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Activity {Activity} of {InstanceId} failed: {Reason}")]
     private static partial void LogActivityFailed(ILogger logger, string activity, string instanceId, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the lease on activity {Activity} of {InstanceId}; its result is discarded")]
-    private static partial void LogLeaseLost(ILogger logger, string activity, string instanceId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Result of activity {Activity} of {InstanceId} (task {TaskId}, delivery {Delivery}) discarded: {Reason}")]
+    private static partial void LogResultDiscarded(ILogger logger, string activity, string instanceId, int taskId, int delivery, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record the result of activity {Activity} of {InstanceId} (task {TaskId}); retrying while its lease holds")]
+    private static partial void LogRecordFailed(ILogger logger, string activity, string instanceId, int taskId, Exception exception);
 }

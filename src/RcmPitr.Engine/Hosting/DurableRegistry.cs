@@ -41,6 +41,12 @@ public sealed class DurableRegistry
     /// <summary>The activity named <paramref name="name"/>, or null.</summary>
     public ActivityRegistration? Activity(string name) => _activities.GetValueOrDefault(name);
 
+    /// <summary>
+    /// Whether this registry runs orchestrator <paramref name="name"/>. Instances of an orchestrator a process does
+    /// not register are left untouched by it (no episode, no activity), for the process version that registers it.
+    /// </summary>
+    public bool IsOrchestratorRegistered(string name) => _orchestrators.ContainsKey(name);
+
     /// <summary>The names of the registered orchestrators.</summary>
     public IReadOnlyCollection<string> OrchestratorNames => _orchestrators.Keys;
 }

@@ -20,15 +20,26 @@ internal sealed record EpisodeResult(
 /// <summary>
 /// Runs one episode of an orchestration: replays its history (completed activities are never re-run:
 /// their results come from history), applies the new messages, and collects what the orchestrator asked
-/// for next. Pure: no I/O, no clock — the caller passes "now".
+/// for next. Pure: no I/O, no clock — the caller passes "now" and the instance's last custom status.
 /// </summary>
-internal sealed class EpisodeExecutor(ILoggerFactory loggers)
+/// <remarks>
+/// The code diverges from its history when it asks for another action than the one recorded at the same
+/// position, or when, once the whole history is replayed, it has not asked for every recorded action (it
+/// completed early or waits for something else). Either way the instance fails, and its last custom status
+/// says what happened and what a person must do (<see cref="DivergedStatus"/>).
+/// </remarks>
+internal sealed partial class EpisodeExecutor(ILoggerFactory loggers)
 {
-    public EpisodeResult Run(OrchestratorRegistration orchestrator, string instanceId, IReadOnlyList<HistoryEvent> history, IReadOnlyList<HistoryEvent> messages, DateTime now)
+    private readonly ILogger _logger = loggers.CreateLogger<EpisodeExecutor>();
+
+    public EpisodeResult Run(
+        OrchestratorRegistration orchestrator, string instanceId, IReadOnlyList<HistoryEvent> history, IReadOnlyList<HistoryEvent> messages, DateTime now,
+        JsonElement? lastCustomStatus = null)
     {
         var recorded = history
-            .Where(e => e.Kind is HistoryEventKinds.TaskScheduled or HistoryEventKinds.TimerCreated)
-            .ToDictionary(e => e.TaskId!.Value);
+            .Select((e, index) => new RecordedAction(index, e))
+            .Where(r => r.Event.Kind is HistoryEventKinds.TaskScheduled or HistoryEventKinds.TimerCreated)
+            .ToDictionary(r => r.Event.TaskId!.Value);
         var context = new ReplayContext(instanceId, recorded, loggers) { IsReplaying = true };
         var scheduler = new EpisodeScheduler();
         var started = history.Concat(messages).FirstOrDefault(e => e.Kind == HistoryEventKinds.ExecutionStarted)
@@ -51,6 +62,12 @@ internal sealed class EpisodeExecutor(ILoggerFactory loggers)
             Feed(e);
         }
 
+        var nonDeterminism = context.NonDeterminism ?? Unrequested(instanceId, recorded, context.RequestedActions, orchestration);
+        if (nonDeterminism is not null)
+        {
+            return Diverge(nonDeterminism, messages, now, lastCustomStatus);
+        }
+
         context.IsReplaying = false;
         var newEvents = messages.Where(m => m.Kind == HistoryEventKinds.ExecutionStarted).ToList();
         var episodeStart = new HistoryEvent(HistoryEventKinds.OrchestratorStarted, now);
@@ -67,7 +84,45 @@ internal sealed class EpisodeExecutor(ILoggerFactory loggers)
             Feed(message);
         }
 
-        return Conclude(context, orchestration, newEvents, now, context.NonDeterminism);
+        return context.NonDeterminism is { } late ? Diverge(late, messages, now, lastCustomStatus) : Conclude(context, orchestration, newEvents, now);
+    }
+
+    /// <summary>The divergence when the replayed code has not asked for every action its history recorded, else null.</summary>
+    private static NonDeterministicOrchestrationException? Unrequested(
+        string instanceId, IReadOnlyDictionary<int, RecordedAction> recorded, int requested, Task<object?>? orchestration)
+    {
+        if (!recorded.TryGetValue(requested, out var missing))
+        {
+            return null;
+        }
+
+        var now = orchestration switch
+        {
+            { IsCompletedSuccessfully: true } => "returned",
+            { IsCompleted: true } => "failed",
+            _ => "waits for something else",
+        };
+        return new NonDeterministicOrchestrationException(
+            $"Instance {instanceId}: history event #{missing.Index} recorded {RecordedAction.Describe(missing.Event.Kind, missing.Event.Name)} (task {requested}), " +
+            $"but the orchestrator code no longer asks for it: after replaying the whole history it {now} having asked for {requested} of the {recorded.Count} recorded actions. " +
+            "The orchestrator code changed under this instance, or is not deterministic.");
+    }
+
+    /// <summary>
+    /// Ends the instance as failed keeping nothing the divergent code asked for or set: the history gets the
+    /// messages this episode received and the failure, and the last custom status is kept with what happened and
+    /// what to do merged in.
+    /// </summary>
+    private EpisodeResult Diverge(NonDeterministicOrchestrationException nonDeterminism, IReadOnlyList<HistoryEvent> messages, DateTime now, JsonElement? lastCustomStatus)
+    {
+        LogDiverged(_logger, nonDeterminism.Message);
+        var failure = ActivityFailureDetails.FromException(nonDeterminism);
+        var newEvents = messages.Where(m => m.Kind == HistoryEventKinds.ExecutionStarted).ToList();
+        newEvents.Add(new HistoryEvent(HistoryEventKinds.OrchestratorStarted, now));
+        newEvents.AddRange(messages.Where(m => m.Kind != HistoryEventKinds.ExecutionStarted));
+        newEvents.Add(new HistoryEvent(HistoryEventKinds.ExecutionFailed, now, Failure: failure));
+        var status = DivergedStatus.Merge(lastCustomStatus, nonDeterminism.Message);
+        return new EpisodeResult(newEvents, [], [], "Failed", null, failure, status, CustomStatusChanged: status is not null);
     }
 
     private static Task<object?> Start(OrchestratorRegistration orchestrator, ReplayContext context, JsonElement? input)
@@ -82,15 +137,8 @@ internal sealed class EpisodeExecutor(ILoggerFactory loggers)
         }
     }
 
-    private static EpisodeResult Conclude(ReplayContext context, Task<object?>? orchestration, List<HistoryEvent> newEvents, DateTime now, NonDeterministicOrchestrationException? nonDeterminism)
+    private static EpisodeResult Conclude(ReplayContext context, Task<object?>? orchestration, List<HistoryEvent> newEvents, DateTime now)
     {
-        if (nonDeterminism is not null)
-        {
-            var failure = ActivityFailureDetails.FromException(nonDeterminism);
-            newEvents.Add(new HistoryEvent(HistoryEventKinds.ExecutionFailed, now, Failure: failure));
-            return new EpisodeResult(newEvents, [], [], "Failed", null, failure, context.CustomStatus, context.CustomStatusChanged);
-        }
-
         newEvents.AddRange(context.NewActions);
         var activities = context.NewActions.Where(a => a.Kind == HistoryEventKinds.TaskScheduled).ToList();
         var timers = context.NewActions.Where(a => a.Kind == HistoryEventKinds.TimerCreated).ToList();
@@ -109,4 +157,7 @@ internal sealed class EpisodeExecutor(ILoggerFactory loggers)
                 return new EpisodeResult(newEvents, activities, timers, "Running", null, null, context.CustomStatus, context.CustomStatusChanged);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Orchestration failed: its code no longer replays its history; an operator must finish or undo it by hand. {Divergence}")]
+    private static partial void LogDiverged(ILogger logger, string divergence);
 }

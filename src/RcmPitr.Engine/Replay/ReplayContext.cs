@@ -15,7 +15,7 @@ namespace RcmPitr.Engine.Replay;
 /// </summary>
 internal sealed class ReplayContext : IOrchestrationContext
 {
-    private readonly IReadOnlyDictionary<int, HistoryEvent> _recordedActions;
+    private readonly IReadOnlyDictionary<int, RecordedAction> _recordedActions;
     private readonly Dictionary<int, (string Name, TaskCompletionSource<JsonElement> Source)> _activities = [];
     private readonly Dictionary<int, TaskCompletionSource> _timers = [];
     private readonly Dictionary<string, Queue<JsonElement>> _bufferedEvents = new(StringComparer.OrdinalIgnoreCase);
@@ -24,7 +24,7 @@ internal sealed class ReplayContext : IOrchestrationContext
     private int _nextTaskId;
     private int _guidCounter;
 
-    public ReplayContext(string instanceId, IReadOnlyDictionary<int, HistoryEvent> recordedActions, ILoggerFactory loggers)
+    public ReplayContext(string instanceId, IReadOnlyDictionary<int, RecordedAction> recordedActions, ILoggerFactory loggers)
     {
         InstanceId = instanceId;
         _recordedActions = recordedActions;
@@ -39,6 +39,9 @@ internal sealed class ReplayContext : IOrchestrationContext
 
     /// <summary>Set when the code diverged from history; the episode fails even if the orchestrator caught it.</summary>
     public NonDeterministicOrchestrationException? NonDeterminism { get; private set; }
+
+    /// <summary>How many actions (activity calls and timers) the code has asked for so far.</summary>
+    public int RequestedActions => _nextTaskId;
     public bool CustomStatusChanged { get; private set; }
 
     public async Task<TResult> CallActivityAsync<TResult>(string name, object? input, RetryPolicy? retry = null)
@@ -149,11 +152,12 @@ internal sealed class ReplayContext : IOrchestrationContext
         var id = _nextTaskId++;
         if (_recordedActions.TryGetValue(id, out var recorded))
         {
-            if (recorded.Kind != kind || recorded.Name != name)
+            if (recorded.Event.Kind != kind || recorded.Event.Name != name)
             {
                 throw NonDeterminism = new NonDeterministicOrchestrationException(
-                    $"Instance {InstanceId}: action #{id} is {kind} {name} now but history recorded {recorded.Kind} {recorded.Name}. " +
-                    "The orchestrator code changed or is not deterministic.");
+                    $"Instance {InstanceId}: history event #{recorded.Index} recorded {RecordedAction.Describe(recorded.Event.Kind, recorded.Event.Name)} " +
+                    $"(task {id}), but the orchestrator code now asks for {RecordedAction.Describe(kind, name)} there. " +
+                    "The orchestrator code changed under this instance, or is not deterministic.");
             }
         }
         else

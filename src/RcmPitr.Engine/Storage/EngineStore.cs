@@ -13,7 +13,9 @@ namespace RcmPitr.Engine.Storage;
 /// The engine's state in PostgreSQL. Exclusivity comes from row locks: an episode holds
 /// <c>FOR UPDATE SKIP LOCKED</c> on its instance for the length of one transaction, and an activity is
 /// claimed by a lease written under the same kind of lock, so two engine processes on one database never
-/// run the same work at the same time.
+/// run the same work at the same time. Every time the engine stores or compares (leases, message visibility,
+/// an episode's "now", instance timestamps) comes from the database's clock, so hosts whose clocks disagree
+/// still agree on who holds what and on what is due.
 /// </summary>
 public sealed class EngineStore(NpgsqlDataSource dataSource)
 {
@@ -33,11 +35,12 @@ public sealed class EngineStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Creates an instance and queues its start. Throws <see cref="InstanceAlreadyExistsException"/> or <see cref="LockKeyConflictException"/>.</summary>
-    public async Task CreateInstanceAsync(string name, string instanceId, object? input, string? lockKey, DateTime now, CancellationToken cancellationToken)
+    public async Task CreateInstanceAsync(string name, string instanceId, object? input, string? lockKey, CancellationToken cancellationToken)
     {
         var inputJson = EngineJson.ToElement(input);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var now = await DatabaseNowAsync(connection, transaction, cancellationToken);
         try
         {
             await ExecuteAsync(connection, transaction,
@@ -62,10 +65,11 @@ public sealed class EngineStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Queues an external event for a running instance.</summary>
-    public async Task RaiseEventAsync(string instanceId, string eventName, object? payload, DateTime now, CancellationToken cancellationToken)
+    public async Task RaiseEventAsync(string instanceId, string eventName, object? payload, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var now = await DatabaseNowAsync(connection, transaction, cancellationToken);
         var status = await ScalarAsync<string>(connection, transaction, "SELECT status FROM rcm_engine.instances WHERE instance_id = $1 FOR SHARE", cancellationToken, instanceId)
                      ?? throw new InstanceNotFoundException(instanceId);
         if (status is not ("Pending" or "Running"))
@@ -78,10 +82,11 @@ public sealed class EngineStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Ends an active instance without running more of its code.</summary>
-    public async Task<bool> TerminateAsync(string instanceId, string reason, DateTime now, CancellationToken cancellationToken)
+    public async Task<bool> TerminateAsync(string instanceId, string reason, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var now = await DatabaseNowAsync(connection, transaction, cancellationToken);
         var status = await ScalarAsync<string>(connection, transaction, "SELECT status FROM rcm_engine.instances WHERE instance_id = $1 FOR UPDATE", cancellationToken, instanceId)
                      ?? throw new InstanceNotFoundException(instanceId);
         if (status is not ("Pending" or "Running"))
@@ -98,23 +103,27 @@ public sealed class EngineStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Runs one episode of one instance that has due messages, if any. Returns false when there was nothing to do.
-    /// The instance row stays locked for the whole episode.
+    /// The instance row stays locked for the whole episode; the episode's "now" is the database's.
     /// </summary>
-    internal async Task<bool> TryRunEpisodeAsync(EpisodeExecutor executor, DurableRegistry registry, DateTime now, CancellationToken cancellationToken)
+    internal async Task<bool> TryRunEpisodeAsync(EpisodeExecutor executor, DurableRegistry registry, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var now = await DatabaseNowAsync(connection, transaction, cancellationToken);
         string instanceId, name;
+        JsonElement? customStatus;
+        // Only orchestrators this process registers are picked: an instance of another name waits, untouched,
+        // for the process version that registers it.
         await using (var pick = Command(connection, transaction,
             """
-            SELECT i.instance_id, i.name FROM rcm_engine.instances i
+            SELECT i.instance_id, i.name, i.custom_status FROM rcm_engine.instances i
             WHERE i.status IN ('Pending', 'Running')
-              AND i.name = ANY($2)
+              AND lower(i.name) = ANY($2)
               AND EXISTS (SELECT 1 FROM rcm_engine.messages m WHERE m.instance_id = i.instance_id AND m.visible_at <= $1)
             ORDER BY i.updated_at
             LIMIT 1
             FOR UPDATE OF i SKIP LOCKED
-            """, now, registry.OrchestratorNames.ToArray()))
+            """, now, RegisteredNames(registry)))
         await using (var reader = await pick.ExecuteReaderAsync(cancellationToken))
         {
             if (!await reader.ReadAsync(cancellationToken))
@@ -122,15 +131,14 @@ public sealed class EngineStore(NpgsqlDataSource dataSource)
                 return false;
             }
 
-            (instanceId, name) = (reader.GetString(0), reader.GetString(1));
+            (instanceId, name, customStatus) = (reader.GetString(0), reader.GetString(1), JsonOrNull(reader, 2));
         }
 
         var history = await ReadEventsAsync(connection, transaction, "SELECT seq, event FROM rcm_engine.history WHERE instance_id = $1 ORDER BY seq", cancellationToken, instanceId);
         var messages = await ReadEventsAsync(connection, transaction,
             "SELECT id, event FROM rcm_engine.messages WHERE instance_id = $1 AND visible_at <= $2 ORDER BY visible_at, id", cancellationToken, instanceId, now);
 
-        // Only orchestrators this process knows are picked; another process version may serve the others.
-        var result = executor.Run(registry.Orchestrator(name), instanceId, history.Select(h => h.Event).ToList(), messages.Select(m => m.Event).ToList(), now);
+        var result = executor.Run(registry.Orchestrator(name), instanceId, history.Select(h => h.Event).ToList(), messages.Select(m => m.Event).ToList(), now, customStatus);
         var nextSeq = history.Count == 0 ? 0 : (int)history[^1].Key + 1;
         await InsertHistoryAsync(connection, transaction, instanceId, nextSeq, result.NewEvents, cancellationToken);
         await ExecuteAsync(connection, transaction, "DELETE FROM rcm_engine.messages WHERE id = ANY($1)", cancellationToken, messages.Select(m => m.Key).ToArray());
@@ -168,63 +176,89 @@ public sealed class EngineStore(NpgsqlDataSource dataSource)
         return true;
     }
 
-    /// <summary>Claims the oldest unleased (or lease-expired) activity for <paramref name="workerId"/>.</summary>
-    public async Task<ActivityWorkItem?> TryClaimActivityAsync(string workerId, TimeSpan lease, DateTime now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims, for the activity loop <paramref name="workerId"/>, the oldest activity that no live lease holds and
+    /// whose instance is active and run by an orchestrator this process registers. The claim writes a fresh
+    /// lease id (the fencing token renewals and the completion must present) and a lease of
+    /// <paramref name="lease"/> on the database's clock.
+    /// </summary>
+    public async Task<ActivityWorkItem?> TryClaimActivityAsync(string workerId, IReadOnlyCollection<string> orchestrators, TimeSpan lease, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(orchestrators);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = Command(connection, null,
             """
-            UPDATE rcm_engine.activities a SET locked_by = $1, locked_until = $2, deliveries = a.deliveries + 1
+            UPDATE rcm_engine.activities a
+            SET locked_by = $1, lease_id = gen_random_uuid(), claimed_at = clock_timestamp(),
+                locked_until = clock_timestamp() + $2, deliveries = a.deliveries + 1
             WHERE a.id = (
-              SELECT id FROM rcm_engine.activities
-              WHERE locked_until IS NULL OR locked_until < $3
-              ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-            RETURNING a.id, a.instance_id, a.task_id, a.name, a.input, a.deliveries
-            """, workerId, now.Add(lease), now);
+              SELECT c.id FROM rcm_engine.activities c
+              JOIN rcm_engine.instances i ON i.instance_id = c.instance_id
+              WHERE (c.locked_until IS NULL OR c.locked_until < clock_timestamp())
+                AND i.status IN ('Pending', 'Running')
+                AND lower(i.name) = ANY($3)
+              ORDER BY c.id LIMIT 1
+              FOR UPDATE OF c SKIP LOCKED)
+            RETURNING a.id, a.instance_id, a.task_id, a.name, a.input, a.deliveries, a.lease_id
+            """, workerId, lease, orchestrators.Select(n => n.ToLowerInvariant()).ToArray());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
             ? new ActivityWorkItem(reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3),
-                reader.IsDBNull(4) ? null : JsonDocument.Parse(reader.GetString(4)).RootElement.Clone(), reader.GetInt32(5))
+                reader.IsDBNull(4) ? null : JsonDocument.Parse(reader.GetString(4)).RootElement.Clone(), reader.GetInt32(5), reader.GetGuid(6))
             : null;
     }
 
-    /// <summary>Extends a lease; false when the lease was lost (another worker took the item).</summary>
-    public async Task<bool> RenewLeaseAsync(long id, string workerId, DateTime lockedUntil, CancellationToken cancellationToken)
+    /// <summary>
+    /// Extends the lease of <paramref name="leaseId"/> to <paramref name="lease"/> from now (database clock). False when
+    /// that lease is gone: another claim replaced it, it lapsed, or the item was completed.
+    /// </summary>
+    public async Task<bool> RenewLeaseAsync(long id, Guid leaseId, TimeSpan lease, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await ExecuteAsync(connection, null, "UPDATE rcm_engine.activities SET locked_until = $3 WHERE id = $1 AND locked_by = $2", cancellationToken, id, workerId, lockedUntil) == 1;
+        return await ExecuteAsync(connection, null,
+            "UPDATE rcm_engine.activities SET locked_until = clock_timestamp() + $3 WHERE id = $1 AND lease_id = $2 AND locked_until >= clock_timestamp()",
+            cancellationToken, id, leaseId, lease) == 1;
     }
 
-    /// <summary>Records an activity's result for its instance, if this worker still holds the item. False when it did not.</summary>
-    public async Task<bool> CompleteActivityAsync(ActivityWorkItem item, string workerId, HistoryEvent outcome, DateTime now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records an activity's outcome (stamped with the database's time and the delivery count) for its instance, if <paramref name="item"/>'s
+    /// claim still holds a live lease. False when it does not (the result is then not recorded: the item belongs to
+    /// another claim, or will).
+    /// </summary>
+    public async Task<bool> CompleteActivityAsync(ActivityWorkItem item, HistoryEvent outcome, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(item);
+        ArgumentNullException.ThrowIfNull(outcome);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (await ExecuteAsync(connection, transaction, "DELETE FROM rcm_engine.activities WHERE id = $1 AND locked_by = $2", cancellationToken, item.Id, workerId) != 1)
+        if (await ExecuteAsync(connection, transaction,
+                "DELETE FROM rcm_engine.activities WHERE id = $1 AND lease_id = $2 AND locked_until >= clock_timestamp()",
+                cancellationToken, item.Id, item.LeaseId) != 1)
         {
             return false;
         }
 
-        // A result for an instance that already ended (terminated meanwhile) has no one to wake.
-        var active = await ScalarAsync<bool>(connection, transaction,
-            "SELECT EXISTS (SELECT 1 FROM rcm_engine.instances WHERE instance_id = $1 AND status IN ('Pending', 'Running'))", cancellationToken, item.InstanceId);
-        if (active)
+        // A result for an instance that already ended (terminated meanwhile) has no one to wake. The share lock
+        // keeps a concurrent terminate from ending it between this look and the message.
+        var status = await ScalarAsync<string>(connection, transaction,
+            "SELECT status FROM rcm_engine.instances WHERE instance_id = $1 FOR SHARE", cancellationToken, item.InstanceId);
+        if (status is "Pending" or "Running")
         {
-            await InsertMessageAsync(connection, transaction, item.InstanceId, outcome, now, cancellationToken);
+            var now = await DatabaseNowAsync(connection, transaction, cancellationToken);
+            await InsertMessageAsync(connection, transaction, item.InstanceId, outcome with { Timestamp = now, Deliveries = item.Deliveries }, now, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
         return true;
     }
 
-    /// <summary>The earliest time a message becomes visible, for workers to sleep until.</summary>
-    public async Task<DateTime?> NextMessageDueAsync(CancellationToken cancellationToken)
+    /// <summary>How long until the next message becomes visible (negative when one is due), for workers to sleep; null when none waits.</summary>
+    public async Task<TimeSpan?> NextMessageDelayAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var due = await ScalarAsync<DateTime?>(connection, null,
-            "SELECT min(m.visible_at) FROM rcm_engine.messages m JOIN rcm_engine.instances i USING (instance_id) WHERE i.status IN ('Pending', 'Running')", cancellationToken);
-        return due is { } value ? DateTime.SpecifyKind(value, DateTimeKind.Utc) : null;
+        return await ScalarAsync<TimeSpan?>(connection, null,
+            "SELECT min(m.visible_at) - clock_timestamp() FROM rcm_engine.messages m JOIN rcm_engine.instances i USING (instance_id) WHERE i.status IN ('Pending', 'Running')",
+            cancellationToken);
     }
 
     /// <summary>One instance, or null.</summary>
@@ -244,6 +278,76 @@ public sealed class EngineStore(NpgsqlDataSource dataSource)
         return (await ReadEventsAsync(connection, null, "SELECT seq, event FROM rcm_engine.history WHERE instance_id = $1 ORDER BY seq", cancellationToken, instanceId))
             .Select(e => e.Event).ToList();
     }
+
+    /// <summary>
+    /// Every activity call of an instance, in task order, with how often it was delivered and where it stands:
+    /// read from one snapshot of the history, the inbox (results not yet applied) and the leased work items.
+    /// </summary>
+    public async Task<IReadOnlyList<ActivityDeliveryStatus>> GetActivitiesAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        var status = await ScalarAsync<string>(connection, transaction, "SELECT status FROM rcm_engine.instances WHERE instance_id = $1", cancellationToken, instanceId)
+                     ?? throw new InstanceNotFoundException(instanceId);
+        var history = await ReadEventsAsync(connection, transaction, "SELECT seq, event FROM rcm_engine.history WHERE instance_id = $1 ORDER BY seq", cancellationToken, instanceId);
+        var inbox = await ReadEventsAsync(connection, transaction, "SELECT id, event FROM rcm_engine.messages WHERE instance_id = $1 ORDER BY id", cancellationToken, instanceId);
+        var items = new Dictionary<int, (int Deliveries, string? LockedBy, DateTime? ClaimedAt, DateTime? LockedUntil, bool Live)>();
+        await using (var command = Command(connection, transaction,
+            "SELECT task_id, deliveries, locked_by, claimed_at, locked_until, coalesce(locked_until >= clock_timestamp(), false) FROM rcm_engine.activities WHERE instance_id = $1",
+            instanceId))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                items[reader.GetInt32(0)] = (reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                    UtcOrNull(reader, 3), UtcOrNull(reader, 4), reader.GetBoolean(5));
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        var outcomes = history.Concat(inbox).Select(e => e.Event)
+            .Where(e => e.Kind is HistoryEventKinds.TaskCompleted or HistoryEventKinds.TaskFailed)
+            .GroupBy(e => e.TaskId!.Value)
+            .ToDictionary(g => g.Key, g => g.First());
+        var active = status is "Pending" or "Running";
+        return history.Select(h => h.Event)
+            .Where(e => e.Kind == HistoryEventKinds.TaskScheduled)
+            .Select(scheduled => Describe(scheduled, outcomes.GetValueOrDefault(scheduled.TaskId!.Value), items.TryGetValue(scheduled.TaskId!.Value, out var item) ? item : null, active))
+            .ToList();
+    }
+
+    private static ActivityDeliveryStatus Describe(
+        HistoryEvent scheduled, HistoryEvent? outcome, (int Deliveries, string? LockedBy, DateTime? ClaimedAt, DateTime? LockedUntil, bool Live)? item, bool instanceActive)
+    {
+        var call = new ActivityDeliveryStatus(scheduled.TaskId!.Value, scheduled.Name!, ActivityDeliveryState.Scheduled, 0, scheduled.Timestamp);
+        if (outcome is not null)
+        {
+            // Outcomes recorded before delivery counts were kept came from at least one delivery.
+            return call with
+            {
+                State = outcome.Kind == HistoryEventKinds.TaskCompleted ? ActivityDeliveryState.Completed : ActivityDeliveryState.Failed,
+                Deliveries = outcome.Deliveries ?? 1,
+                FinishedAt = outcome.Timestamp,
+            };
+        }
+
+        if (item is not { } row)
+        {
+            return call with { State = ActivityDeliveryState.Abandoned };
+        }
+
+        var state = row switch
+        {
+            { Live: true } => ActivityDeliveryState.Running,
+            _ when !instanceActive => ActivityDeliveryState.Abandoned,
+            { Deliveries: 0 } => ActivityDeliveryState.Scheduled,
+            _ => ActivityDeliveryState.Interrupted,
+        };
+        return call with { State = state, Deliveries = row.Deliveries, ClaimedAt = row.ClaimedAt, LeasedBy = row.LockedBy, LeaseExpiresAt = row.LockedUntil };
+    }
+
+    private static DateTime? UtcOrNull(NpgsqlDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc);
 
     private async Task<IReadOnlyList<InstanceMetadata>> QueryInstancesAsync(string where, CancellationToken cancellationToken, params object[] args)
     {
@@ -278,7 +382,9 @@ public sealed class EngineStore(NpgsqlDataSource dataSource)
             cancellationToken, instanceId, status, Json(output), Json(failure is null ? null : EngineJson.ToElement(failure)), now, customStatusChanged, Json(customStatus));
         // Pending timers and unclaimed work of a finished instance would only wake it for nothing.
         await ExecuteAsync(connection, transaction, "DELETE FROM rcm_engine.messages WHERE instance_id = $1", cancellationToken, instanceId);
-        await ExecuteAsync(connection, transaction, "DELETE FROM rcm_engine.activities WHERE instance_id = $1 AND locked_by IS NULL", cancellationToken, instanceId);
+        // Work no live lease holds is dropped; a running activity's own completion removes its item.
+        await ExecuteAsync(connection, transaction,
+            "DELETE FROM rcm_engine.activities WHERE instance_id = $1 AND (locked_until IS NULL OR locked_until < clock_timestamp())", cancellationToken, instanceId);
     }
 
     private static async Task InsertMessageAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string instanceId, HistoryEvent e, DateTime visibleAt, CancellationToken cancellationToken)
@@ -310,6 +416,11 @@ public sealed class EngineStore(NpgsqlDataSource dataSource)
 
         return list;
     }
+
+    private static async Task<DateTime> DatabaseNowAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
+        DateTime.SpecifyKind(await ScalarAsync<DateTime>(connection, transaction, "SELECT now()", cancellationToken), DateTimeKind.Utc);
+
+    private static string[] RegisteredNames(DurableRegistry registry) => registry.OrchestratorNames.Select(n => n.ToLowerInvariant()).ToArray();
 
     private static JsonElement? JsonOrNull(NpgsqlDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : JsonDocument.Parse(reader.GetString(ordinal)).RootElement.Clone();
