@@ -3,6 +3,9 @@ using System.Text.Json;
 namespace RcmPitr.Api;
 
 /// <summary>A run as the status API shows it (Durable's status-query fields).</summary>
+/// <param name="Redeliveries">Activities of the run delivered more than once because a delivery was interrupted (a worker
+/// died or lost its lease); null when the engine cannot tell (Durable Functions).</param>
+/// <param name="OrchestratorKnown">False when this host does not run the run's orchestrator (another version started it).</param>
 public sealed record RunInfo(
     string InstanceId,
     string Name,
@@ -12,7 +15,9 @@ public sealed record RunInfo(
     JsonElement? Input,
     JsonElement? CustomStatus,
     JsonElement? Output,
-    string? FailureMessage)
+    string? FailureMessage,
+    IReadOnlyList<Redelivery>? Redeliveries = null,
+    bool OrchestratorKnown = true)
 {
     /// <summary>Pending or Running.</summary>
     public bool IsActive => RuntimeStatus is "Pending" or "Running";
@@ -36,6 +41,11 @@ public interface IRestoreRuns
     /// <summary>Runs, newest first; <paramref name="tenant"/> and <paramref name="status"/> filter when given.</summary>
     Task<IReadOnlyList<RunInfo>> ListAsync(string? tenant, string? status, CancellationToken cancellationToken);
 }
+
+/// <summary>An activity call that was delivered again after an interrupted delivery.</summary>
+/// <param name="State"><c>running</c>, <c>completed</c>, <c>failed</c>, <c>interrupted</c> (waiting to be delivered again) or <c>abandoned</c>.</param>
+/// <param name="InterruptedDeliveries">Deliveries that ended without a result.</param>
+public sealed record Redelivery(string Activity, int TaskId, string State, int Deliveries, int InterruptedDeliveries, DateTime ScheduledAt, DateTime? LastClaimedAt);
 
 /// <summary>The tenant already has an active run.</summary>
 public sealed class TenantBusyException(string tenant, string runningInstanceId)

@@ -360,10 +360,25 @@ public sealed class RestoreApiHandlers(
     {
         if (run.CustomStatus is not { ValueKind: JsonValueKind.Object } custom)
         {
-            return run.CustomStatus;
+            return run.CustomStatus is null && (!run.OrchestratorKnown || run.Redeliveries is { Count: > 0 })
+                ? await MergedStatusAsync(run with { CustomStatus = JsonDocument.Parse("{}").RootElement.Clone() }, ct)
+                : run.CustomStatus;
         }
 
         var merged = JsonObject.Create(custom)!;
+        if (run.Redeliveries is { Count: > 0 } redeliveries)
+        {
+            // A crash or a lost lease re-delivers an activity: shown, instead of a step that merely looks slow.
+            merged["redeliveries"] = JsonSerializer.SerializeToNode(redeliveries, ApiJson.Options);
+        }
+
+        if (!run.OrchestratorKnown && run.IsActive)
+        {
+            merged["operatorAction"] =
+                $"This run was started by an RcmPitr version whose orchestrator '{run.Name}' this host does not run. It waits, untouched, " +
+                "for a host of that version to finish it: run that version until the run ends (the tenant may stay frozen by it meanwhile).";
+        }
+
         try
         {
             if (progress is not null && await progress.GetAsync(run.InstanceId, ct) is { } row)

@@ -10,6 +10,7 @@ internal sealed class TimelineView(TextWriter output)
     private readonly Dictionary<int, string> _printed = [];
     private readonly Dictionary<int, int> _attemptsPrinted = [];
     private int _decisionsPrinted;
+    private readonly Dictionary<int, int> _redeliveriesPrinted = [];
     private bool _approvalHinted;
     private bool _parityPrinted;
     private string? _transferKey;
@@ -46,6 +47,21 @@ internal sealed class TimelineView(TextWriter output)
         if (custom.TryGetProperty("transfer", out var transfer) && transfer.ValueKind == JsonValueKind.Object)
         {
             RenderTransfer(transfer);
+        }
+
+        if (custom.TryGetProperty("redeliveries", out var redeliveries) && redeliveries.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var redelivery in redeliveries.EnumerateArray())
+            {
+                var task = redelivery.GetProperty("taskId").GetInt32();
+                var interrupted = redelivery.GetProperty("interruptedDeliveries").GetInt32();
+                if (_redeliveriesPrinted.GetValueOrDefault(task) != interrupted)
+                {
+                    _redeliveriesPrinted[task] = interrupted;
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"    {redelivery.GetProperty("activity").GetString()}: {interrupted} delivery(ies) interrupted (a worker stopped or lost its lease), now {redelivery.GetProperty("state").GetString()} (delivery {redelivery.GetProperty("deliveries").GetInt32()})"));
+                }
+            }
         }
 
         if (custom.TryGetProperty("decisions", out var decisions) && decisions.ValueKind == JsonValueKind.Array)

@@ -170,7 +170,7 @@ public sealed partial class DurableEngine : IAsyncDisposable
         catch (Exception e)
         {
             outcome = new HistoryEvent(HistoryEventKinds.TaskFailed, _time.GetUtcNow().UtcDateTime, item.TaskId, item.Name, Failure: ActivityFailureDetails.FromException(e));
-            LogActivityFailed(_logger, item.Name, item.InstanceId, e.Message);
+            LogActivityFailed(_logger, item.Name, item.InstanceId, outcome.Failure!.ErrorMessage);
         }
 
         await lease.StopRenewingAsync();

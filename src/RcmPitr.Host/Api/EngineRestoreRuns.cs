@@ -28,8 +28,19 @@ public sealed class EngineRestoreRuns(EngineClient engine) : IRestoreRuns
     }
 
     /// <inheritdoc />
-    public async Task<RunInfo?> GetAsync(string instanceId, CancellationToken cancellationToken) =>
-        await engine.GetAsync(instanceId, cancellationToken) is { } instance ? ToRun(instance) : null;
+    public async Task<RunInfo?> GetAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        if (await engine.GetAsync(instanceId, cancellationToken) is not { } instance)
+        {
+            return null;
+        }
+
+        var redelivered = (await engine.GetActivitiesAsync(instanceId, cancellationToken))
+            .Where(a => a.InterruptedDeliveries > 0)
+            .Select(a => new Redelivery(a.Name, a.TaskId, a.State.ToString().ToLowerInvariant(), a.Deliveries, a.InterruptedDeliveries, a.ScheduledAt, a.ClaimedAt))
+            .ToList();
+        return ToRun(instance) with { Redeliveries = redelivered, OrchestratorKnown = engine.IsRegistered(instance.Name) };
+    }
 
     /// <inheritdoc />
     public Task RaiseEventAsync(string instanceId, string eventName, object payload, CancellationToken cancellationToken) =>
