@@ -30,7 +30,11 @@ public sealed record GetServerStateInput(DbServerInfo Source, string ServerName)
 public sealed record ServerStatus(string ServerName, ServerState State, DbServerInfo? Server = null, string? Detail = null);
 
 /// <summary>Input of the clean-up step that removes the PITR server.</summary>
-public sealed record DeleteServerInput(DbServerInfo Source, string ServerName);
+/// <param name="RestoreTime">
+/// The time the server was restored to, when known: the provisioner then deletes it only if it created it for exactly
+/// that time. Without it, the time the server's name stands for (its stamp, to the second) must match.
+/// </param>
+public sealed record DeleteServerInput(DbServerInfo Source, string ServerName, DateTimeOffset? RestoreTime = null);
 
 /// <summary>Result of removing the PITR server.</summary>
 /// <param name="Deleted">False when it was already gone.</param>
