@@ -140,6 +140,22 @@ public sealed class LocalWalProvisioner(
         return new DeleteServerResult(owner.Name, Deleted: true);
     }
 
+    /// <inheritdoc />
+    public async Task<ServerStorage> GetStorageAsync(DbServerInfo server, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        string directory;
+        await using (var connection = await connector.OpenMaintenanceAsync(server, cancellationToken))
+        await using (var command = new NpgsqlCommand("SELECT current_setting('data_directory')", connection))
+        {
+            directory = (string)(await command.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        // The file system the cluster's data directory lives on: statvfs of that path.
+        var drive = new DriveInfo(directory);
+        return new ServerStorage(drive.TotalSize, drive.AvailableFreeSpace);
+    }
+
     /// <summary>Every restored server's record.</summary>
     public IReadOnlyList<RestoredServer> List() =>
         Directory.Exists(layout.ServersDirectory)

@@ -211,6 +211,22 @@ public sealed class AzureFlexibleServerProvisionerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetStorage_LiveServer_ReadsTheProvisionedSizeAndLeavesFreeSpaceUnknown()
+    {
+        _standIn.AddSourceServer("pg-us-east-1", Earliest, storageSizeGb: 128);
+        _standIn.AddSourceServer("pg-us-east-2", Earliest);
+
+        var sized = await _provisioner.GetStorageAsync(_source, CancellationToken.None);
+        var unsized = await _provisioner.GetStorageAsync(_source with { Name = "pg-us-east-2" }, CancellationToken.None);
+        var missing = await Assert.ThrowsAsync<InvalidOperationException>(() => _provisioner.GetStorageAsync(_source with { Name = "pg-us-east-3" }, CancellationToken.None));
+
+        Assert.Equal(new ServerStorage(128L * 1024 * 1024 * 1024, FreeBytes: null), sized);
+        Assert.Equal(ServerStorage.Unknown, unsized);
+        Assert.Contains("pg-us-east-3", missing.Message, StringComparison.Ordinal);
+        Assert.Contains(_standIn.Requests, r => r == $"GET {_standIn.ServerPath("pg-us-east-1")}?api-version=2025-08-01");
+    }
+
+    [Fact]
     public async Task Provision_BadServerName_IsRefusedBeforeAnyCall()
     {
         await Assert.ThrowsAsync<InvalidRestoreInputException>(() =>

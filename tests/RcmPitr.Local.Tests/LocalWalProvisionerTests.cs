@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Npgsql;
+using RcmPitr.Postgres.Processes;
 using RcmPitr.Workflow.Contracts;
 using RcmPitr.Workflow.Errors;
 using RcmPitr.Workflow.Naming;
@@ -186,6 +187,27 @@ public sealed class LocalWalProvisionerTests
         Assert.Contains("future", future.Message, StringComparison.Ordinal);
         Assert.Empty(provisioner.List());
         Assert.Empty(Directory.EnumerateFileSystemEntries(home.Environment.Layout.ServersDirectory));
+    }
+
+    [Fact]
+    public async Task GetStorage_LiveCluster_ReportsTheFileSystemOfItsDataDirectory()
+    {
+        await using var home = await LocalHome.CreateAsync();
+        var (state, _) = await home.Environment.UpAsync(TextWriter.Null, CancellationToken.None);
+        var live = home.Environment.LiveServer(state);
+
+        var storage = await home.Environment.Provisioner.GetStorageAsync(live, CancellationToken.None);
+        // df, independently: size and available bytes of the file system holding the live data directory.
+        var df = await new ProcessRunner().RunAsync(
+            new ProcessSpec("df", ["-B1", "--output=size,avail", Path.Combine(home.Environment.Layout.LiveDirectory, "data")]), CancellationToken.None);
+        var numbers = df.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1]
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse).ToArray();
+
+        Assert.Equal(0, df.ExitCode);
+        Assert.Equal(numbers[0], storage.CapacityBytes);
+        Assert.NotNull(storage.FreeBytes);
+        // Other processes write to the same disk between the two readings.
+        Assert.InRange(storage.FreeBytes.Value, numbers[1] - (512L << 20), numbers[1] + (512L << 20));
     }
 
     [Fact]

@@ -141,6 +141,19 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
         return new DeleteServerResult(name, Deleted: true);
     }
 
+    /// <inheritdoc />
+    public async Task<ServerStorage> GetStorageAsync(DbServerInfo server, CancellationToken cancellationToken)
+    {
+        var found = await GetAsync(SourceId(server), cancellationToken)
+                    ?? throw new InvalidOperationException($"The server {server.Name} does not exist in Azure.");
+        using var properties = JsonDocument.Parse(found.Data.Properties?.ToString() ?? "{}");
+        // ARM reports the provisioned size (GiB), not what is used of it: the free space stays unknown.
+        return properties.RootElement.TryGetProperty("storage", out var storage) && storage.ValueKind == JsonValueKind.Object &&
+               storage.TryGetProperty("storageSizeGB", out var size) && size.ValueKind == JsonValueKind.Number && size.TryGetInt64(out var gib)
+            ? new ServerStorage(gib * 1024 * 1024 * 1024, FreeBytes: null)
+            : ServerStorage.Unknown;
+    }
+
     // RcmPitr's for this source and time: tagged with both by RcmPitr, and named for them. Anything else is refused as it is.
     private static void RequireOwned(GenericResource server, string name, string source, DateTimeOffset? restoreTime, string verb)
     {

@@ -24,4 +24,7 @@ public interface IServerProvisioner
     /// not create for this source and time.
     /// </summary>
     Task<DeleteServerResult> DeleteAsync(DeleteServerInput input, CancellationToken cancellationToken);
+
+    /// <summary>The storage of a live <paramref name="server"/>: capacity and free space where known, null where not.</summary>
+    Task<ServerStorage> GetStorageAsync(DbServerInfo server, CancellationToken cancellationToken);
 }
