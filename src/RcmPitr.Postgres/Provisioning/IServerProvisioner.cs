@@ -6,7 +6,7 @@ namespace RcmPitr.Postgres.Provisioning;
 /// Restores a whole server to a point in time as a NEW server (runbook step 2) — Azure's ARM
 /// point-in-time restore in production, a WAL-based restore of a local cluster on the embedded host.
 /// Every method is idempotent by server name. A provisioner only ever deletes a server it created for the same
-/// source and restore time; restored servers are shared by the runs that hold them (ADR 0007).
+/// source and restore time; restored servers are shared by the runs that hold them (see <see cref="RestoredServers"/>).
 /// </summary>
 public interface IServerProvisioner
 {

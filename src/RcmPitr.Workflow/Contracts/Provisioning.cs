@@ -39,3 +39,26 @@ public sealed record DeleteServerInput(DbServerInfo Source, string ServerName, D
 /// <summary>Result of removing the PITR server.</summary>
 /// <param name="Deleted">False when it was already gone.</param>
 public sealed record DeleteServerResult(string ServerName, bool Deleted);
+
+/// <summary>
+/// Input of the step that takes this run's hold on the restored server for (<paramref name="Source"/>, <paramref name="RestoreTime"/>
+/// to the second), creating the server if this run is its first holder. Runs restoring one source to one second share
+/// one server; a retried acquire finds its hold.
+/// </summary>
+public sealed record AcquireServerInput(string RunId, DbServerInfo Source, DateTimeOffset RestoreTime);
+
+/// <summary>The run's hold on a restored server.</summary>
+/// <param name="ServerName">The server's name (<c>&lt;source&gt;-pitr-&lt;yyyyMMddHHmmss&gt;</c>).</param>
+/// <param name="State">Its state now; poll <c>GetServerState</c> until <see cref="ServerState.Ready"/>.</param>
+/// <param name="Created">True when this run's acquire created the server (every retry of it says so too); false when it attached.</param>
+/// <param name="Holders">The runs holding the server, this one included, oldest hold first.</param>
+public sealed record AcquireServerResult(string ServerName, ServerState State, bool Created, IReadOnlyList<string> Holders);
+
+/// <summary>Input of the clean-up step that gives up this run's hold on the restored server.</summary>
+public sealed record ReleaseServerInput(string RunId, DbServerInfo Source, string ServerName);
+
+/// <summary>What releasing the run's hold did.</summary>
+/// <param name="Held">Whether the run held the server; a run that held nothing released nothing and deleted nothing.</param>
+/// <param name="Deleted">True when this run was the last holder and the server was deleted (or its deletion started, where the platform deletes asynchronously).</param>
+/// <param name="RemainingHolders">The runs still holding it; the server stays while any does.</param>
+public sealed record ReleaseServerResult(string ServerName, bool Held, bool Deleted, IReadOnlyList<string> RemainingHolders);
