@@ -291,8 +291,14 @@ public sealed class LocalWalProvisioner(
         }
 
         using var free = LocalServerLock.TryAcquire(LockPath(name));
-        return free is null
-            ? new ServerStatus(name, ServerState.Provisioning, Detail: "its data directory is being prepared")
+        if (free is null)
+        {
+            return new ServerStatus(name, ServerState.Provisioning, Detail: "its data directory is being prepared");
+        }
+
+        // Nobody works on it now: either the provisioning just finished (ask again), or it was interrupted.
+        return Read(name) is not null
+            ? new ServerStatus(name, ServerState.Provisioning, Detail: "starting")
             : new ServerStatus(name, ServerState.Failed, Detail: "an earlier provisioning was interrupted; provisioning it again with the same name and time resumes it");
     }
 
