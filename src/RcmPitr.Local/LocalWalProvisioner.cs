@@ -357,16 +357,22 @@ public sealed class LocalWalProvisioner(
         return LocalCluster.Existing(options, tools.BinDirectoryFor(record.MajorVersion), record.MajorVersion, record.Port, processes);
     }
 
-    private RestoredServer? Read(string name)
-    {
-        var file = Path.Combine(FolderOf(name), RecordFile);
-        return File.Exists(file) ? LocalState.Deserialize<RestoredServer>(File.ReadAllText(file)) : null;
-    }
+    private RestoredServer? Read(string name) => ReadFile<RestoredServer>(Path.Combine(FolderOf(name), RecordFile));
 
-    private LocalServerOwner? ReadOwner(string name)
+    private LocalServerOwner? ReadOwner(string name) => ReadFile<LocalServerOwner>(Path.Combine(FolderOf(name), OwnerFile));
+
+    // A state poll reads without the lock: a deletion may move the folder away between the check and the read.
+    private static T? ReadFile<T>(string file)
+        where T : class
     {
-        var file = Path.Combine(FolderOf(name), OwnerFile);
-        return File.Exists(file) ? LocalState.Deserialize<LocalServerOwner>(File.ReadAllText(file)) : null;
+        try
+        {
+            return File.Exists(file) ? LocalState.Deserialize<T>(File.ReadAllText(file)) : null;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
     }
 
     private static void CopyDirectory(string from, string to, CancellationToken cancellationToken)
