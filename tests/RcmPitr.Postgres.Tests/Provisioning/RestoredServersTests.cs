@@ -280,6 +280,45 @@ public sealed class RestoredServersTests(LocalWalFixture fx) : IClassFixture<Loc
         }
     }
 
+    [Fact]
+    public async Task Acquire_LoginThatMayNotCreateRcmPitrTables_FailsNamingTheScriptToApply()
+    {
+        fx.RequireEnvironment();
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var database = "master_locked_" + id;
+        var role = "control_plane_" + id;
+        await using (var maintenance = await fx.Environment.Connector.OpenMaintenanceAsync(fx.Live, CancellationToken.None))
+        {
+            foreach (var sql in new[] { $"CREATE DATABASE {PgQuote.Identifier(database)}", $"CREATE ROLE {PgQuote.Identifier(role)} LOGIN PASSWORD 'control-plane-{id}'" })
+            {
+                await using var command = new NpgsqlCommand(sql, maintenance);
+                await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+            }
+        }
+
+        try
+        {
+            // The platform's login without CREATE on its master (PUBLIC may connect, not create).
+            var builder = new NpgsqlConnectionStringBuilder { Host = fx.Live.Fqdn, Port = fx.Live.Port, Database = database, Username = role, Password = $"control-plane-{id}", Pooling = false };
+            await using var master = new ControlPlaneDatabase(NpgsqlDataSource.Create(builder.ConnectionString));
+            var provisioner = new FaultyProvisioner(fx.Environment.Provisioner);
+            var servers = new RestoredServers(master, provisioner, TimeProvider.System, NullLogger<RestoredServers>.Instance);
+
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(
+                () => servers.AcquireAsync(new AcquireServerInput("run-a", fx.Live, TimeProvider.System.GetUtcNow().AddMinutes(-1)), CancellationToken.None));
+
+            Assert.Contains("V003__restored_servers.sql", error.Message, StringComparison.Ordinal);
+            Assert.Equal(0, provisioner.Created);
+        }
+        finally
+        {
+            await using var maintenance = await fx.Environment.Connector.OpenMaintenanceAsync(fx.Live, CancellationToken.None);
+            await new ServerCatalog(maintenance).DropIfExistsAsync(database, CancellationToken.None);
+            await using var drop = new NpgsqlCommand($"DROP ROLE IF EXISTS {PgQuote.Identifier(role)}", maintenance);
+            await drop.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
     private RestoredServers Servers(IServerProvisioner provisioner) =>
         new(fx.Master, provisioner, TimeProvider.System, NullLogger<RestoredServers>.Instance);
 
