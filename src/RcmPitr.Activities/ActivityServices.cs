@@ -5,6 +5,7 @@ using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Movers;
 using RcmPitr.Postgres.Operations;
 using RcmPitr.Postgres.Processes;
+using RcmPitr.Postgres.Provisioning;
 using RcmPitr.Postgres.Tools;
 
 namespace RcmPitr.Activities;
@@ -38,6 +39,7 @@ public static class ActivityServices
         services.AddSingleton<TenantCacheInvalidator>();
         services.AddSingleton<AuditWriter>();
         services.AddSingleton<DerivedDatabaseDropper>();
+        services.AddSingleton<RestoredServers>();
         services.AddSingleton<RestoreActivities>();
         return services;
     }

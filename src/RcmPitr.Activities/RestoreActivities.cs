@@ -18,6 +18,7 @@ public sealed class RestoreActivities(
     TenantResolver resolver,
     TenantStatusChanger status,
     IServerProvisioner provisioner,
+    RestoredServers restoredServers,
     RestorePreflight preflight,
     TenantDumper dumper,
     RestoreDatabaseLoader loader,
@@ -46,6 +47,10 @@ public sealed class RestoreActivities(
     public Task<ServerStatus> GetServerState(GetServerStateInput input, CancellationToken ct) => provisioner.GetStateAsync(input, ct);
 
     public Task<DeleteServerResult> DeleteServer(DeleteServerInput input, CancellationToken ct) => provisioner.DeleteAsync(input, ct);
+
+    public Task<AcquireServerResult> AcquireServer(AcquireServerInput input, CancellationToken ct) => restoredServers.AcquireAsync(input, ct);
+
+    public Task<ReleaseServerResult> ReleaseServer(ReleaseServerInput input, CancellationToken ct) => restoredServers.ReleaseAsync(input, ct);
 
     public Task<PreflightResult> Preflight(PreflightInput input, CancellationToken ct) => preflight.CheckAsync(input, ct);
 

@@ -33,6 +33,9 @@ public sealed class LocalLayout(string home)
     /// <summary>Point-in-time restored servers, one folder each.</summary>
     public string ServersDirectory => Path.Combine(Home, "servers");
 
+    /// <summary>Lock files, one per restored server name: provisioning, starting and deleting one server never interleave.</summary>
+    public string LocksDirectory => Path.Combine(Home, "locks");
+
     /// <summary>Dump scratch space.</summary>
     public string ScratchDirectory => Path.Combine(Home, "scratch");
 

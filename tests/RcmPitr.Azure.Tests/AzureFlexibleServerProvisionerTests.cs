@@ -2,7 +2,9 @@ using Azure.Security.KeyVault.Secrets;
 using RcmPitr.Azure.Arm;
 using RcmPitr.Azure.KeyVault;
 using RcmPitr.Workflow.Contracts;
+using RcmPitr.Postgres.Provisioning;
 using RcmPitr.Workflow.Errors;
+using RcmPitr.Workflow.Naming;
 
 namespace RcmPitr.Azure.Tests;
 
@@ -10,7 +12,8 @@ namespace RcmPitr.Azure.Tests;
 public sealed class AzureFlexibleServerProvisionerTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset Earliest = new(2026, 4, 15, 0, 0, 0, TimeSpan.Zero);
-    private static readonly DateTimeOffset RestoreTime = new(2026, 4, 22, 14, 30, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset RestoreTime = new(2026, 4, 22, 14, 30, 10, TimeSpan.Zero);
+    private static readonly string Name = ServerNames.Pitr("pg-us-east-1", RestoreStamp.From(RestoreTime)); // pg-us-east-1-pitr-20260422143010
     private readonly StaticTokenCredential _credential = new();
     private AzureStandIn _standIn = null!;
     private AzureFlexibleServerProvisioner _provisioner = null!;
@@ -27,19 +30,19 @@ public sealed class AzureFlexibleServerProvisionerTests : IAsyncLifetime
     [Fact]
     public async Task Provision_PointInTime_PutsTheRestoreStartedNotAwaitedAndPollsToReady()
     {
-        var started = await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, "pg-us-east-1-pitr-202604221430", RestoreTime), CancellationToken.None);
-        var first = await _provisioner.GetStateAsync(new GetServerStateInput(_source, "pg-us-east-1-pitr-202604221430"), CancellationToken.None);
-        var second = await _provisioner.GetStateAsync(new GetServerStateInput(_source, "pg-us-east-1-pitr-202604221430"), CancellationToken.None);
+        var started = await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
+        var first = await _provisioner.GetStateAsync(new GetServerStateInput(_source, Name), CancellationToken.None);
+        var second = await _provisioner.GetStateAsync(new GetServerStateInput(_source, Name), CancellationToken.None);
 
         Assert.Equal(ServerState.Provisioning, started.State);
         Assert.False(started.AlreadyExisted);
         Assert.Equal(ServerState.Provisioning, first.State);
         Assert.Equal(ServerState.Ready, second.State);
-        Assert.Equal("pg-us-east-1-pitr-202604221430.postgres.database.azure.com", second.Server!.Fqdn);
+        Assert.Equal($"{Name}.postgres.database.azure.com", second.Server!.Fqdn);
         Assert.Equal("pg-us-east-1-admin", second.Server.AdminSecretRef);
-        var created = _standIn.Servers["pg-us-east-1-pitr-202604221430"];
+        var created = _standIn.Servers[Name];
         Assert.Equal("PointInTimeRestore", created.Properties["createModeSeen"]!.GetValue<string>());
-        Assert.Equal("2026-04-22T14:30:00.0000000Z", created.Properties["pointInTimeSeen"]!.GetValue<string>());
+        Assert.Equal("2026-04-22T14:30:10.0000000Z", created.Properties["pointInTimeSeen"]!.GetValue<string>());
         Assert.Equal("run-1", created.Tags[AzureFlexibleServerProvisioner.RunTag]);
         Assert.All(_standIn.Requests.Where(r => r.Contains("flexibleServers", StringComparison.Ordinal)), r => Assert.Contains("api-version=2025-08-01", r, StringComparison.Ordinal));
         Assert.DoesNotContain(_standIn.Requests, r => r.EndsWith("/providers/Microsoft.DBforPostgreSQL", StringComparison.Ordinal) || r.Contains("/providers/Microsoft.DBforPostgreSQL?", StringComparison.Ordinal));
@@ -51,7 +54,7 @@ public sealed class AzureFlexibleServerProvisionerTests : IAsyncLifetime
     [Fact]
     public async Task Provision_SameNameAndTimeAgain_ReusesTheServer()
     {
-        var input = new ProvisionServerInput("run-1", _source, "pg-us-east-1-pitr-202604221430", RestoreTime);
+        var input = new ProvisionServerInput("run-1", _source, Name, RestoreTime);
         await _provisioner.ProvisionAsync(input, CancellationToken.None);
 
         var again = await _provisioner.ProvisionAsync(input with { RunId = "run-1-retry" }, CancellationToken.None);
@@ -61,27 +64,84 @@ public sealed class AzureFlexibleServerProvisionerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Provision_ExistingServerWithAnotherTime_IsRefused()
+    public async Task Provision_ExistingServerWithAnotherTime_IsRefusedWithoutAdvisingToDeleteIt()
     {
-        await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, "pg-us-east-1-pitr-202604221430", RestoreTime), CancellationToken.None);
+        await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
 
-        var error = await Assert.ThrowsAsync<InvalidRestoreInputException>(() =>
-            _provisioner.ProvisionAsync(new ProvisionServerInput("run-2", _source, "pg-us-east-1-pitr-202604221430", RestoreTime.AddSeconds(20)), CancellationToken.None));
+        // Names carry the second, so only a hand-made request can name one server with another time.
+        var error = await Assert.ThrowsAsync<DatabaseStateConflictException>(() =>
+            _provisioner.ProvisionAsync(new ProvisionServerInput("run-2", _source, Name, RestoreTime.AddMilliseconds(200)), CancellationToken.None));
 
-        Assert.Contains("already exists, restored to 2026-04-22T14:30:00", error.Message, StringComparison.Ordinal);
+        Assert.Contains("created by RcmPitr for pg-us-east-1 restored to 2026-04-22T14:30:10", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("delete", error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Single(_standIn.Requests, r => r.StartsWith("PUT", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task Provision_ServerNotCreatedByRcmPitr_IsNeitherReusedNorDeleted()
     {
-        _standIn.AddSourceServer("pg-us-east-1-pitr-202604221430", Earliest);
+        _standIn.AddSourceServer(Name, Earliest);
 
-        await Assert.ThrowsAsync<InvalidRestoreInputException>(() =>
-            _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, "pg-us-east-1-pitr-202604221430", RestoreTime), CancellationToken.None));
+        var provision = await Assert.ThrowsAsync<DatabaseStateConflictException>(() =>
+            _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None));
         await Assert.ThrowsAsync<DatabaseStateConflictException>(() =>
-            _provisioner.DeleteAsync(new DeleteServerInput(_source, "pg-us-east-1-pitr-202604221430"), CancellationToken.None));
+            _provisioner.DeleteAsync(new DeleteServerInput(_source, Name), CancellationToken.None));
 
-        Assert.True(_standIn.Servers.ContainsKey("pg-us-east-1-pitr-202604221430"));
+        Assert.Contains("not created by RcmPitr", provision.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("delete it", provision.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("remove it", provision.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.True(_standIn.Servers.ContainsKey(Name));
+        Assert.DoesNotContain(_standIn.Requests, r => r.StartsWith("DELETE", StringComparison.Ordinal) || r.StartsWith("PUT", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Delete_ServerTaggedForAnotherRun_IsDeletedBecauseOwnershipIsSourceAndTime()
+    {
+        await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
+
+        // Shared servers: whichever run releases last deletes it, not necessarily the one that created it.
+        var deleted = await _provisioner.DeleteAsync(new DeleteServerInput(_source, Name, RestoreTime), CancellationToken.None);
+
+        Assert.True(deleted.Deleted);
+        Assert.False(_standIn.Servers.ContainsKey(Name));
+    }
+
+    [Fact]
+    public async Task Delete_ServerTaggedForAnotherTimeOrSource_IsRefusedAndKept()
+    {
+        await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
+        var otherSecond = ServerNames.Pitr("pg-us-east-1", RestoreStamp.From(RestoreTime.AddSeconds(1)));
+        _standIn.Servers[otherSecond] = _standIn.Servers[Name]; // tags say 14:30:10, the name says 14:30:11
+        var otherSource = _source with { Name = "pg-us-east-2" };
+
+        var wrongTime = await Assert.ThrowsAsync<DatabaseStateConflictException>(() =>
+            _provisioner.DeleteAsync(new DeleteServerInput(_source, Name, RestoreTime.AddMilliseconds(1)), CancellationToken.None));
+        var wrongName = await Assert.ThrowsAsync<DatabaseStateConflictException>(() =>
+            _provisioner.DeleteAsync(new DeleteServerInput(_source, otherSecond), CancellationToken.None));
+        var wrongSource = await Assert.ThrowsAsync<DatabaseStateConflictException>(() =>
+            _provisioner.DeleteAsync(new DeleteServerInput(otherSource, Name), CancellationToken.None));
+
+        Assert.All([wrongTime, wrongName, wrongSource], e => Assert.Contains("it is not deleted for this request", e.Message, StringComparison.Ordinal));
+        Assert.True(_standIn.Servers.ContainsKey(Name));
+        Assert.True(_standIn.Servers.ContainsKey(otherSecond));
+        Assert.DoesNotContain(_standIn.Requests, r => r.StartsWith("DELETE", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Provision_ServerBeingDropped_FailsRetryablyInsteadOfReusingIt()
+    {
+        await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
+        _standIn.Servers[Name].Properties["state"] = "Dropping";
+
+        var error = await Assert.ThrowsAsync<ServerBeingDeletedException>(() =>
+            _provisioner.ProvisionAsync(new ProvisionServerInput("run-2", _source, Name, RestoreTime), CancellationToken.None));
+        var deleteAgain = await _provisioner.DeleteAsync(new DeleteServerInput(_source, Name, RestoreTime), CancellationToken.None);
+
+        Assert.IsNotAssignableFrom<RcmPitrException>(error); // not a refusal: a retry once it is gone creates it anew
+        Assert.Contains("Dropping", error.Message, StringComparison.Ordinal);
+        Assert.True(deleteAgain.Deleted);
+        Assert.Single(_standIn.Requests, r => r.StartsWith("PUT", StringComparison.Ordinal));
+        Assert.DoesNotContain(_standIn.Requests, r => r.StartsWith("DELETE", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -116,10 +176,10 @@ public sealed class AzureFlexibleServerProvisionerTests : IAsyncLifetime
         _standIn.EnqueueFault(500);
         _standIn.EnqueueFault(503);
 
-        var started = await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, "pg-us-east-1-pitr-202604221430", RestoreTime), CancellationToken.None);
+        var started = await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
 
         Assert.Equal(ServerState.Provisioning, started.State);
-        Assert.True(_standIn.Servers.ContainsKey("pg-us-east-1-pitr-202604221430"));
+        Assert.True(_standIn.Servers.ContainsKey(Name));
     }
 
     [Fact]
@@ -131,7 +191,7 @@ public sealed class AzureFlexibleServerProvisionerTests : IAsyncLifetime
         }
 
         var error = await Assert.ThrowsAsync<global::Azure.RequestFailedException>(() =>
-            _provisioner.GetStateAsync(new GetServerStateInput(_source, "pg-us-east-1-pitr-202604221430"), CancellationToken.None));
+            _provisioner.GetStateAsync(new GetServerStateInput(_source, Name), CancellationToken.None));
 
         Assert.Equal(500, error.Status);
     }
@@ -139,15 +199,31 @@ public sealed class AzureFlexibleServerProvisionerTests : IAsyncLifetime
     [Fact]
     public async Task Delete_OwnServer_DeletesOnceThenReportsGone()
     {
-        await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, "pg-us-east-1-pitr-202604221430", RestoreTime), CancellationToken.None);
+        await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
 
-        var first = await _provisioner.DeleteAsync(new DeleteServerInput(_source, "pg-us-east-1-pitr-202604221430"), CancellationToken.None);
-        var second = await _provisioner.DeleteAsync(new DeleteServerInput(_source, "pg-us-east-1-pitr-202604221430"), CancellationToken.None);
-        var state = await _provisioner.GetStateAsync(new GetServerStateInput(_source, "pg-us-east-1-pitr-202604221430"), CancellationToken.None);
+        var first = await _provisioner.DeleteAsync(new DeleteServerInput(_source, Name), CancellationToken.None);
+        var second = await _provisioner.DeleteAsync(new DeleteServerInput(_source, Name), CancellationToken.None);
+        var state = await _provisioner.GetStateAsync(new GetServerStateInput(_source, Name), CancellationToken.None);
 
         Assert.True(first.Deleted);
         Assert.False(second.Deleted);
         Assert.Equal(ServerState.NotFound, state.State);
+    }
+
+    [Fact]
+    public async Task GetStorage_LiveServer_ReadsTheProvisionedSizeAndLeavesFreeSpaceUnknown()
+    {
+        _standIn.AddSourceServer("pg-us-east-1", Earliest, storageSizeGb: 128);
+        _standIn.AddSourceServer("pg-us-east-2", Earliest);
+
+        var sized = await _provisioner.GetStorageAsync(_source, CancellationToken.None);
+        var unsized = await _provisioner.GetStorageAsync(_source with { Name = "pg-us-east-2" }, CancellationToken.None);
+        var missing = await Assert.ThrowsAsync<InvalidOperationException>(() => _provisioner.GetStorageAsync(_source with { Name = "pg-us-east-3" }, CancellationToken.None));
+
+        Assert.Equal(new ServerStorage(128L * 1024 * 1024 * 1024, FreeBytes: null), sized);
+        Assert.Equal(ServerStorage.Unknown, unsized);
+        Assert.Contains("pg-us-east-3", missing.Message, StringComparison.Ordinal);
+        Assert.Contains(_standIn.Requests, r => r == $"GET {_standIn.ServerPath("pg-us-east-1")}?api-version=2025-08-01");
     }
 
     [Fact]

@@ -75,7 +75,8 @@ public sealed class AzureStandIn : IAsyncDisposable
 
     public string ServerPath(string name) => $"/subscriptions/{Subscription}/resourceGroups/{ResourceGroup}/providers/Microsoft.DBforPostgreSQL/flexibleServers/{name}";
 
-    public void AddSourceServer(string name, DateTimeOffset earliestRestore, bool geoRedundant = false) =>
+    public void AddSourceServer(string name, DateTimeOffset earliestRestore, bool geoRedundant = false, int? storageSizeGb = null)
+    {
         Servers[name] = new Server
         {
             Location = "eastus",
@@ -93,6 +94,12 @@ public sealed class AzureStandIn : IAsyncDisposable
                 },
             },
         };
+        if (storageSizeGb is { } gb)
+        {
+            // 2025-08-01 Storage: the provisioned size, with autoGrow and the tier as a real server reports them.
+            Servers[name].Properties["storage"] = new JsonObject { ["storageSizeGB"] = gb, ["autoGrow"] = "Disabled", ["tier"] = "P10" };
+        }
+    }
 
     private void Map(WebApplication app)
     {

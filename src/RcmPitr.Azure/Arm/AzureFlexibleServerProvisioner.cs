@@ -18,15 +18,17 @@ namespace RcmPitr.Azure.Arm;
 /// <c>createMode: PointInTimeRestore</c> (or <c>GeoRestore</c> in the paired region when T is outside retention
 /// and the source has geo-redundant backup), started without waiting — the orchestrator polls
 /// <c>properties.state</c> on durable timers — and DELETE at clean-up. The servers RcmPitr creates carry tags
-/// with the run and the restore time: that is how a re-run recognises its server, and how a server RcmPitr
-/// did not create is never reused or deleted.
+/// with the source and the restore time: a server is RcmPitr's for (source, T) when its tags say so and its name is
+/// the one <see cref="ServerNames.Pitr"/> gives them. That is how the same request finds its server again (runs restoring
+/// one source to one second share it), and how a server RcmPitr did not create for this source and time is never
+/// reused or deleted. A server being deleted (<c>Dropping</c>) is never reused: the request fails retryably.
 /// </summary>
 public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
 {
     /// <summary>Tag: the restore time (ISO-8601 UTC) a server was created for.</summary>
     public const string RestoreTimeTag = "rcm-pitr-restore-time";
 
-    /// <summary>Tag: the run that created the server.</summary>
+    /// <summary>Tag: the run whose request created the server (for people: the server is shared, ownership is source and restore time).</summary>
     public const string RunTag = "rcm-pitr-run";
 
     /// <summary>Tag: the source server.</summary>
@@ -73,15 +75,11 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
         var wanted = input.RestoreTime.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
         if (await GetAsync(targetId, cancellationToken) is { } existing)
         {
-            var tags = existing.Data.Tags;
-            if (!tags.TryGetValue(RestoreTimeTag, out var time))
-            {
-                throw new InvalidRestoreInputException("serverName", $"server {name} already exists and was not created by RcmPitr; choose another time or remove it");
-            }
-
-            return time == wanted
-                ? new ProvisionServerResult(name, StateOf(existing).State, AlreadyExisted: true)
-                : throw new InvalidRestoreInputException("serverName", $"server {name} already exists, restored to {time}, not {wanted}; delete it first");
+            RequireOwned(existing, name, input.Source.Name, input.RestoreTime, "used");
+            var (state, detail, _, _) = StateOf(existing);
+            return RawState(existing) == "Dropping"
+                ? throw new ServerBeingDeletedException(name, detail)
+                : new ProvisionServerResult(name, state, AlreadyExisted: true);
         }
 
         var sourceId = SourceId(input.Source);
@@ -133,13 +131,53 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
             return new DeleteServerResult(name, Deleted: false);
         }
 
-        if (!server.Data.Tags.ContainsKey(RunTag))
+        RequireOwned(server, name, input.Source.Name, input.RestoreTime, "deleted");
+        if (RawState(server) == "Dropping")
         {
-            throw new DatabaseStateConflictException($"Refusing to delete {name}: it was not created by RcmPitr (no {RunTag} tag).");
+            return new DeleteServerResult(name, Deleted: true); // an earlier attempt's deletion is under way
         }
 
         await _transient.ExecuteAsync(async token => await server.DeleteAsync(WaitUntil.Started, token), cancellationToken);
         return new DeleteServerResult(name, Deleted: true);
+    }
+
+    /// <inheritdoc />
+    public async Task<ServerStorage> GetStorageAsync(DbServerInfo server, CancellationToken cancellationToken)
+    {
+        var found = await GetAsync(SourceId(server), cancellationToken)
+                    ?? throw new InvalidOperationException($"The server {server.Name} does not exist in Azure.");
+        using var properties = JsonDocument.Parse(found.Data.Properties?.ToString() ?? "{}");
+        // ARM reports the provisioned size (GiB), not what is used of it: the free space stays unknown.
+        return properties.RootElement.TryGetProperty("storage", out var storage) && storage.ValueKind == JsonValueKind.Object &&
+               storage.TryGetProperty("storageSizeGB", out var size) && size.ValueKind == JsonValueKind.Number && size.TryGetInt64(out var gib)
+            ? new ServerStorage(gib * 1024 * 1024 * 1024, FreeBytes: null)
+            : ServerStorage.Unknown;
+    }
+
+    // RcmPitr's for this source and time: tagged with both by RcmPitr, and named for them. Anything else is refused as it is.
+    private static void RequireOwned(GenericResource server, string name, string source, DateTimeOffset? restoreTime, string verb)
+    {
+        var tags = server.Data.Tags;
+        if (!tags.TryGetValue(RestoreTimeTag, out var timeTag) || !tags.TryGetValue(SourceTag, out var sourceTag) ||
+            !DateTimeOffset.TryParse(timeTag, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var taggedTime))
+        {
+            throw new DatabaseStateConflictException(
+                $"The server {name} exists but was not created by RcmPitr (no {RestoreTimeTag} and {SourceTag} tags): it is neither used nor deleted. " +
+                "Choose another restore time (each second has its own server name), or ask whoever owns that server.");
+        }
+
+        if (sourceTag != source || ServerNames.Pitr(sourceTag, RestoreStamp.From(taggedTime)) != name || (restoreTime is { } t && taggedTime != t))
+        {
+            throw new DatabaseStateConflictException(
+                $"The server {name} was created by RcmPitr for {sourceTag} restored to {timeTag}, not for {source}" +
+                (restoreTime is { } wanted ? $" restored to {wanted.UtcDateTime:O}" : string.Empty) + $"; it is not {verb} for this request.");
+        }
+    }
+
+    private static string? RawState(GenericResource server)
+    {
+        using var properties = JsonDocument.Parse(server.Data.Properties?.ToString() ?? "{}");
+        return properties.RootElement.TryGetProperty("state", out var state) ? state.GetString() : null;
     }
 
     private (string Mode, string Location) ChooseMode(ProvisionServerInput input, (DateTimeOffset Earliest, bool GeoRedundant) backup)

@@ -34,6 +34,12 @@ public sealed class ActivityFunctions(RestoreActivities activities)
     [Function(ActivityNames.DeleteServer)]
     public Task<DeleteServerResult> DeleteServer([ActivityTrigger] DeleteServerInput input, CancellationToken cancellationToken) => activities.DeleteServer(input, cancellationToken);
 
+    [Function(ActivityNames.AcquireServer)]
+    public Task<AcquireServerResult> AcquireServer([ActivityTrigger] AcquireServerInput input, CancellationToken cancellationToken) => activities.AcquireServer(input, cancellationToken);
+
+    [Function(ActivityNames.ReleaseServer)]
+    public Task<ReleaseServerResult> ReleaseServer([ActivityTrigger] ReleaseServerInput input, CancellationToken cancellationToken) => activities.ReleaseServer(input, cancellationToken);
+
     [Function(ActivityNames.Preflight)]
     public Task<PreflightResult> Preflight([ActivityTrigger] PreflightInput input, CancellationToken cancellationToken) => activities.Preflight(input, cancellationToken);
 

@@ -24,6 +24,8 @@ public static class DurableRegistration
             .AddActivity<ProvisionServerInput, ProvisionServerResult>(ActivityNames.ProvisionServer, a.ProvisionServer)
             .AddActivity<GetServerStateInput, ServerStatus>(ActivityNames.GetServerState, a.GetServerState)
             .AddActivity<DeleteServerInput, DeleteServerResult>(ActivityNames.DeleteServer, a.DeleteServer)
+            .AddActivity<AcquireServerInput, AcquireServerResult>(ActivityNames.AcquireServer, a.AcquireServer)
+            .AddActivity<ReleaseServerInput, ReleaseServerResult>(ActivityNames.ReleaseServer, a.ReleaseServer)
             .AddActivity<PreflightInput, PreflightResult>(ActivityNames.Preflight, a.Preflight)
             .AddActivity<DumpTenantInput, DumpTenantResult>(ActivityNames.DumpTenant, a.DumpTenant)
             .AddActivity<DeleteDumpInput, DeleteDumpResult>(ActivityNames.DeleteDump, a.DeleteDump)

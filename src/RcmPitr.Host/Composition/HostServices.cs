@@ -60,7 +60,8 @@ public static class HostServices
         "LocalWal" => LocalEnvironmentOf(services, options).Provisioner,
         "PreRestored" => new PreRestoredServerProvisioner(
             options.Server ?? throw new InvalidOperationException("RcmPitr:Provisioner:Server is required for the PreRestored provisioner."),
-            options.EarliestRestoreTime),
+            options.EarliestRestoreTime,
+            options.LiveStorage),
         _ => throw new InvalidOperationException($"Unknown provisioner kind '{options.Kind}'."),
     };
 

@@ -68,4 +68,7 @@ public sealed class ProvisionerOptions
 
     /// <summary>For <c>PreRestored</c>: the earliest time it may stand for.</summary>
     public DateTimeOffset EarliestRestoreTime { get; set; } = DateTimeOffset.MinValue;
+
+    /// <summary>For <c>PreRestored</c>: the live server's storage, when known (preflight weighs a copy against it); unknown if unset.</summary>
+    public Postgres.Provisioning.ServerStorage? LiveStorage { get; set; }
 }

@@ -21,6 +21,16 @@ public sealed class ControlPlaneDatabase(NpgsqlDataSource dataSource) : IAsyncDi
         return await SchemaMigrator.MigrateAsync(connection, EmbeddedSchema.Master, cancellationToken);
     }
 
+    /// <summary>
+    /// Creates or upgrades RcmPitr's own schema (<c>rcm_pitr</c>) only, never the platform's tables: how RcmPitr's tables
+    /// reach a production master, on first use by the step that needs them.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> MigrateOwnSchemaAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await SchemaMigrator.MigrateOwnMasterAsync(connection, cancellationToken);
+    }
+
     /// <inheritdoc />
     public ValueTask DisposeAsync() => DataSource.DisposeAsync();
 }

@@ -14,6 +14,16 @@ public static class EmbeddedSchema
     /// <summary>The tenant-database scripts (canary tables).</summary>
     public const string Tenant = "tenant";
 
+    /// <summary>
+    /// The master scripts that state what RcmPitr assumes of the platform's tables (identity.*): in production the
+    /// platform owns those. Every other master script creates RcmPitr's own schema <c>rcm_pitr</c>.
+    /// </summary>
+    public static IReadOnlySet<string> PlatformMasterScripts { get; } = new HashSet<string>(StringComparer.Ordinal) { "V001__control_plane" };
+
+    /// <summary>The master scripts of RcmPitr's own schema (<c>rcm_pitr</c>), ordered by version.</summary>
+    public static IReadOnlyList<(string Name, string Sql)> OwnMasterScripts() =>
+        Scripts(Master).Where(script => !PlatformMasterScripts.Contains(script.Name)).ToList();
+
     /// <summary>The scripts of <paramref name="set"/>, ordered by version, as (name, sql).</summary>
     public static IReadOnlyList<(string Name, string Sql)> Scripts(string set)
     {

@@ -12,11 +12,22 @@ public static class SchemaMigrator
     private const long AdvisoryLockKey = 0x52434D5049545231; // "RCMPITR1"
 
     /// <summary>Applies what is missing and returns the names of the scripts applied now.</summary>
-    public static async Task<IReadOnlyList<string>> MigrateAsync(NpgsqlConnection connection, string set, CancellationToken cancellationToken)
+    public static Task<IReadOnlyList<string>> MigrateAsync(NpgsqlConnection connection, string set, CancellationToken cancellationToken) =>
+        ApplyAsync(connection, set, EmbeddedSchema.Scripts(set), cancellationToken);
+
+    /// <summary>
+    /// Applies the missing scripts of RcmPitr's own master schema (<c>rcm_pitr</c>) and none of the platform's
+    /// (<see cref="EmbeddedSchema.PlatformMasterScripts"/>): what a production master gets, where the platform owns the rest.
+    /// </summary>
+    public static Task<IReadOnlyList<string>> MigrateOwnMasterAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        ApplyAsync(connection, EmbeddedSchema.Master, EmbeddedSchema.OwnMasterScripts(), cancellationToken);
+
+    private static async Task<IReadOnlyList<string>> ApplyAsync(
+        NpgsqlConnection connection, string set, IReadOnlyList<(string Name, string Sql)> scripts, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         var applied = new List<string>();
-        foreach (var (name, sql) in EmbeddedSchema.Scripts(set))
+        foreach (var (name, sql) in scripts)
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             await ExecuteAsync(connection, transaction, $"SELECT pg_advisory_xact_lock({AdvisoryLockKey})", cancellationToken);

@@ -6,9 +6,10 @@ namespace RcmPitr.Postgres.Provisioning;
 /// <summary>
 /// Uses a server that already holds the state at T — restored by an operator beforehand, or a second
 /// cluster in tests — instead of creating one. It is reported Ready at once, and "delete" leaves it alone:
-/// RcmPitr did not create it, so it does not remove it.
+/// RcmPitr did not create it, so it does not remove it. The live server's storage is unknown unless configured
+/// (<paramref name="liveStorage"/>).
 /// </summary>
-public sealed class PreRestoredServerProvisioner(DbServerInfo restoredServer, DateTimeOffset earliestRestoreTime) : IServerProvisioner
+public sealed class PreRestoredServerProvisioner(DbServerInfo restoredServer, DateTimeOffset earliestRestoreTime, ServerStorage? liveStorage = null) : IServerProvisioner
 {
     /// <inheritdoc />
     public Task<DateTimeOffset> GetEarliestRestoreTimeAsync(DbServerInfo source, CancellationToken cancellationToken) =>
@@ -39,4 +40,8 @@ public sealed class PreRestoredServerProvisioner(DbServerInfo restoredServer, Da
         ArgumentNullException.ThrowIfNull(input);
         return Task.FromResult(new DeleteServerResult(input.ServerName, Deleted: false));
     }
+
+    /// <inheritdoc />
+    public Task<ServerStorage> GetStorageAsync(DbServerInfo server, CancellationToken cancellationToken) =>
+        Task.FromResult(liveStorage ?? ServerStorage.Unknown);
 }

@@ -30,8 +30,35 @@ public sealed record GetServerStateInput(DbServerInfo Source, string ServerName)
 public sealed record ServerStatus(string ServerName, ServerState State, DbServerInfo? Server = null, string? Detail = null);
 
 /// <summary>Input of the clean-up step that removes the PITR server.</summary>
-public sealed record DeleteServerInput(DbServerInfo Source, string ServerName);
+/// <param name="RestoreTime">
+/// The time the server was restored to, when known: the provisioner then deletes it only if it created it for exactly
+/// that time. Without it, the time the server's name stands for (its stamp, to the second) must match.
+/// </param>
+public sealed record DeleteServerInput(DbServerInfo Source, string ServerName, DateTimeOffset? RestoreTime = null);
 
 /// <summary>Result of removing the PITR server.</summary>
 /// <param name="Deleted">False when it was already gone.</param>
 public sealed record DeleteServerResult(string ServerName, bool Deleted);
+
+/// <summary>
+/// Input of the step that takes this run's hold on the restored server for (<paramref name="Source"/>, <paramref name="RestoreTime"/>
+/// to the second), creating the server if this run is its first holder. Runs restoring one source to one second share
+/// one server; a retried acquire finds its hold.
+/// </summary>
+public sealed record AcquireServerInput(string RunId, DbServerInfo Source, DateTimeOffset RestoreTime);
+
+/// <summary>The run's hold on a restored server.</summary>
+/// <param name="ServerName">The server's name (<c>&lt;source&gt;-pitr-&lt;yyyyMMddHHmmss&gt;</c>).</param>
+/// <param name="State">Its state now; poll <c>GetServerState</c> until <see cref="ServerState.Ready"/>.</param>
+/// <param name="Created">True when this run's acquire created the server (every retry of it says so too); false when it attached.</param>
+/// <param name="Holders">The runs holding the server, this one included, oldest hold first.</param>
+public sealed record AcquireServerResult(string ServerName, ServerState State, bool Created, IReadOnlyList<string> Holders);
+
+/// <summary>Input of the clean-up step that gives up this run's hold on the restored server.</summary>
+public sealed record ReleaseServerInput(string RunId, DbServerInfo Source, string ServerName);
+
+/// <summary>What releasing the run's hold did.</summary>
+/// <param name="Held">Whether the run held the server; a run that held nothing released nothing and deleted nothing.</param>
+/// <param name="Deleted">True when this run was the last holder and the server was deleted (or its deletion started, where the platform deletes asynchronously).</param>
+/// <param name="RemainingHolders">The runs still holding it; the server stays while any does.</param>
+public sealed record ReleaseServerResult(string ServerName, bool Held, bool Deleted, IReadOnlyList<string> RemainingHolders);

@@ -11,6 +11,8 @@ public static class ActivityNames
     public const string ProvisionServer = nameof(ProvisionServer);
     public const string GetServerState = nameof(GetServerState);
     public const string DeleteServer = nameof(DeleteServer);
+    public const string AcquireServer = nameof(AcquireServer);
+    public const string ReleaseServer = nameof(ReleaseServer);
     public const string Preflight = nameof(Preflight);
     public const string DumpTenant = nameof(DumpTenant);
     public const string DeleteDump = nameof(DeleteDump);
