@@ -42,11 +42,9 @@ public sealed class RestoreActivities(
 
     public Task<ConfirmFreezeResult> ConfirmFreeze(ConfirmFreezeInput input, CancellationToken ct) => status.ConfirmFreezeAsync(input, ct);
 
-    public Task<ProvisionServerResult> ProvisionServer(ProvisionServerInput input, CancellationToken ct) => provisioner.ProvisionAsync(input, ct);
 
     public Task<ServerStatus> GetServerState(GetServerStateInput input, CancellationToken ct) => provisioner.GetStateAsync(input, ct);
 
-    public Task<DeleteServerResult> DeleteServer(DeleteServerInput input, CancellationToken ct) => provisioner.DeleteAsync(input, ct);
 
     public Task<AcquireServerResult> AcquireServer(AcquireServerInput input, CancellationToken ct) => restoredServers.AcquireAsync(input, ct);
 

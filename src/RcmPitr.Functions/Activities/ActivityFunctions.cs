@@ -25,14 +25,8 @@ public sealed class ActivityFunctions(RestoreActivities activities)
     [Function(ActivityNames.UnfreezeTenant)]
     public Task<UnfreezeTenantResult> UnfreezeTenant([ActivityTrigger] UnfreezeTenantInput input, CancellationToken cancellationToken) => activities.UnfreezeTenant(input, cancellationToken);
 
-    [Function(ActivityNames.ProvisionServer)]
-    public Task<ProvisionServerResult> ProvisionServer([ActivityTrigger] ProvisionServerInput input, CancellationToken cancellationToken) => activities.ProvisionServer(input, cancellationToken);
-
     [Function(ActivityNames.GetServerState)]
     public Task<ServerStatus> GetServerState([ActivityTrigger] GetServerStateInput input, CancellationToken cancellationToken) => activities.GetServerState(input, cancellationToken);
-
-    [Function(ActivityNames.DeleteServer)]
-    public Task<DeleteServerResult> DeleteServer([ActivityTrigger] DeleteServerInput input, CancellationToken cancellationToken) => activities.DeleteServer(input, cancellationToken);
 
     [Function(ActivityNames.AcquireServer)]
     public Task<AcquireServerResult> AcquireServer([ActivityTrigger] AcquireServerInput input, CancellationToken cancellationToken) => activities.AcquireServer(input, cancellationToken);

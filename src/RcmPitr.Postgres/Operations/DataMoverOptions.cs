@@ -23,6 +23,18 @@ public sealed class DataMoverOptions
     /// <summary>Free scratch space required, as a multiple of the tenant database's size (runbook: 2×).</summary>
     public double ScratchSafetyFactor { get; set; } = 2.0;
 
+    /// <summary>Room a copy of the tenant database needs on the live server, as a multiple of the database's size.</summary>
+    public double LiveCopySizeFactor { get; set; } = 1.2;
+
+    /// <summary>
+    /// Share of the live server's storage that must stay free after the copy (percent): a full Flexible Server turns
+    /// read-only for every tenant on it (Azure does so near 95 % full).
+    /// </summary>
+    public double LiveStorageHeadroomPercent { get; set; } = 15;
+
+    /// <summary>As-of snapshot copies kept on one live server at most; a snapshot beyond it is refused until one is dropped.</summary>
+    public int MaxSnapshotsPerServer { get; set; } = 10;
+
     /// <summary><c>pg_dump -Z</c> level (runbook: 6).</summary>
     public int CompressionLevel { get; set; } = 6;
 

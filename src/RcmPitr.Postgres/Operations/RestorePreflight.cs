@@ -1,6 +1,7 @@
 using System.Globalization;
 using Npgsql;
 using RcmPitr.Postgres.Connections;
+using RcmPitr.Postgres.Provisioning;
 using RcmPitr.Postgres.Sql;
 using RcmPitr.Postgres.Tools;
 using RcmPitr.Workflow.Contracts;
@@ -13,10 +14,11 @@ namespace RcmPitr.Postgres.Operations;
 /// The runbook's prerequisites, checked before anything is moved: pg_dump and pg_restore at the servers'
 /// major version, scratch space ≥ <see cref="DataMoverOptions.ScratchSafetyFactor"/> × the database size (a dump mode) or
 /// <see cref="StreamingScratchBytes"/> (streaming; it also refuses large objects, which streaming does not move),
-/// and every extension of the tenant database available (and, on Azure, allow-listed) on the live server.
+/// every extension of the tenant database available (and, on Azure, allow-listed) on the live server, room for the copy on
+/// the live server (a full server takes every sibling down), and for a snapshot the per-server cap of kept snapshots.
 /// All checks run; the failure lists every problem found. Read-only, so idempotent.
 /// </summary>
-public sealed class RestorePreflight(PgConnector connector, PgToolLocator tools, DataMoverOptions options)
+public sealed class RestorePreflight(PgConnector connector, PgToolLocator tools, DataMoverOptions options, IServerProvisioner? provisioner = null)
 {
     /// <summary>Scratch space the streaming transfer requires: its pre- and post-data schema files only.</summary>
     public const long StreamingScratchBytes = 64L * 1024 * 1024;
@@ -75,12 +77,69 @@ public sealed class RestorePreflight(PgConnector connector, PgToolLocator tools,
         }
 
         var extensions = await CheckExtensionsAsync(source, live, problems, cancellationToken);
+        var (liveFree, storageNote) = await CheckLiveStorageAsync(input.Live, live, size, problems, cancellationToken);
+        if (input.Snapshot)
+        {
+            await CheckSnapshotCapAsync(input.Live, live, problems, cancellationToken);
+        }
+
         if (problems.Count > 0)
         {
             throw new PreflightFailedException(problems);
         }
 
-        return new PreflightResult(sourceMajor, liveMajor, pgDump!.VersionText, pgRestore!.VersionText, size, free, required, extensions);
+        return new PreflightResult(sourceMajor, liveMajor, pgDump!.VersionText, pgRestore!.VersionText, size, free, required, extensions)
+        {
+            LiveFreeBytes = liveFree,
+            LiveStorage = storageNote,
+        };
+    }
+
+    /// <summary>
+    /// The copy lands on the live server beside every sibling: it must fit with <see cref="DataMoverOptions.LiveStorageHeadroomPercent"/>
+    /// of the storage still free afterwards. Free space comes from the provisioner, or its capacity minus what the server's
+    /// databases take; when neither is known the check is skipped and says so.
+    /// </summary>
+    private async Task<(long? Free, string Note)> CheckLiveStorageAsync(DbServerInfo server, NpgsqlConnection live, long size, List<string> problems, CancellationToken cancellationToken)
+    {
+        var storage = provisioner is null ? ServerStorage.Unknown : await provisioner.GetStorageAsync(server, cancellationToken);
+        var free = storage.FreeBytes;
+        if (free is null && storage.CapacityBytes is { } capacity)
+        {
+            await using var used = new NpgsqlCommand("SELECT coalesce(sum(pg_database_size(oid)), 0)::bigint FROM pg_database", live);
+            free = capacity - (long)(await used.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        if (free is not { } known)
+        {
+            return (null, $"not checked: the storage of {server.Name} is unknown to its provisioner");
+        }
+
+        var needed = (long)Math.Ceiling(size * options.LiveCopySizeFactor);
+        var reserve = storage.CapacityBytes is { } total ? (long)Math.Ceiling(total * options.LiveStorageHeadroomPercent / 100) : 0;
+        var note = string.Create(CultureInfo.InvariantCulture,
+            $"{known} bytes free on {server.Name}; the copy needs about {needed} bytes ({options.LiveCopySizeFactor}x {size}) and {reserve} bytes must stay free");
+        if (known - needed < reserve)
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture,
+                $"the live server {server.Name} has {known} bytes free; a copy of the tenant database needs about {needed} bytes ({options.LiveCopySizeFactor}x its {size} bytes) and " +
+                $"{reserve} bytes ({options.LiveStorageHeadroomPercent} % of its storage) must stay free — a full server turns read-only for every tenant on it. Free space or grow the storage first"));
+        }
+
+        return (known, note);
+    }
+
+    private async Task CheckSnapshotCapAsync(DbServerInfo server, NpgsqlConnection live, List<string> problems, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            @"SELECT count(*) FROM pg_database WHERE datname ~ '_asof_[0-9]{12}([0-9]{2})?(_[0-9a-f]{6})?$' AND shobj_description(oid, 'pg_database') LIKE 'rcm-pitr:%'",
+            live);
+        var kept = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        if (kept >= options.MaxSnapshotsPerServer)
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{kept} as-of snapshots are kept on {server.Name} (at most {options.MaxSnapshotsPerServer}, DataMover:MaxSnapshotsPerServer): drop the ones no longer needed first"));
+        }
     }
 
     private async Task<NpgsqlConnection> OpenSourceAsync(DbServerInfo server, string database, CancellationToken cancellationToken)

@@ -8,9 +8,7 @@ public static class ActivityNames
     public const string FreezeTenant = nameof(FreezeTenant);
     public const string UnfreezeTenant = nameof(UnfreezeTenant);
     public const string ConfirmFreeze = nameof(ConfirmFreeze);
-    public const string ProvisionServer = nameof(ProvisionServer);
     public const string GetServerState = nameof(GetServerState);
-    public const string DeleteServer = nameof(DeleteServer);
     public const string AcquireServer = nameof(AcquireServer);
     public const string ReleaseServer = nameof(ReleaseServer);
     public const string Preflight = nameof(Preflight);

@@ -38,8 +38,9 @@ public sealed class RestoreTenantOrchestrator
             var pitr = await ProvisionAsync(run);
             await run.StepAsync(
                 RestoreSteps.Preflight,
-                () => run.CallAsync<PreflightResult>(ActivityNames.Preflight, new PreflightInput(pitr, tenant.Server, request.Tenant, request.Transfer, tenant.Source, tenant.Live)),
-                p => $"PostgreSQL {p.SourceMajorVersion}, database {p.DatabaseSizeBytes} bytes, scratch free {p.ScratchFreeBytes} bytes");
+                () => run.CallAsync<PreflightResult>(
+                    ActivityNames.Preflight, new PreflightInput(pitr, tenant.Server, request.Tenant, request.Transfer, tenant.Source, tenant.Live, Snapshot: request.Mode == RestoreMode.Snapshot)),
+                p => $"PostgreSQL {p.SourceMajorVersion}, database {p.DatabaseSizeBytes} bytes, scratch free {p.ScratchFreeBytes} bytes, live storage: {p.LiveStorage ?? "not checked"}");
 
             var target = request.Mode == RestoreMode.Snapshot ? DerivedDatabaseKind.AsOf : DerivedDatabaseKind.Restore;
             var copy = await MoveAsync(run, pitr, target);
@@ -122,20 +123,28 @@ public sealed class RestoreTenantOrchestrator
             ttl => $"{ttl.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
     }
 
+    /// <summary>
+    /// Runbook step 2. The restored server for (source, T) is shared: this run acquires a hold on it (the first holder has it
+    /// created), and its undo releases only that hold — the server is deleted when its last holder lets go.
+    /// </summary>
     private static async Task<DbServerInfo> ProvisionAsync(RestoreRun run)
     {
         var source = run.RequireTenant.Server;
         var name = ServerNames.Pitr(source.Name, RestoreStamp.Parse(run.Stamp));
-        run.OnFailure("delete the restored server", async () =>
-        {
-            var deleted = await run.CallAsync<DeleteServerResult>(ActivityNames.DeleteServer, new DeleteServerInput(source, name));
-            return deleted.Deleted ? $"{name} deleted" : $"{name} already gone";
-        });
+        run.OnFailure("release the restored server", () => ReleaseServerAsync(run, source, name));
         await run.StepAsync(
             RestoreSteps.Provision,
-            () => run.CallAsync<ProvisionServerResult>(ActivityNames.ProvisionServer, new ProvisionServerInput(run.RunId, source, name, run.Request.RestoreTime)),
-            r => r.AlreadyExisted ? $"{r.ServerName} (already requested)" : r.ServerName);
+            () => run.CallAsync<AcquireServerResult>(ActivityNames.AcquireServer, new AcquireServerInput(run.RunId, source, run.Request.RestoreTime)),
+            r => r.Created ? $"{r.ServerName} (created)" : $"{r.ServerName} (shared: held by {string.Join(", ", r.Holders)})");
         return await run.StepAsync(RestoreSteps.WaitReady, () => WaitUntilReadyAsync(run, source, name), s => $"{s.Name} at {s.Fqdn}:{s.Port}");
+    }
+
+    private static async Task<string?> ReleaseServerAsync(RestoreRun run, DbServerInfo source, string name)
+    {
+        var released = await run.CallAsync<ReleaseServerResult>(ActivityNames.ReleaseServer, new ReleaseServerInput(run.RunId, source, name));
+        return !released.Held ? $"{name}: not held by this run, nothing released"
+            : released.Deleted ? $"{name} released and deleted (last holder)"
+            : $"{name} released; kept for {string.Join(", ", released.RemainingHolders)}";
     }
 
     private static async Task<DbServerInfo> WaitUntilReadyAsync(RestoreRun run, DbServerInfo source, string name)
@@ -280,9 +289,9 @@ public sealed class RestoreTenantOrchestrator
             await DropAsync(run, kind);
         }
 
-        var server = await run.CallAsync<DeleteServerResult>(ActivityNames.DeleteServer, new DeleteServerInput(source, name));
+        var server = await ReleaseServerAsync(run, source, name);
         var dump = await run.CallAsync<DeleteDumpResult>(ActivityNames.DeleteDump, new DeleteDumpInput(run.RunId));
-        return $"server {name} {(server.Deleted ? "deleted" : "not deleted (already gone, or not created by RcmPitr)")}, {dump.FilesDeleted} scratch files ({dump.BytesFreed} bytes) deleted";
+        return $"{server}; {dump.FilesDeleted} scratch files ({dump.BytesFreed} bytes) deleted";
     }
 
     internal static Task<WriteAuditResult> WriteAuditAsync(RestoreRun run, string auditEvent, ParityReport? parity, Dictionary<string, string> extra)

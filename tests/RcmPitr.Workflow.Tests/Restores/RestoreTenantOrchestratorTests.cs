@@ -19,10 +19,10 @@ public sealed class RestoreTenantOrchestratorTests
 
         Assert.Equal(
         [
-            ActivityNames.ResolveTenant, ActivityNames.FreezeTenant, ActivityNames.ProvisionServer, ActivityNames.GetServerState,
+            ActivityNames.ResolveTenant, ActivityNames.FreezeTenant, ActivityNames.AcquireServer, ActivityNames.GetServerState,
             ActivityNames.Preflight, ActivityNames.DumpTenant, ActivityNames.RestoreDatabase, ActivityNames.ParityProbe,
             ActivityNames.ConfirmFreeze, ActivityNames.SwapCutover, ActivityNames.InvalidateTenantCache, ActivityNames.VerifyCutover, ActivityNames.UnfreezeTenant,
-            ActivityNames.WriteAudit, ActivityNames.Notify, ActivityNames.DeleteServer, ActivityNames.DeleteDump, ActivityNames.ScheduleRetentionDrop,
+            ActivityNames.WriteAudit, ActivityNames.Notify, ActivityNames.ReleaseServer, ActivityNames.DeleteDump, ActivityNames.ScheduleRetentionDrop,
         ], context.CallNames);
         Assert.Equal(RestoreOutcome.Restored, result.Outcome);
         Assert.Equal("tenant_acme", result.LiveDatabase);
@@ -64,7 +64,7 @@ public sealed class RestoreTenantOrchestratorTests
         Assert.Equal(5, context.Calls.Count(c => c.Name == ActivityNames.MoveTenant));
         Assert.All(context.InputsOf<MoveTenantInput>(ActivityNames.MoveTenant), i => Assert.Equal(TransferMode.Parallel, i.Mode));
         Assert.Equal(
-            [ActivityNames.DropDerivedDatabase, ActivityNames.DeleteDump, ActivityNames.DeleteServer, ActivityNames.UnfreezeTenant, ActivityNames.WriteAudit],
+            [ActivityNames.DropDerivedDatabase, ActivityNames.DeleteDump, ActivityNames.ReleaseServer, ActivityNames.UnfreezeTenant, ActivityNames.WriteAudit],
             context.CallNames.SkipWhile(n => n != ActivityNames.MoveTenant).SkipWhile(n => n == ActivityNames.MoveTenant));
     }
 
@@ -76,8 +76,9 @@ public sealed class RestoreTenantOrchestratorTests
 
         await _orchestrator.RunAsync(context, Script.Request());
 
-        Assert.Equal(["call " + ActivityNames.FreezeTenant, "timer +00:00:30", "call " + ActivityNames.ProvisionServer], context.Log.Skip(1).Take(3));
-        Assert.Equal("pg-us-east-1-pitr-20260422143015", context.InputsOf<ProvisionServerInput>(ActivityNames.ProvisionServer).Single().ServerName);
+        Assert.Equal(["call " + ActivityNames.FreezeTenant, "timer +00:00:30", "call " + ActivityNames.AcquireServer], context.Log.Skip(1).Take(3));
+        Assert.Equal(Script.RestoreTime, context.InputsOf<AcquireServerInput>(ActivityNames.AcquireServer).Single().RestoreTime);
+        Assert.Equal("pg-us-east-1-pitr-20260422143015", context.InputsOf<ReleaseServerInput>(ActivityNames.ReleaseServer).Single().ServerName);
     }
 
     [Fact]
@@ -103,7 +104,7 @@ public sealed class RestoreTenantOrchestratorTests
         Assert.Equal(RestoreSteps.WaitReady, error.Step);
         Assert.Contains("not ready within 04:00:00", error.Reason, StringComparison.Ordinal);
         Assert.True(context.CurrentUtcDateTime - context.Timers[0] <= TimeSpan.FromHours(4));
-        Assert.Equal([ActivityNames.DeleteServer, ActivityNames.UnfreezeTenant, ActivityNames.WriteAudit], context.CallNames.SkipWhile(n => n != ActivityNames.DeleteServer));
+        Assert.Equal([ActivityNames.ReleaseServer, ActivityNames.UnfreezeTenant, ActivityNames.WriteAudit], context.CallNames.SkipWhile(n => n != ActivityNames.ReleaseServer));
     }
 
     [Fact]
@@ -118,7 +119,7 @@ public sealed class RestoreTenantOrchestratorTests
         Assert.Contains("counts look wrong", result.Detail, StringComparison.Ordinal);
         Assert.Equal(AuditEvents.PitrRejected, context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit).Single().Event);
         Assert.Equal(
-            [ActivityNames.DropDerivedDatabase, ActivityNames.DeleteDump, ActivityNames.DeleteServer, ActivityNames.UnfreezeTenant, ActivityNames.WriteAudit],
+            [ActivityNames.DropDerivedDatabase, ActivityNames.DeleteDump, ActivityNames.ReleaseServer, ActivityNames.UnfreezeTenant, ActivityNames.WriteAudit],
             context.CallNames.SkipWhile(n => n != ActivityNames.ParityProbe).Skip(1));
         Assert.Equal(DerivedDatabaseKind.Restore, context.InputsOf<DropDerivedDatabaseInput>(ActivityNames.DropDerivedDatabase).Single().Kind);
         Assert.DoesNotContain(ActivityNames.SwapCutover, context.CallNames);
@@ -162,7 +163,7 @@ public sealed class RestoreTenantOrchestratorTests
         Assert.Equal(AuditEvents.PitrCancelled, context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit).Single().Event);
         Assert.DoesNotContain(ActivityNames.RestoreDatabase, context.CallNames);
         // The undo of the load is registered before the load step, so it runs (as a no-op drop) too.
-        Assert.Equal([ActivityNames.DropDerivedDatabase, ActivityNames.DeleteDump, ActivityNames.DeleteServer, ActivityNames.UnfreezeTenant, ActivityNames.WriteAudit], context.CallNames.SkipWhile(n => n != ActivityNames.DumpTenant).Skip(1));
+        Assert.Equal([ActivityNames.DropDerivedDatabase, ActivityNames.DeleteDump, ActivityNames.ReleaseServer, ActivityNames.UnfreezeTenant, ActivityNames.WriteAudit], context.CallNames.SkipWhile(n => n != ActivityNames.DumpTenant).Skip(1));
     }
 
     [Fact]
@@ -263,7 +264,7 @@ public sealed class RestoreTenantOrchestratorTests
         Assert.Equal(RestoreSteps.ConfirmFreeze, error.Step);
         Assert.DoesNotContain(ActivityNames.SwapCutover, context.CallNames);
         Assert.Equal(
-            [ActivityNames.DropDerivedDatabase, ActivityNames.DeleteDump, ActivityNames.DeleteServer, ActivityNames.UnfreezeTenant, ActivityNames.WriteAudit],
+            [ActivityNames.DropDerivedDatabase, ActivityNames.DeleteDump, ActivityNames.ReleaseServer, ActivityNames.UnfreezeTenant, ActivityNames.WriteAudit],
             context.CallNames.SkipWhile(n => n != ActivityNames.ConfirmFreeze).Skip(1));
     }
 
@@ -309,7 +310,7 @@ public sealed class RestoreTenantOrchestratorTests
         Assert.False(context.InputsOf<ResolveTenantInput>(ActivityNames.ResolveTenant).Single().RequireActive);
         Assert.DoesNotContain(ActivityNames.FreezeTenant, context.CallNames);
         Assert.DoesNotContain(ActivityNames.SwapCutover, context.CallNames);
-        Assert.Equal([ActivityNames.WriteAudit, ActivityNames.DropDerivedDatabase, ActivityNames.DeleteServer, ActivityNames.DeleteDump], context.CallNames.SkipWhile(n => n != ActivityNames.ParityProbe).Skip(1));
+        Assert.Equal([ActivityNames.WriteAudit, ActivityNames.DropDerivedDatabase, ActivityNames.ReleaseServer, ActivityNames.DeleteDump], context.CallNames.SkipWhile(n => n != ActivityNames.ParityProbe).Skip(1));
         Assert.Equal(AuditEvents.PitrDryRun, context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit).Single().Event);
     }
 

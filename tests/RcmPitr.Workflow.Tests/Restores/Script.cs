@@ -33,7 +33,7 @@ internal static class Script
             .On<FreezeTenantInput, FreezeTenantResult>(ActivityNames.FreezeTenant, _ => new FreezeTenantResult(TenantStatus.Active, true))
             .On<UnfreezeTenantInput, UnfreezeTenantResult>(ActivityNames.UnfreezeTenant, _ => new UnfreezeTenantResult(UnfreezeOutcome.Unfrozen, TenantStatus.Active))
             .On<ConfirmFreezeInput, ConfirmFreezeResult>(ActivityNames.ConfirmFreeze, _ => new ConfirmFreezeResult(new DateTimeOffset(2026, 4, 23, 9, 0, 0, TimeSpan.Zero)))
-            .On<ProvisionServerInput, ProvisionServerResult>(ActivityNames.ProvisionServer, i => new ProvisionServerResult(i.ServerName, ServerState.Provisioning, false))
+            .On<AcquireServerInput, AcquireServerResult>(ActivityNames.AcquireServer, i => new AcquireServerResult($"{i.Source.Name}-pitr-{RcmPitr.Workflow.Naming.RestoreStamp.From(i.RestoreTime).Value}", ServerState.Provisioning, true, [i.RunId]))
             .On<GetServerStateInput, ServerStatus>(ActivityNames.GetServerState, i => polls++ < pollsBeforeReady
                 ? new ServerStatus(i.ServerName, ServerState.Provisioning)
                 : new ServerStatus(i.ServerName, ServerState.Ready, Pitr))
@@ -49,7 +49,7 @@ internal static class Script
             .On<VerifyCutoverInput, VerifyCutoverResult>(ActivityNames.VerifyCutover, i => new VerifyCutoverResult(i.Database, i.ExpectedCounts))
             .On<WriteAuditInput, WriteAuditResult>(ActivityNames.WriteAudit, _ => new WriteAuditResult(7, true))
             .On<NotifyInput, bool>(ActivityNames.Notify, _ => true)
-            .On<DeleteServerInput, DeleteServerResult>(ActivityNames.DeleteServer, i => new DeleteServerResult(i.ServerName, true))
+            .On<ReleaseServerInput, ReleaseServerResult>(ActivityNames.ReleaseServer, i => new ReleaseServerResult(i.ServerName, true, true, []))
             .On<DeleteDumpInput, DeleteDumpResult>(ActivityNames.DeleteDump, _ => new DeleteDumpResult(2, 600))
             .On<DropDerivedDatabaseInput, DropDerivedDatabaseResult>(ActivityNames.DropDerivedDatabase, i => new DropDerivedDatabaseResult($"tenant_acme_{i.Kind}", true))
             .On<ScheduleRetentionDropInput, bool>(ActivityNames.ScheduleRetentionDrop, _ => true)
