@@ -24,7 +24,7 @@ public sealed class CliTests(HostClusterFixture fx)
         Assert.Contains("approved by bob", approveOutput.ToString(), StringComparison.Ordinal);
         Assert.Equal(0, exit);
         var text = output.ToString();
-        Assert.Matches(@"\[succeeded\] +move tenant database +[0-9.]+ s +tenant_\S+_restore_\d{12}, streaming: \d+ tables", text);
+        Assert.Matches(@"\[succeeded\] +move tenant database +[0-9.]+ s +tenant_\S+_restore_\d{14}_[0-9a-f]{6}, streaming: \d+ tables", text);
         Assert.Matches(@"transfer \(streaming\): done, (\d+)/\1 tables", text);
         Assert.Contains("members.member", text, StringComparison.Ordinal);
         Assert.Contains($"rcm-pitr approve {id}", text, StringComparison.Ordinal);
