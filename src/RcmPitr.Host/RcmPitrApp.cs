@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using RcmPitr.Api;
 using RcmPitr.Host.Api;
 using RcmPitr.Host.Composition;
 
@@ -35,6 +36,8 @@ public static class RcmPitrApp
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
+        // A second fence behind ApiRequestBody: no request body on this server is ever read past the API's limit.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = ApiRequestBody.MaxBytes);
         builder.Services.Configure<RcmPitrOptions>(builder.Configuration.GetSection(RcmPitrOptions.Section));
         builder.Services.Configure<JsonOptions>(o =>
         {

@@ -1,5 +1,4 @@
 using System.Runtime.Versioning;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -29,17 +28,8 @@ public sealed class RestoreHttpFunctions(TenantResolver tenants, IServerProvisio
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores")] HttpRequest request, [DurableClient] DurableTaskClient client) =>
         AuthenticatedAsync(request, async principal =>
         {
-            StartRestoreBody? body;
-            try
-            {
-                body = await request.ReadFromJsonAsync<StartRestoreBody>(ApiJson.Options, request.HttpContext.RequestAborted);
-            }
-            catch (JsonException e)
-            {
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"not valid JSON: {e.Message}"] });
-            }
-
-            return await Handlers(client).StartAsync(body, principal, request.HttpContext, request.HttpContext.RequestAborted);
+            var (body, problem) = await ApiRequestBody.ReadStartAsync(request, request.HttpContext.RequestAborted);
+            return problem ?? await Handlers(client).StartAsync(body, principal, request.HttpContext, request.HttpContext.RequestAborted);
         });
 
     /// <summary><c>GET /api/restores/{id}</c>.</summary>
@@ -58,29 +48,39 @@ public sealed class RestoreHttpFunctions(TenantResolver tenants, IServerProvisio
     [Function("ApproveRestore")]
     public Task<IActionResult> Approve(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores/{id}/approve")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
-        AuthenticatedAsync(request, async principal =>
-            await Handlers(client).DecideAsync(id, approved: true, await BodyAsync<DecisionBody>(request), principal, request.HttpContext.RequestAborted));
+        AuthenticatedAsync(request, principal => DecideAsync(request, id, approved: true, client, principal));
 
     /// <summary><c>POST /api/restores/{id}/reject</c>.</summary>
     [Function("RejectRestore")]
     public Task<IActionResult> Reject(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores/{id}/reject")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
-        AuthenticatedAsync(request, async principal =>
-            await Handlers(client).DecideAsync(id, approved: false, await BodyAsync<DecisionBody>(request), principal, request.HttpContext.RequestAborted));
+        AuthenticatedAsync(request, principal => DecideAsync(request, id, approved: false, client, principal));
 
     /// <summary><c>POST /api/restores/{id}/cancel</c>.</summary>
     [Function("CancelRestore")]
     public Task<IActionResult> Cancel(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores/{id}/cancel")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
         AuthenticatedAsync(request, async principal =>
-            await Handlers(client).CancelAsync(id, await BodyAsync<ReasonBody>(request), principal, request.HttpContext.RequestAborted));
+        {
+            var (body, problem) = await ApiRequestBody.ReadReasonAsync(request, request.HttpContext.RequestAborted);
+            return problem ?? await Handlers(client).CancelAsync(id, body, principal, request.HttpContext.RequestAborted);
+        });
 
     /// <summary><c>POST /api/restores/{id}/rollback</c>.</summary>
     [Function("RollbackRestore-Http")]
     public Task<IActionResult> Rollback(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores/{id}/rollback")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
         AuthenticatedAsync(request, async principal =>
-            await Handlers(client).RollbackAsync(id, await BodyAsync<ReasonBody>(request), principal, request.HttpContext, request.HttpContext.RequestAborted));
+        {
+            var (body, problem) = await ApiRequestBody.ReadReasonAsync(request, request.HttpContext.RequestAborted);
+            return problem ?? await Handlers(client).RollbackAsync(id, body, principal, request.HttpContext, request.HttpContext.RequestAborted);
+        });
+
+    private async Task<IResult> DecideAsync(HttpRequest request, string id, bool approved, DurableTaskClient client, Principal principal)
+    {
+        var (body, problem) = await ApiRequestBody.ReadDecisionAsync(request, request.HttpContext.RequestAborted);
+        return problem ?? await Handlers(client).DecideAsync(id, approved, body, principal, request.HttpContext.RequestAborted);
+    }
 
     private RestoreApiHandlers Handlers(DurableTaskClient client) => new(new DurableRestoreRuns(client), tenants, provisioner, settings, time, progress);
 
@@ -95,24 +95,6 @@ public sealed class RestoreHttpFunctions(TenantResolver tenants, IServerProvisio
         }
 
         return new ResultActionResult(await handle(Principal.Create(principal, principal, PrincipalRoles.All)));
-    }
-
-    private static async Task<T?> BodyAsync<T>(HttpRequest request)
-        where T : class
-    {
-        if (request.ContentLength is 0 or null && !request.Headers.TransferEncoding.Any())
-        {
-            return null;
-        }
-
-        try
-        {
-            return await request.ReadFromJsonAsync<T>(ApiJson.Options, request.HttpContext.RequestAborted);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 
     private static string? Query(HttpRequest request, string name) =>

@@ -5,20 +5,42 @@ using RcmPitr.Api;
 
 namespace RcmPitr.Host.Api;
 
-/// <summary>The restores routes on the embedded host: <see cref="RestoreApiHandlers"/> behind <see cref="ApiKeys"/>.</summary>
+/// <summary>
+/// The restores routes on the embedded host: <see cref="RestoreApiHandlers"/> behind <see cref="ApiKeys"/>. No route
+/// binds its body: minimal APIs bind before endpoint filters run, so a body is read (by <see cref="ApiRequestBody"/>)
+/// only once the caller is authenticated — a stranger's malformed JSON gets 401, not a parser's opinion.
+/// </summary>
 public static class RestoresApi
 {
     /// <summary>Maps the routes under <c>/api/restores</c>.</summary>
     public static RouteGroupBuilder MapRestoresApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup(RestoreApiHandlers.Route).AddEndpointFilter<ApiKeys>();
-        group.MapPost("/", (StartRestoreBody? body, HttpContext http, RestoreApiHandlers api, CancellationToken ct) => api.StartAsync(body, ApiKeys.PrincipalOf(http), http, ct));
+        group.MapPost("/", async (HttpContext http, RestoreApiHandlers api, CancellationToken ct) =>
+        {
+            var (body, problem) = await ApiRequestBody.ReadStartAsync(http.Request, ct);
+            return problem ?? await api.StartAsync(body, ApiKeys.PrincipalOf(http), http, ct);
+        });
         group.MapGet("/", (string? tenant, string? status, RestoreApiHandlers api, CancellationToken ct) => api.ListAsync(tenant, status, ct));
         group.MapGet("/{id}", (string id, HttpContext http, RestoreApiHandlers api, CancellationToken ct) => api.GetAsync(id, http, ct));
-        group.MapPost("/{id}/approve", (string id, DecisionBody? body, HttpContext http, RestoreApiHandlers api, CancellationToken ct) => api.DecideAsync(id, true, body, ApiKeys.PrincipalOf(http), ct));
-        group.MapPost("/{id}/reject", (string id, DecisionBody? body, HttpContext http, RestoreApiHandlers api, CancellationToken ct) => api.DecideAsync(id, false, body, ApiKeys.PrincipalOf(http), ct));
-        group.MapPost("/{id}/cancel", (string id, ReasonBody? body, HttpContext http, RestoreApiHandlers api, CancellationToken ct) => api.CancelAsync(id, body, ApiKeys.PrincipalOf(http), ct));
-        group.MapPost("/{id}/rollback", (string id, ReasonBody? body, HttpContext http, RestoreApiHandlers api, CancellationToken ct) => api.RollbackAsync(id, body, ApiKeys.PrincipalOf(http), http, ct));
+        group.MapPost("/{id}/approve", (string id, HttpContext http, RestoreApiHandlers api, CancellationToken ct) => DecideAsync(id, approved: true, http, api, ct));
+        group.MapPost("/{id}/reject", (string id, HttpContext http, RestoreApiHandlers api, CancellationToken ct) => DecideAsync(id, approved: false, http, api, ct));
+        group.MapPost("/{id}/cancel", async (string id, HttpContext http, RestoreApiHandlers api, CancellationToken ct) =>
+        {
+            var (body, problem) = await ApiRequestBody.ReadReasonAsync(http.Request, ct);
+            return problem ?? await api.CancelAsync(id, body, ApiKeys.PrincipalOf(http), ct);
+        });
+        group.MapPost("/{id}/rollback", async (string id, HttpContext http, RestoreApiHandlers api, CancellationToken ct) =>
+        {
+            var (body, problem) = await ApiRequestBody.ReadReasonAsync(http.Request, ct);
+            return problem ?? await api.RollbackAsync(id, body, ApiKeys.PrincipalOf(http), http, ct);
+        });
         return group;
+    }
+
+    private static async Task<IResult> DecideAsync(string id, bool approved, HttpContext http, RestoreApiHandlers api, CancellationToken ct)
+    {
+        var (body, problem) = await ApiRequestBody.ReadDecisionAsync(http.Request, ct);
+        return problem ?? await api.DecideAsync(id, approved, body, ApiKeys.PrincipalOf(http), ct);
     }
 }
