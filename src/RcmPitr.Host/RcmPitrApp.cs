@@ -50,6 +50,8 @@ public static class RcmPitrApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        // Check the principals now, so a misconfigured key stops the host before it listens.
+        app.Services.GetRequiredService<ApiKeys>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapRestoresApi();

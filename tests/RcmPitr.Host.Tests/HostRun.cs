@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
+using RcmPitr.Api;
 using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Sql;
 using RcmPitr.Testing;
@@ -21,6 +22,7 @@ public sealed class HostRun : IAsyncDisposable
 {
     public const string AliceKey = "key-alice-0123456789abcdef0123456789";
     public const string BobKey = "key-bob-9876543210fedcba9876543210";
+    public const string CarolKey = "key-carol-5555aaaa6666bbbb7777cccc8888";
 
     private readonly HostClusterFixture _fx;
     private readonly List<string> _databases = [];
@@ -53,8 +55,6 @@ public sealed class HostRun : IAsyncDisposable
             ["RcmPitr:StateDatabase:Database"] = State,
             ["RcmPitr:StateDatabase:Username"] = live.AdminUser,
             ["RcmPitr:StateDatabase:PasswordSecretRef"] = HostClusterFixture.LiveSecretRef,
-            [$"RcmPitr:ApiKeys:{AliceKey}"] = "alice",
-            [$"RcmPitr:ApiKeys:{BobKey}"] = "bob",
             ["RcmPitr:Provisioner:Kind"] = "PreRestored",
             ["RcmPitr:Provisioner:Server:Name"] = pitr.Name,
             ["RcmPitr:Provisioner:Server:Fqdn"] = pitr.Fqdn,
@@ -70,6 +70,22 @@ public sealed class HostRun : IAsyncDisposable
             ["RcmPitr:Restore:FirstPollInterval"] = "00:00:01",
             ["RcmPitr:Restore:ApprovalTimeout"] = approvalTimeout.ToString("c", CultureInfo.InvariantCulture),
         };
+        if (legacyKeys)
+        {
+            _settings[$"RcmPitr:ApiKeys:{AliceKey}"] = "alice";
+            _settings[$"RcmPitr:ApiKeys:{BobKey}"] = "bob";
+        }
+        else
+        {
+            // alice without roles configured (requester and approver by default), bob and carol with theirs.
+            _settings["RcmPitr:Principals:alice:KeySha256"] = ApiKeyPrincipals.HashHex(AliceKey);
+            _settings["RcmPitr:Principals:bob:KeySha256"] = ApiKeyPrincipals.HashHex(BobKey);
+            _settings["RcmPitr:Principals:bob:Roles:0"] = "requester";
+            _settings["RcmPitr:Principals:bob:Roles:1"] = "approver";
+            _settings["RcmPitr:Principals:carol:KeySha256"] = ApiKeyPrincipals.HashHex(CarolKey);
+            _settings["RcmPitr:Principals:carol:Roles:0"] = "operator";
+        }
+
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             _settings[key] = value;

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using RcmPitr.Api;
 
 namespace RcmPitr.Host.Api;
@@ -15,7 +16,10 @@ public static class RestoresApi
     /// <summary>Maps the routes under <c>/api/restores</c>.</summary>
     public static RouteGroupBuilder MapRestoresApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup(RestoreApiHandlers.Route).AddEndpointFilter<ApiKeys>();
+        // The one ApiKeys of the host (AddEndpointFilter<ApiKeys>() would build one per endpoint from the options, whose
+        // legacy plaintext keys the first one has already dropped).
+        var group = app.MapGroup(RestoreApiHandlers.Route)
+            .AddEndpointFilter((context, next) => context.HttpContext.RequestServices.GetRequiredService<ApiKeys>().InvokeAsync(context, next));
         group.MapPost("/", async (HttpContext http, RestoreApiHandlers api, CancellationToken ct) =>
         {
             var (body, problem) = await ApiRequestBody.ReadStartAsync(http.Request, ct);
