@@ -113,11 +113,14 @@ public sealed class HttpAndTimerFunctionsTests : IAsyncDisposable
     public async ValueTask DisposeAsync() => await _master.DisposeAsync();
 
     private RestoreHttpFunctions Functions() =>
-        new(new TenantResolver(_master), Mock.Of<IServerProvisioner>(MockBehavior.Strict), new RestoreSettings(), TimeProvider.System);
+        new(new TenantResolver(_master), Mock.Of<IServerProvisioner>(MockBehavior.Strict), new RestoreSettings(), TimeProvider.System, new AuthOptions());
 
     private void SetupAwaitingRun(string id, string requestedBy)
     {
-        var request = new RestoreRequest("acme", new DateTimeOffset(2026, 4, 22, 14, 30, 0, TimeSpan.Zero), RestoreMode.Restore, CutoverStrategy.SwapAndKeep, "r", requestedBy);
+        var request = new RestoreRequest("acme", new DateTimeOffset(2026, 4, 22, 14, 30, 0, TimeSpan.Zero), RestoreMode.Restore, CutoverStrategy.SwapAndKeep, "r", requestedBy)
+        {
+            RequestedById = ClientPrincipals.OidOf(requestedBy),
+        };
         var status = new RestoreStatus("acme", "Restore", "202604221430", "running", AwaitingApproval: true, [], null, null, null);
         _client.Setup(c => c.GetInstanceAsync(id, true, It.IsAny<CancellationToken>())).ReturnsAsync(new OrchestrationMetadata(RestoreTenantOrchestrator.Name, id)
         {
@@ -140,7 +143,7 @@ public sealed class HttpAndTimerFunctionsTests : IAsyncDisposable
         context.Response.Body = new MemoryStream();
         if (principal is not null)
         {
-            context.Request.Headers[RestoreHttpFunctions.PrincipalHeader] = principal;
+            context.Request.Headers[RestoreHttpFunctions.PrincipalHeader] = ClientPrincipals.Blob(ClientPrincipals.OidOf(principal), principal, "RcmPitr.Requester", "RcmPitr.Approver");
         }
 
         return context.Request;

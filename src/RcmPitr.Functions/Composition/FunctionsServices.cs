@@ -33,7 +33,9 @@ public static class FunctionsServices
     public static IServiceCollection AddRcmPitrFunctions(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        AppServiceAuthenticationCheck.Ensure(configuration);
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(Bind<AuthOptions>(configuration, "Auth"));
         // Durable (isolated) serializes inputs, outputs and custom status with the worker's serializer: camelCase and
         // enums as strings, so the status API answers with the same JSON as the embedded host.
         services.Configure<WorkerOptions>(options => options.Serializer = new JsonObjectSerializer(Json));

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using RcmPitr.Api;
+using RcmPitr.Functions.Composition;
 using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Operations;
 using RcmPitr.Postgres.Provisioning;
@@ -13,14 +14,18 @@ namespace RcmPitr.Functions.Http;
 
 /// <summary>
 /// The restores API on Azure Functions: the embedded host's routes and JSON (<see cref="RestoreApiHandlers"/>),
-/// behind function keys. Who calls is the principal App Service authentication puts in
-/// <c>X-MS-CLIENT-PRINCIPAL-NAME</c>; without it the request is refused, since approvals must name a person.
+/// behind function keys. Who calls is the principal App Service authentication verified (<see cref="AppServicePrincipal"/>:
+/// the Entra object id, a name, app roles mapped by <see cref="AuthOptions"/>); without a valid client principal the
+/// request is refused with 401 — never taken from <c>X-MS-CLIENT-PRINCIPAL-NAME</c>, which a client can set.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed class RestoreHttpFunctions(TenantResolver tenants, IServerProvisioner provisioner, RestoreSettings settings, TimeProvider time, TransferProgressStore? progress = null)
+public sealed class RestoreHttpFunctions(
+    TenantResolver tenants, IServerProvisioner provisioner, RestoreSettings settings, TimeProvider time, AuthOptions auth, TransferProgressStore? progress = null)
 {
-    /// <summary>The header App Service authentication sets to the signed-in principal's name.</summary>
-    public const string PrincipalHeader = "X-MS-CLIENT-PRINCIPAL-NAME";
+    /// <summary>The header App Service authentication sets to the signed-in principal's claims.</summary>
+    public const string PrincipalHeader = AppServicePrincipal.Header;
+
+    private readonly IReadOnlyDictionary<string, string> _appRoles = (auth ?? throw new ArgumentNullException(nameof(auth))).Roles.ToMap();
 
     /// <summary><c>POST /api/restores</c>.</summary>
     [Function("StartRestore")]
@@ -84,17 +89,16 @@ public sealed class RestoreHttpFunctions(TenantResolver tenants, IServerProvisio
 
     private RestoreApiHandlers Handlers(DurableTaskClient client) => new(new DurableRestoreRuns(client), tenants, provisioner, settings, time, progress);
 
-    private static async Task<IActionResult> AuthenticatedAsync(HttpRequest request, Func<Principal, Task<IResult>> handle)
+    private async Task<IActionResult> AuthenticatedAsync(HttpRequest request, Func<Principal, Task<IResult>> handle)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var principal = request.Headers[PrincipalHeader].ToString();
-        if (string.IsNullOrWhiteSpace(principal))
+        if (!AppServicePrincipal.TryRead(request.Headers, _appRoles, out var principal, out var problem))
         {
             return new ResultActionResult(Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
-                detail: $"No signed-in principal ({PrincipalHeader}); enable App Service authentication in front of the function keys."));
+                detail: $"No verified principal ({problem}); App Service authentication must be in front of the function keys."));
         }
 
-        return new ResultActionResult(await handle(Principal.Create(principal, principal, PrincipalRoles.All)));
+        return new ResultActionResult(await handle(principal!));
     }
 
     private static string? Query(HttpRequest request, string name) =>

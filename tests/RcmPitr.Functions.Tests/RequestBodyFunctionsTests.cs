@@ -1,0 +1,83 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Moq;
+using Npgsql;
+using RcmPitr.Api;
+using RcmPitr.Functions.Composition;
+using RcmPitr.Functions.Http;
+using RcmPitr.Postgres.ControlPlane;
+using RcmPitr.Postgres.Operations;
+using RcmPitr.Postgres.Provisioning;
+using RcmPitr.Workflow.Restores;
+
+namespace RcmPitr.Functions.Tests;
+
+/// <summary>The Functions app reads bodies with the same reader as the embedded host: strictly, after authentication.</summary>
+public sealed class RequestBodyFunctionsTests : IAsyncDisposable
+{
+    private readonly ControlPlaneDatabase _master = new(NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Database=unused;Username=unused"));
+    private readonly Mock<DurableTaskClient> _client = new(MockBehavior.Strict, "test");
+
+    [Theory]
+    [InlineData("""{"tenant":"acme","restoreTime":"2026-04-22T14:30:00Z","reason":"r","mdoe":"dry-run"}""", "application/json", 400, "mdoe")]
+    [InlineData("""{"tenant":"acme", """, "application/json", 400, "line 1, position")]
+    [InlineData("tenant=acme", "text/plain", 415, "application/json")]
+    public async Task Start_BadBody_IsRefusedNamingTheProblem(string body, string contentType, int expected, string named)
+    {
+        var (status, text) = await ExecuteAsync(Functions().Start(Request(body, contentType, signedIn: true), _client.Object));
+
+        Assert.Equal(expected, status);
+        Assert.Contains(named, text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_BodyOverTheLimit_Is413()
+    {
+        var (status, _) = await ExecuteAsync(Functions().Start(Request(new string(' ', ApiRequestBody.MaxBytes + 1), "application/json", signedIn: true), _client.Object));
+
+        Assert.Equal(413, status);
+    }
+
+    [Fact]
+    public async Task Start_MalformedBodyWithoutAPrincipal_Is401()
+    {
+        var (status, _) = await ExecuteAsync(Functions().Start(Request("""{"tenant": """, "application/json", signedIn: false), _client.Object));
+
+        Assert.Equal(401, status);
+    }
+
+    public async ValueTask DisposeAsync() => await _master.DisposeAsync();
+
+    private RestoreHttpFunctions Functions() =>
+        new(new TenantResolver(_master), Mock.Of<IServerProvisioner>(MockBehavior.Strict), new RestoreSettings(), TimeProvider.System, new AuthOptions());
+
+    private static HttpRequest Request(string body, string contentType, bool signedIn)
+    {
+        var context = new DefaultHttpContext { RequestServices = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider() };
+        context.Request.Scheme = "https";
+        context.Request.Host = new HostString("rcm-pitr.azurewebsites.net");
+        context.Request.ContentType = contentType;
+        context.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes(body));
+        context.Request.ContentLength = Encoding.UTF8.GetByteCount(body);
+        if (signedIn)
+        {
+            context.Request.Headers[RestoreHttpFunctions.PrincipalHeader] = ClientPrincipals.Blob(ClientPrincipals.OidOf("alice"), "alice", "RcmPitr.Requester");
+        }
+
+        return context.Request;
+    }
+
+    private static async Task<(int Status, string Body)> ExecuteAsync(Task<IActionResult> action)
+    {
+        var result = await action;
+        var context = new DefaultHttpContext { RequestServices = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider() };
+        context.Response.Body = new MemoryStream();
+        await result.ExecuteResultAsync(new ActionContext(context, new RouteData(), new Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor()));
+        context.Response.Body.Position = 0;
+        return (context.Response.StatusCode, await new StreamReader(context.Response.Body).ReadToEndAsync());
+    }
+}
