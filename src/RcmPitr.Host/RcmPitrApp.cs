@@ -46,6 +46,7 @@ public static class RcmPitrApp
         });
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton<ApiKeys>();
+        builder.Services.AddSingleton(sp => new StartRateLimiter(sp.GetRequiredService<RcmPitrOptions>().RateLimit, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddRcmPitr();
         configure?.Invoke(builder);
 

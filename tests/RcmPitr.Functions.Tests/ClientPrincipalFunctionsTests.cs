@@ -1,10 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.DependencyInjection;
 using Moq;
 using Npgsql;
 using RcmPitr.Api;
@@ -34,10 +30,10 @@ public sealed class ClientPrincipalFunctionsTests : IAsyncDisposable
     public async Task Approve_WithOnlyTheNameHeader_Is401AndRaisesNothing()
     {
         SetupAwaitingRun("run-1", requesterId: AliceOid);
-        var request = Request("{}");
+        var request = FunctionsHttp.Request("{}");
         request.Headers["X-MS-CLIENT-PRINCIPAL-NAME"] = "bob";
 
-        var (status, _) = await ExecuteAsync(Functions().Approve(request, "run-1", _client.Object));
+        var (status, _, _) = await FunctionsHttp.ExecuteAsync(Functions().Approve(request, "run-1", _client.Object));
 
         Assert.Equal(401, status);
         _client.Verify(c => c.RaiseEventAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<CancellationToken>()), Times.Never);
@@ -50,12 +46,12 @@ public sealed class ClientPrincipalFunctionsTests : IAsyncDisposable
         _client.Setup(c => c.RaiseEventAsync("run-1", RestoreEvents.Approval,
                 It.Is<ApprovalDecision>(d => d.Approved && d.DecidedById == BobOid && d.DecidedBy == "Bob Jones" && d.Comment == "ok"), It.IsAny<CancellationToken>()))
             .Returns(Task.CompletedTask);
-        var request = Request("{\"comment\":\"ok\"}");
+        var request = FunctionsHttp.Request("{\"comment\":\"ok\"}");
         request.Headers["X-MS-CLIENT-PRINCIPAL"] = ClientPrincipals.Blob(BobOid, "Bob Jones", "RcmPitr.Approver");
         request.Headers["X-MS-CLIENT-PRINCIPAL-ID"] = BobOid;
         request.Headers["X-MS-CLIENT-PRINCIPAL-NAME"] = "alice";
 
-        var (status, _) = await ExecuteAsync(Functions().Approve(request, "run-1", _client.Object));
+        var (status, _, _) = await FunctionsHttp.ExecuteAsync(Functions().Approve(request, "run-1", _client.Object));
 
         Assert.Equal(202, status);
         _client.VerifyAll();
@@ -71,7 +67,7 @@ public sealed class ClientPrincipalFunctionsTests : IAsyncDisposable
     public async Task Approve_MalformedOrMismatchedClientPrincipal_Is401AndRaisesNothing(string scenario)
     {
         SetupAwaitingRun("run-1", requesterId: AliceOid);
-        var request = Request("{}");
+        var request = FunctionsHttp.Request("{}");
         request.Headers["X-MS-CLIENT-PRINCIPAL"] = scenario switch
         {
             "not base64" => "%%% not base64 %%%",
@@ -84,7 +80,7 @@ public sealed class ClientPrincipalFunctionsTests : IAsyncDisposable
         request.Headers["X-MS-CLIENT-PRINCIPAL-ID"] = scenario == "id header differs" ? AliceOid : BobOid;
         request.Headers["X-MS-CLIENT-PRINCIPAL-NAME"] = "bob";
 
-        var (status, body) = await ExecuteAsync(Functions().Approve(request, "run-1", _client.Object));
+        var (status, _, body) = await FunctionsHttp.ExecuteAsync(Functions().Approve(request, "run-1", _client.Object));
 
         Assert.Equal(401, status);
         Assert.Contains("No verified principal", body, StringComparison.Ordinal);
@@ -95,10 +91,10 @@ public sealed class ClientPrincipalFunctionsTests : IAsyncDisposable
     public async Task Approve_ByTheRequesterUnderAnotherCaseOfItsObjectId_Is403()
     {
         SetupAwaitingRun("run-1", requesterId: AliceOid);
-        var request = Request("{}");
+        var request = FunctionsHttp.Request("{}");
         request.Headers["X-MS-CLIENT-PRINCIPAL"] = ClientPrincipals.Blob(AliceOid.ToUpperInvariant(), "Alice Smith", "RcmPitr.Approver");
 
-        var (status, _) = await ExecuteAsync(Functions().Approve(request, "run-1", _client.Object));
+        var (status, _, _) = await FunctionsHttp.ExecuteAsync(Functions().Approve(request, "run-1", _client.Object));
 
         Assert.Equal(403, status);
         _client.Verify(c => c.RaiseEventAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<CancellationToken>()), Times.Never);
@@ -108,7 +104,7 @@ public sealed class ClientPrincipalFunctionsTests : IAsyncDisposable
     public void TryRead_AppRolesThroughTheConfiguredMap_GrantOnlyTheMappedRoles()
     {
         const string roleType = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role";
-        var headers = Request(string.Empty).Headers;
+        var headers = FunctionsHttp.Request(string.Empty).Headers;
         headers["X-MS-CLIENT-PRINCIPAL"] = ClientPrincipals.Encode(new
         {
             auth_typ = "aad",
@@ -137,7 +133,7 @@ public sealed class ClientPrincipalFunctionsTests : IAsyncDisposable
     public async ValueTask DisposeAsync() => await _master.DisposeAsync();
 
     private RestoreHttpFunctions Functions() =>
-        new(new TenantResolver(_master), Mock.Of<IServerProvisioner>(MockBehavior.Strict), new RestoreSettings(), TimeProvider.System, new AuthOptions());
+        new(new TenantResolver(_master), Mock.Of<IServerProvisioner>(MockBehavior.Strict), new RestoreSettings(), TimeProvider.System, new AuthOptions(), new StartRateLimiter(new StartRateLimitOptions(), TimeProvider.System));
 
     private void SetupAwaitingRun(string id, string requesterId)
     {
@@ -154,27 +150,5 @@ public sealed class ClientPrincipalFunctionsTests : IAsyncDisposable
             CreatedAt = DateTimeOffset.UnixEpoch,
             LastUpdatedAt = DateTimeOffset.UnixEpoch,
         });
-    }
-
-    private static HttpRequest Request(string body)
-    {
-        var context = new DefaultHttpContext { RequestServices = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider() };
-        context.Request.Scheme = "https";
-        context.Request.Host = new HostString("rcm-pitr.azurewebsites.net");
-        context.Request.ContentType = "application/json";
-        context.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes(body));
-        context.Request.ContentLength = Encoding.UTF8.GetByteCount(body);
-        context.Response.Body = new MemoryStream();
-        return context.Request;
-    }
-
-    private static async Task<(int Status, string Body)> ExecuteAsync(Task<IActionResult> action)
-    {
-        var result = await action;
-        var context = new DefaultHttpContext { RequestServices = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider() };
-        context.Response.Body = new MemoryStream();
-        await result.ExecuteResultAsync(new ActionContext(context, new RouteData(), new Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor()));
-        context.Response.Body.Position = 0;
-        return (context.Response.StatusCode, await new StreamReader(context.Response.Body).ReadToEndAsync());
     }
 }

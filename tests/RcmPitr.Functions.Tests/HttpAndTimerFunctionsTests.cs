@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
 using Npgsql;
+using RcmPitr.Api;
 using RcmPitr.Functions.Composition;
 using RcmPitr.Functions.Http;
 using RcmPitr.Functions.Timers;
@@ -113,7 +114,7 @@ public sealed class HttpAndTimerFunctionsTests : IAsyncDisposable
     public async ValueTask DisposeAsync() => await _master.DisposeAsync();
 
     private RestoreHttpFunctions Functions() =>
-        new(new TenantResolver(_master), Mock.Of<IServerProvisioner>(MockBehavior.Strict), new RestoreSettings(), TimeProvider.System, new AuthOptions());
+        new(new TenantResolver(_master), Mock.Of<IServerProvisioner>(MockBehavior.Strict), new RestoreSettings(), TimeProvider.System, new AuthOptions(), new StartRateLimiter(new StartRateLimitOptions(), TimeProvider.System));
 
     private void SetupAwaitingRun(string id, string requestedBy)
     {

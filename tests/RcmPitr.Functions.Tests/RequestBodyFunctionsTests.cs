@@ -1,9 +1,4 @@
-using System.Text;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.DependencyInjection;
 using Moq;
 using Npgsql;
 using RcmPitr.Api;
@@ -28,7 +23,7 @@ public sealed class RequestBodyFunctionsTests : IAsyncDisposable
     [InlineData("tenant=acme", "text/plain", 415, "application/json")]
     public async Task Start_BadBody_IsRefusedNamingTheProblem(string body, string contentType, int expected, string named)
     {
-        var (status, text) = await ExecuteAsync(Functions().Start(Request(body, contentType, signedIn: true), _client.Object));
+        var (status, _, text) = await FunctionsHttp.ExecuteAsync(Functions().Start(FunctionsHttp.Request(body, "alice", contentType), _client.Object));
 
         Assert.Equal(expected, status);
         Assert.Contains(named, text, StringComparison.Ordinal);
@@ -37,7 +32,7 @@ public sealed class RequestBodyFunctionsTests : IAsyncDisposable
     [Fact]
     public async Task Start_BodyOverTheLimit_Is413()
     {
-        var (status, _) = await ExecuteAsync(Functions().Start(Request(new string(' ', ApiRequestBody.MaxBytes + 1), "application/json", signedIn: true), _client.Object));
+        var (status, _, _) = await FunctionsHttp.ExecuteAsync(Functions().Start(FunctionsHttp.Request(new string(' ', ApiRequestBody.MaxBytes + 1), "alice"), _client.Object));
 
         Assert.Equal(413, status);
     }
@@ -45,7 +40,7 @@ public sealed class RequestBodyFunctionsTests : IAsyncDisposable
     [Fact]
     public async Task Start_MalformedBodyWithoutAPrincipal_Is401()
     {
-        var (status, _) = await ExecuteAsync(Functions().Start(Request("""{"tenant": """, "application/json", signedIn: false), _client.Object));
+        var (status, _, _) = await FunctionsHttp.ExecuteAsync(Functions().Start(FunctionsHttp.Request("""{"tenant": """), _client.Object));
 
         Assert.Equal(401, status);
     }
@@ -53,31 +48,5 @@ public sealed class RequestBodyFunctionsTests : IAsyncDisposable
     public async ValueTask DisposeAsync() => await _master.DisposeAsync();
 
     private RestoreHttpFunctions Functions() =>
-        new(new TenantResolver(_master), Mock.Of<IServerProvisioner>(MockBehavior.Strict), new RestoreSettings(), TimeProvider.System, new AuthOptions());
-
-    private static HttpRequest Request(string body, string contentType, bool signedIn)
-    {
-        var context = new DefaultHttpContext { RequestServices = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider() };
-        context.Request.Scheme = "https";
-        context.Request.Host = new HostString("rcm-pitr.azurewebsites.net");
-        context.Request.ContentType = contentType;
-        context.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes(body));
-        context.Request.ContentLength = Encoding.UTF8.GetByteCount(body);
-        if (signedIn)
-        {
-            context.Request.Headers[RestoreHttpFunctions.PrincipalHeader] = ClientPrincipals.Blob(ClientPrincipals.OidOf("alice"), "alice", "RcmPitr.Requester");
-        }
-
-        return context.Request;
-    }
-
-    private static async Task<(int Status, string Body)> ExecuteAsync(Task<IActionResult> action)
-    {
-        var result = await action;
-        var context = new DefaultHttpContext { RequestServices = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider() };
-        context.Response.Body = new MemoryStream();
-        await result.ExecuteResultAsync(new ActionContext(context, new RouteData(), new Microsoft.AspNetCore.Mvc.Abstractions.ActionDescriptor()));
-        context.Response.Body.Position = 0;
-        return (context.Response.StatusCode, await new StreamReader(context.Response.Body).ReadToEndAsync());
-    }
+        new(new TenantResolver(_master), Mock.Of<IServerProvisioner>(MockBehavior.Strict), new RestoreSettings(), TimeProvider.System, new AuthOptions(), new StartRateLimiter(new StartRateLimitOptions(), TimeProvider.System));
 }

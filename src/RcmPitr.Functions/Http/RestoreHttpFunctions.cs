@@ -20,7 +20,8 @@ namespace RcmPitr.Functions.Http;
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class RestoreHttpFunctions(
-    TenantResolver tenants, IServerProvisioner provisioner, RestoreSettings settings, TimeProvider time, AuthOptions auth, TransferProgressStore? progress = null)
+    TenantResolver tenants, IServerProvisioner provisioner, RestoreSettings settings, TimeProvider time, AuthOptions auth, StartRateLimiter limiter,
+    TransferProgressStore? progress = null)
 {
     /// <summary>The header App Service authentication sets to the signed-in principal's claims.</summary>
     public const string PrincipalHeader = AppServicePrincipal.Header;
@@ -34,7 +35,7 @@ public sealed class RestoreHttpFunctions(
         AuthenticatedAsync(request, async principal =>
         {
             var (body, problem) = await ApiRequestBody.ReadStartAsync(request, request.HttpContext.RequestAborted);
-            return problem ?? await Handlers(client).StartAsync(body, principal, request.HttpContext, request.HttpContext.RequestAborted);
+            return problem ?? await limiter.LimitAsync(principal, () => Handlers(client).StartAsync(body, principal, request.HttpContext, request.HttpContext.RequestAborted));
         });
 
     /// <summary><c>GET /api/restores/{id}</c>.</summary>

@@ -20,10 +20,16 @@ public static class RestoresApi
         // legacy plaintext keys the first one has already dropped).
         var group = app.MapGroup(RestoreApiHandlers.Route)
             .AddEndpointFilter((context, next) => context.HttpContext.RequestServices.GetRequiredService<ApiKeys>().InvokeAsync(context, next));
-        group.MapPost("/", async (HttpContext http, RestoreApiHandlers api, CancellationToken ct) =>
+        group.MapPost("/", async (HttpContext http, RestoreApiHandlers api, StartRateLimiter limiter, CancellationToken ct) =>
         {
             var (body, problem) = await ApiRequestBody.ReadStartAsync(http.Request, ct);
-            return problem ?? await api.StartAsync(body, ApiKeys.PrincipalOf(http), http, ct);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            var principal = ApiKeys.PrincipalOf(http);
+            return await limiter.LimitAsync(principal, () => api.StartAsync(body, principal, http, ct));
         });
         group.MapGet("/", (string? tenant, string? status, RestoreApiHandlers api, CancellationToken ct) => api.ListAsync(tenant, status, ct));
         group.MapGet("/{id}", (string id, HttpContext http, RestoreApiHandlers api, CancellationToken ct) => api.GetAsync(id, http, ct));

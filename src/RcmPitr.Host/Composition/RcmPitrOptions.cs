@@ -38,6 +38,9 @@ public sealed class RcmPitrOptions
     /// </summary>
     public Dictionary<string, string> ApiKeys { get; set; } = [];
 
+    /// <summary>How many runs one principal may start within a window (10 an hour unless set; 0: no limit).</summary>
+    public RcmPitr.Api.StartRateLimitOptions RateLimit { get; set; } = new();
+
     /// <summary>How the restored server is obtained.</summary>
     public ProvisionerOptions Provisioner { get; set; } = new();
 
