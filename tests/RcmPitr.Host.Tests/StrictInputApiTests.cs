@@ -96,6 +96,26 @@ public sealed class StrictInputApiTests(HostClusterFixture fx)
     }
 
     [Fact]
+    public async Task Start_BodyOverTheLimitOnTheRealServer_Returns401WithoutAKeyAnd413WithOneSizedOrChunked()
+    {
+        await using var run = await HostRun.StartAsync(fx, kestrel: true);
+        var json = $$"""{"tenant":"acme","restoreTime":"2026-04-22T14:30:00Z","reason":"{{new string('x', 40_000)}}"}""";
+
+        using var anonymous = await PostJsonAsync(run.Anonymous, "/api/restores", json);
+        using var sized = await PostJsonAsync(run.Alice, "/api/restores", json);
+        var chunked = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(json)));
+        chunked.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/restores") { Content = chunked };
+        request.Headers.TransferEncodingChunked = true;
+        using var streamed = await run.Alice.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, sized.StatusCode);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, streamed.StatusCode);
+        Assert.Equal("application/problem+json", streamed.Content.Headers.ContentType!.MediaType);
+    }
+
+    [Fact]
     public async Task Start_NotJson_Returns415()
     {
         await using var run = await HostRun.StartAsync(fx);
