@@ -75,7 +75,9 @@ public static class ApiRequestBody
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(buffer.AsMemory(0, length), new JsonDocumentOptions { MaxDepth = 16 });
+            // A UTF-8 byte order mark is allowed in front of the JSON, and nothing else.
+            var start = buffer.AsSpan(0, length).StartsWith(Encoding.UTF8.Preamble) ? Encoding.UTF8.Preamble.Length : 0;
+            document = JsonDocument.Parse(buffer.AsMemory(start, length - start), new JsonDocumentOptions { MaxDepth = 16 });
         }
         catch (JsonException e)
         {

@@ -30,6 +30,17 @@ public sealed class RequestBodyFunctionsTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Start_BodyWithAByteOrderMark_IsReadAsJson()
+    {
+        var (status, _, text) = await FunctionsHttp.ExecuteAsync(Functions().Start(
+            FunctionsHttp.Request("\uFEFF{\"tenant\":\"acme\",\"mdoe\":\"dry-run\"}", "alice"), _client.Object));
+
+        Assert.Equal(400, status);
+        Assert.Contains("\"mdoe\"", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("not valid JSON", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_BodyOverTheLimit_Is413()
     {
         var (status, _, _) = await FunctionsHttp.ExecuteAsync(Functions().Start(FunctionsHttp.Request(new string(' ', ApiRequestBody.MaxBytes + 1), "alice"), _client.Object));
