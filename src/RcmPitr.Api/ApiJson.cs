@@ -9,9 +9,22 @@ public static class ApiJson
     /// <summary>The options.</summary>
     public static JsonSerializerOptions Options { get; } = Create();
 
+    /// <summary>
+    /// How request bodies are read: web defaults, and a field the request does not have is an error rather than
+    /// ignored (<see cref="ApiRequestBody"/> names it first).
+    /// </summary>
+    public static JsonSerializerOptions RequestOptions { get; } = CreateForRequests();
+
     /// <summary>Deserializes an element (null → default).</summary>
     public static T? Read<T>(JsonElement? element) =>
         element is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } e ? e.Deserialize<T>(Options) : default;
+
+    private static JsonSerializerOptions CreateForRequests()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
+    }
 
     private static JsonSerializerOptions Create()
     {

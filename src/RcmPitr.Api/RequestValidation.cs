@@ -11,6 +11,15 @@ public static class RequestValidation
     /// <summary>The longest reason accepted.</summary>
     public const int MaxReasonLength = 500;
 
+    /// <summary>The longest decision comment accepted (it travels into the run's history and the audit trail).</summary>
+    public const int MaxCommentLength = 500;
+
+    /// <summary>How much of a refused value an error message repeats.</summary>
+    public const int MaxEcho = 80;
+
+    // yyyy-MM-ddTHH:mm[:ss[.f…]] followed by Z or ±hh:mm; nothing else (no culture orders, no missing zone).
+    private static readonly string[] TimeFormats = CreateTimeFormats();
+
     /// <summary>Parsed values, or the problems per field.</summary>
     public static (ParsedStart? Parsed, Dictionary<string, string[]> Errors) Validate(StartRestoreBody? body, DateTimeOffset now)
     {
@@ -32,7 +41,7 @@ public static class RequestValidation
         var transfer = ParseTransferName(body.Transfer);
         if (transfer is null)
         {
-            errors["transfer"] = [$"'{body.Transfer}' is not a transfer mode; use streaming (the default), parallel or runbook"];
+            errors["transfer"] = [$"'{Echo(body.Transfer)}' is not a transfer mode; use streaming (the default), parallel or runbook"];
         }
         var reason = body.Reason?.Trim();
         if (string.IsNullOrEmpty(reason))
@@ -81,11 +90,11 @@ public static class RequestValidation
             return null;
         }
 
-        // An explicit offset is required: a bare local time is ambiguous by hours, which is fatal here.
-        var hasOffset = value.EndsWith('Z') || value.EndsWith('z') || System.Text.RegularExpressions.Regex.IsMatch(value, @"[+-]\d{2}:?\d{2}$");
-        if (!hasOffset || !DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time))
+        // Exactly ISO-8601 with an explicit zone: a bare local time is ambiguous by hours and a culture's order
+        // ("04/05/2026") by months, either of which is fatal here.
+        if (!DateTimeOffset.TryParseExact(value, TimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
         {
-            errors["restoreTime"] = [$"'{value}' is not an ISO-8601 time with a zone (use e.g. 2026-04-22T14:30:00Z)"];
+            errors["restoreTime"] = [$"'{Echo(value)}' is not an ISO-8601 time with a zone (use e.g. 2026-04-22T14:30:00Z)"];
             return null;
         }
 
@@ -98,12 +107,68 @@ public static class RequestValidation
         return time.ToUniversalTime();
     }
 
+    /// <summary>Problems of an approve / reject body, per field (none when the body is absent).</summary>
+    public static Dictionary<string, string[]> Validate(DecisionBody? body)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (body?.Comment is { Length: > MaxCommentLength })
+        {
+            errors["comment"] = [$"at most {MaxCommentLength} characters"];
+        }
+
+        return errors;
+    }
+
+    /// <summary>Problems of a cancel / rollback body, per field (none when the body is absent).</summary>
+    public static Dictionary<string, string[]> Validate(ReasonBody? body)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (body?.Reason is { Length: > MaxReasonLength })
+        {
+            errors["reason"] = [$"at most {MaxReasonLength} characters"];
+        }
+
+        return errors;
+    }
+
+    /// <summary>Problems of a rollback body, per field (none when the body is absent).</summary>
+    public static Dictionary<string, string[]> Validate(RollbackBody? body) => Validate(body is null ? null : new ReasonBody(body.Reason));
+
+    /// <summary>A refused value as an error message may repeat it: at most <see cref="MaxEcho"/> characters, no control characters.</summary>
+    public static string Echo(string? value)
+    {
+        if (value is null)
+        {
+            return string.Empty;
+        }
+
+        var shown = value.Length <= MaxEcho ? value : value[..MaxEcho] + "…";
+        return string.Create(shown.Length, shown, (span, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                span[i] = char.IsControl(source[i]) ? '?' : source[i];
+            }
+        });
+    }
+
+    private static string[] CreateTimeFormats()
+    {
+        var clocks = new List<string> { "HH:mm", "HH:mm:ss" };
+        for (var digits = 1; digits <= 7; digits++)
+        {
+            clocks.Add("HH:mm:ss." + new string('f', digits));
+        }
+
+        return clocks.SelectMany(clock => new[] { $"yyyy-MM-dd'T'{clock}'Z'", $"yyyy-MM-dd'T'{clock}zzz" }).ToArray();
+    }
+
     private static RestoreMode? ParseMode(string? value, Dictionary<string, string[]> errors)
     {
         var mode = ParseModeName(value);
         if (mode is null)
         {
-            errors["mode"] = [$"'{value}' is not a mode: use restore, dry-run or snapshot"];
+            errors["mode"] = [$"'{Echo(value)}' is not a mode: use restore, dry-run or snapshot"];
         }
 
         return mode;
@@ -114,7 +179,7 @@ public static class RequestValidation
         var strategy = ParseStrategyName(value);
         if (strategy is null)
         {
-            errors["strategy"] = [$"'{value}' is not a strategy: use swap-and-keep or flip-the-ref"];
+            errors["strategy"] = [$"'{Echo(value)}' is not a strategy: use swap-and-keep or flip-the-ref"];
         }
 
         return strategy;

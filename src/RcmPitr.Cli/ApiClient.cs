@@ -4,7 +4,10 @@ using System.Text.Json;
 
 namespace RcmPitr.Cli;
 
-/// <summary>A thin client of the restores API. The key is sent in <c>x-functions-key</c>; it never appears in argv.</summary>
+/// <summary>
+/// A thin client of the restores API. The key is sent in <c>x-functions-key</c>; it never appears in argv. A redirect is
+/// an error naming its target, never followed: the key header would go with it.
+/// </summary>
 internal sealed class ApiClient(HttpClient http)
 {
     public async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(HttpMethod method, string path, object? body, CancellationToken ct)
@@ -16,6 +19,15 @@ internal sealed class ApiClient(HttpClient http)
         }
 
         using var response = await http.SendAsync(request, ct);
+        if ((int)response.StatusCode is >= 300 and < 400)
+        {
+            var from = response.RequestMessage?.RequestUri ?? http.BaseAddress;
+            var target = response.Headers.Location is not { } location ? "nowhere (no Location)"
+                : from is null ? location.ToString() : new Uri(from, location).ToString();
+            throw new InvalidOperationException(
+                $"the API answered {(int)response.StatusCode} with a redirect to {target}; not following it, since the API key would go along. If that is the API, pass it with --url");
+        }
+
         var text = await response.Content.ReadAsStringAsync(ct);
         var json = string.IsNullOrWhiteSpace(text) ? default : JsonDocument.Parse(text).RootElement.Clone();
         return (response.StatusCode, json);

@@ -22,16 +22,20 @@ public static class CliApp
     /// <summary>The default API address of <c>serve</c>.</summary>
     public const string DefaultUrl = RcmPitrApp.DefaultUrl;
 
-    /// <summary>Runs the command line. <paramref name="http"/> replaces the API connection (tests).</summary>
-    public static async Task<int> RunAsync(string[] args, HttpClient? http, TextWriter output, TextWriter error)
+    /// <summary>
+    /// Runs the command line. <paramref name="http"/> replaces the API connection (tests); <paramref name="environment"/>
+    /// replaces the process environment (<see cref="KeyVariable"/>, <see cref="UrlVariable"/>).
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, HttpClient? http, TextWriter output, TextWriter error, Func<string, string?>? environment = null)
     {
+        environment ??= Environment.GetEnvironmentVariable;
         var url = new Option<string>("--url") { Description = $"API base URL (default ${UrlVariable} or {DefaultUrl})" };
         var keyFile = new Option<FileInfo?>("--key-file") { Description = $"File holding the API key (default: ${KeyVariable})" };
         var root = new RootCommand("RcmPitr: restore one tenant's PostgreSQL database to a chosen second, without touching its siblings.");
         root.Options.Add(url);
         root.Options.Add(keyFile);
 
-        var commands = new Commands(output, error, parse => http ?? CreateClient(parse.GetValue(url), parse.GetValue(keyFile)));
+        var commands = new Commands(output, error, parse => http ?? CreateClient(parse.GetValue(url), parse.GetValue(keyFile), environment));
         root.Subcommands.Add(Serve(output));
         root.Subcommands.Add(Local.LocalCommands.Create(output));
         root.Subcommands.Add(Demo.DemoCommand.Create(output, error));
@@ -96,23 +100,31 @@ public static class CliApp
         return command;
     }
 
-    private static HttpClient CreateClient(string? url, FileInfo? keyFile)
+    private static HttpClient CreateClient(string? url, FileInfo? keyFile, Func<string, string?> environment)
     {
         var key = keyFile is not null
             ? File.ReadAllText(keyFile.FullName).Trim()
-            : Environment.GetEnvironmentVariable(KeyVariable);
+            : environment(KeyVariable);
         if (string.IsNullOrEmpty(key))
         {
             throw new CliUsageException($"no API key: set ${KeyVariable} or pass --key-file");
         }
 
-        var baseUrl = url ?? Environment.GetEnvironmentVariable(UrlVariable) ?? DefaultUrl;
-        if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var baseUri))
+        var baseUrl = url ?? environment(UrlVariable) ?? DefaultUrl;
+        if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var baseUri) || (baseUri.Scheme != Uri.UriSchemeHttps && baseUri.Scheme != Uri.UriSchemeHttp))
         {
-            throw new CliUsageException($"'{baseUrl}' is not a URL");
+            throw new CliUsageException($"'{baseUrl}' is not an http(s) URL");
         }
 
-        var client = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(100) };
+        // The key goes with every request: in clear text only to this machine.
+        if (baseUri.Scheme != Uri.UriSchemeHttps && !baseUri.IsLoopback)
+        {
+            throw new CliUsageException($"'{baseUrl}' is plain http to another machine, which would send the API key in clear text; use https");
+        }
+
+        // No redirects: the key header would follow one to wherever it points (only Authorization is dropped on redirect).
+        var handler = new SocketsHttpHandler { AllowAutoRedirect = false };
+        var client = new HttpClient(handler) { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(100) };
         client.DefaultRequestHeaders.Add("x-functions-key", key);
         return client;
     }
@@ -322,13 +334,23 @@ public static class CliApp
             if (runtime == "Completed" && result.ValueKind == JsonValueKind.Object)
             {
                 var outcome = result.GetProperty("outcome").GetString();
-                await output.WriteLineAsync($"{outcome}: {(result.TryGetProperty("detail", out var d) ? d.GetString() : string.Empty)}");
-                return outcome is "Restored" or "DryRunCompleted" or "SnapshotCreated" or "RolledBack" ? 0 : 1;
+                var line = $"{outcome}: {OneLine(result.TryGetProperty("detail", out var d) ? d.GetString() : null)}";
+                if (outcome is "Restored" or "DryRunCompleted" or "SnapshotCreated" or "RolledBack")
+                {
+                    await output.WriteLineAsync(line);
+                    return 0;
+                }
+
+                // A run that ended without doing its job failed: its one-line reason goes where failures go.
+                await error.WriteLineAsync(line);
+                return 1;
             }
 
-            await error.WriteLineAsync($"{runtime}: {(result.ValueKind == JsonValueKind.String ? result.GetString() : "see rcm-pitr status --json")}");
+            await error.WriteLineAsync($"{runtime}: {(result.ValueKind == JsonValueKind.String ? OneLine(result.GetString()) : "see rcm-pitr status --json")}");
             return 1;
         }
+
+        private static string OneLine(string? text) => string.Join(' ', (text ?? string.Empty).Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
         private async Task PrintAsync(JsonElement body)
         {

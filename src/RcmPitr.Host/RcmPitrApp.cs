@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using RcmPitr.Api;
 using RcmPitr.Host.Api;
 using RcmPitr.Host.Composition;
 
@@ -35,6 +36,8 @@ public static class RcmPitrApp
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
+        // A second fence behind ApiRequestBody: no request body on this server is ever read past the API's limit.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = ApiRequestBody.MaxBytes);
         builder.Services.Configure<RcmPitrOptions>(builder.Configuration.GetSection(RcmPitrOptions.Section));
         builder.Services.Configure<JsonOptions>(o =>
         {
@@ -43,10 +46,13 @@ public static class RcmPitrApp
         });
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton<ApiKeys>();
+        builder.Services.AddSingleton(sp => new StartRateLimiter(sp.GetRequiredService<RcmPitrOptions>().RateLimit, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddRcmPitr();
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        // Check the principals now, so a misconfigured key stops the host before it listens.
+        app.Services.GetRequiredService<ApiKeys>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapRestoresApi();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Text;
 using Npgsql;
 using RcmPitr.Postgres.Clusters;
 using RcmPitr.Postgres.Connections;
@@ -15,7 +16,7 @@ namespace RcmPitr.Local;
 /// <summary>
 /// A whole RcmPitr world on one machine: a "live" cluster with WAL archiving and base backups (so it can be
 /// restored to any second since its oldest backup), the master database, the engine's state database, two
-/// sample tenants, API keys for two principals, and the host configuration pointing at all of it.
+/// sample tenants, API keys for three principals, and the host configuration pointing at all of it.
 /// </summary>
 public sealed class LocalEnvironment(LocalLayout layout, IProcessRunner processes, TimeProvider time)
 {
@@ -25,8 +26,11 @@ public sealed class LocalEnvironment(LocalLayout layout, IProcessRunner processe
     /// <summary>The secret reference of the live cluster's admin password.</summary>
     public const string AdminSecretRef = "pg-local-admin";
 
-    /// <summary>The principals that get API keys: a requester and an approver.</summary>
-    public static IReadOnlyList<string> Principals { get; } = ["alice", "bob"];
+    /// <summary>
+    /// The principals that get API keys: alice and bob request and approve (four eyes needs two of them), carol is the
+    /// operator (cancels any run, overrides a rollback's approval).
+    /// </summary>
+    public static IReadOnlyList<string> Principals { get; } = ["alice", "bob", "carol"];
 
     private const string AdminUser = "rcm_admin";
     private const string MasterDatabase = "rcm_master";
@@ -268,13 +272,13 @@ public sealed class LocalEnvironment(LocalLayout layout, IProcessRunner processe
 
     private async Task WriteKeysAndConfigAsync(LocalState state, CancellationToken cancellationToken)
     {
-        var keys = new Dictionary<string, string>();
+        // The configuration holds each key's SHA-256, never the key; the key itself is only in its 0600 file.
+        var principals = new Dictionary<string, object>(StringComparer.Ordinal);
         foreach (var principal in state.Principals)
         {
             var key = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-            keys[key] = principal;
-            await File.WriteAllTextAsync(layout.KeyFile(principal), key + "\n", cancellationToken);
-            File.SetUnixFileMode(layout.KeyFile(principal), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            await WritePrivateFileAsync(layout.KeyFile(principal), key + "\n", cancellationToken);
+            principals[principal] = new { KeySha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key))), Roles = RolesOf(principal) };
         }
 
         var config = new
@@ -285,7 +289,7 @@ public sealed class LocalEnvironment(LocalLayout layout, IProcessRunner processe
                 MigrateControlPlane = true,
                 ControlPlane = new { Host = "127.0.0.1", Port = state.LivePort, Database = state.MasterDatabase, Username = state.AdminUser, PasswordSecretRef = state.AdminSecretRef },
                 StateDatabase = new { Host = "127.0.0.1", Port = state.LivePort, Database = state.StateDatabase, Username = state.AdminUser, PasswordSecretRef = state.AdminSecretRef },
-                ApiKeys = keys,
+                Principals = principals,
                 Provisioner = new { Kind = "LocalWal", LocalHome = layout.Home },
                 DataMover = new { ScratchDirectory = layout.ScratchDirectory },
                 // A local restore is ready in seconds, not Azure's hour: poll often. The cache wait stays the runbook's 30 s.
@@ -293,8 +297,24 @@ public sealed class LocalEnvironment(LocalLayout layout, IProcessRunner processe
             },
             Urls = state.ApiUrl,
         };
-        await File.WriteAllTextAsync(layout.HostConfig, LocalState.Serialize(config), cancellationToken);
-        File.SetUnixFileMode(layout.HostConfig, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await WritePrivateFileAsync(layout.HostConfig, LocalState.Serialize(config), cancellationToken);
+    }
+
+    private static string[] RolesOf(string principal) => principal == "carol" ? ["operator"] : ["requester", "approver"];
+
+    // Created 0600 in one step, and only if absent: no moment at the umask's mode, and never a file someone planted.
+    private static async Task WritePrivateFileAsync(string path, string content, CancellationToken cancellationToken)
+    {
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            Share = FileShare.None,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        };
+        await using var file = new FileStream(path, options);
+        await file.WriteAsync(Encoding.UTF8.GetBytes(content), cancellationToken);
+        await file.FlushAsync(cancellationToken);
     }
 }
 

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
 using Npgsql;
+using RcmPitr.Api;
 using RcmPitr.Functions.Composition;
 using RcmPitr.Functions.Http;
 using RcmPitr.Functions.Timers;
@@ -142,11 +143,14 @@ public sealed class HttpAndTimerFunctionsTests(FunctionsClusterFixture fx) : IAs
 
     private RestoreHttpFunctions Functions() =>
         new(new TenantResolver(_master, Mock.Of<RcmPitr.Postgres.Connections.ISecretStore>(MockBehavior.Strict)), Mock.Of<IServerProvisioner>(MockBehavior.Strict), new RestoreSettings(), TimeProvider.System,
-            new DecisionLog(_master), new TenantRunLock(_master));
+            new AuthOptions(), new StartRateLimiter(new StartRateLimitOptions(), TimeProvider.System), new DecisionLog(_master), new TenantRunLock(_master));
 
     private void SetupAwaitingRun(string id, string requestedBy)
     {
-        var request = new RestoreRequest("acme", new DateTimeOffset(2026, 4, 22, 14, 30, 0, TimeSpan.Zero), RestoreMode.Restore, CutoverStrategy.SwapAndKeep, "r", requestedBy);
+        var request = new RestoreRequest("acme", new DateTimeOffset(2026, 4, 22, 14, 30, 0, TimeSpan.Zero), RestoreMode.Restore, CutoverStrategy.SwapAndKeep, "r", requestedBy)
+        {
+            RequestedById = ClientPrincipals.OidOf(requestedBy),
+        };
         var status = new RestoreStatus("acme", "Restore", "202604221430", "running", AwaitingApproval: true, [], null, null, null);
         _client.Setup(c => c.GetInstanceAsync(id, true, It.IsAny<CancellationToken>())).ReturnsAsync(new OrchestrationMetadata(RestoreTenantOrchestrator.Name, id)
         {
@@ -169,7 +173,7 @@ public sealed class HttpAndTimerFunctionsTests(FunctionsClusterFixture fx) : IAs
         context.Response.Body = new MemoryStream();
         if (principal is not null)
         {
-            context.Request.Headers[RestoreHttpFunctions.PrincipalHeader] = principal;
+            context.Request.Headers[RestoreHttpFunctions.PrincipalHeader] = ClientPrincipals.Blob(ClientPrincipals.OidOf(principal), principal, "RcmPitr.Requester", "RcmPitr.Approver");
         }
 
         return context.Request;

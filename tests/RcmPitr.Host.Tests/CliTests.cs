@@ -32,6 +32,27 @@ public sealed class CliTests(HostClusterFixture fx)
     }
 
     [Fact]
+    public async Task Restore_WaitOnARejectedRun_Exits1WithAOneLineReasonOnStderr()
+    {
+        await using var run = await HostRun.StartAsync(fx);
+        var acme = await run.AddTenantAsync("acme", liveMembers: 4, membersAtT: 5);
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var time = run.RestoreTime.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+
+        var restore = CliApp.RunAsync(["restore", "--tenant", acme.Slug, "--to", time, "--reason", "bad migration", "--wait"], run.Alice, output, error);
+        var id = await WaitForIdAsync(output);
+        await WaitForTextAsync(output, $"rcm-pitr approve {id}");
+        var rejected = await CliApp.RunAsync(["reject", id, "--comment", "wrong minute"], run.Bob, new StringWriter(), new StringWriter());
+        var exit = await restore;
+
+        Assert.Equal(0, rejected);
+        Assert.Equal(1, exit);
+        var reason = Assert.Single(error.ToString().Trim().Split('\n'));
+        Assert.StartsWith("Rejected", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Approve_OwnRun_FailsWithAOneLineReason()
     {
         await using var run = await HostRun.StartAsync(fx);

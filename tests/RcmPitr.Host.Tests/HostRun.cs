@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
+using RcmPitr.Api;
 using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Sql;
 using RcmPitr.Testing;
@@ -19,17 +20,20 @@ namespace RcmPitr.Host.Tests;
 /// </summary>
 public sealed class HostRun : IAsyncDisposable
 {
-    public const string AliceKey = "key-alice-0123456789";
-    public const string BobKey = "key-bob-9876543210";
-    public const string CarolKey = "key-carol-5555555555";
+    public const string AliceKey = "key-alice-0123456789abcdef0123456789";
+    public const string BobKey = "key-bob-9876543210fedcba9876543210";
+    public const string CarolKey = "key-carol-5555aaaa6666bbbb7777cccc8888";
 
     private readonly HostClusterFixture _fx;
     private readonly List<string> _databases = [];
     private readonly Dictionary<string, string?> _settings;
+    private readonly bool _kestrel;
     private WebApplication? _app;
 
-    private HostRun(HostClusterFixture fx, string id, TimeSpan approvalTimeout)
+    private HostRun(HostClusterFixture fx, string id, TimeSpan approvalTimeout, IReadOnlyDictionary<string, string?>? settings, bool kestrel, bool legacyKeys)
     {
+        _kestrel = kestrel;
+        LegacyKeys = legacyKeys;
         _fx = fx;
         Id = id;
         Master = "master_" + id;
@@ -51,9 +55,6 @@ public sealed class HostRun : IAsyncDisposable
             ["RcmPitr:StateDatabase:Database"] = State,
             ["RcmPitr:StateDatabase:Username"] = live.AdminUser,
             ["RcmPitr:StateDatabase:PasswordSecretRef"] = HostClusterFixture.LiveSecretRef,
-            [$"RcmPitr:ApiKeys:{AliceKey}"] = "alice",
-            [$"RcmPitr:ApiKeys:{BobKey}"] = "bob",
-            [$"RcmPitr:ApiKeys:{CarolKey}"] = "carol",
             ["RcmPitr:Provisioner:Kind"] = "PreRestored",
             ["RcmPitr:Provisioner:Server:Name"] = pitr.Name,
             ["RcmPitr:Provisioner:Server:Fqdn"] = pitr.Fqdn,
@@ -71,6 +72,27 @@ public sealed class HostRun : IAsyncDisposable
             ["RcmPitr:Restore:RetryAttempts"] = "2",
             ["RcmPitr:Restore:RetryFirstInterval"] = "00:00:00.200",
         };
+        if (legacyKeys)
+        {
+            _settings[$"RcmPitr:ApiKeys:{AliceKey}"] = "alice";
+            _settings[$"RcmPitr:ApiKeys:{BobKey}"] = "bob";
+        }
+        else
+        {
+            // alice without roles configured (requester and approver by default), bob and carol with theirs.
+            _settings["RcmPitr:Principals:alice:KeySha256"] = ApiKeyPrincipals.HashHex(AliceKey);
+            _settings["RcmPitr:Principals:bob:KeySha256"] = ApiKeyPrincipals.HashHex(BobKey);
+            _settings["RcmPitr:Principals:bob:Roles:0"] = "requester";
+            _settings["RcmPitr:Principals:bob:Roles:1"] = "approver";
+            _settings["RcmPitr:Principals:carol:KeySha256"] = ApiKeyPrincipals.HashHex(CarolKey);
+            _settings["RcmPitr:Principals:carol:Roles:0"] = "operator";
+            _settings["RcmPitr:Principals:carol:Roles:1"] = "approver";
+        }
+
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            _settings[key] = value;
+        }
     }
 
     public string Id { get; }
@@ -86,10 +108,21 @@ public sealed class HostRun : IAsyncDisposable
     public HttpClient Carol { get; private set; } = null!;
     public HttpClient Anonymous { get; private set; } = null!;
 
-    public static async Task<HostRun> StartAsync(HostClusterFixture fx, TimeSpan? approvalTimeout = null)
+    /// <summary>True when the keys are configured in the legacy plaintext <c>ApiKeys</c> map.</summary>
+    public bool LegacyKeys { get; }
+
+    /// <summary>With <c>kestrel</c>: the real server's address on loopback (for clients built the real way).</summary>
+    public Uri? Address { get; private set; }
+
+    /// <summary>
+    /// Starts a host on fresh databases. <paramref name="settings"/> add to or override the configuration; with
+    /// <paramref name="kestrel"/> the host listens on a free loopback port instead of the in-memory server.
+    /// </summary>
+    public static async Task<HostRun> StartAsync(
+        HostClusterFixture fx, TimeSpan? approvalTimeout = null, IReadOnlyDictionary<string, string?>? settings = null, bool kestrel = false, bool legacyKeys = false)
     {
         fx.RequirePostgres();
-        var run = new HostRun(fx, Guid.NewGuid().ToString("N")[..10], approvalTimeout ?? TimeSpan.FromMinutes(10));
+        var run = new HostRun(fx, Guid.NewGuid().ToString("N")[..10], approvalTimeout ?? TimeSpan.FromMinutes(10), settings, kestrel, legacyKeys);
         await fx.ExecAsync(fx.LiveServer, "postgres", $"CREATE DATABASE {run.Master}");
         await fx.ExecAsync(fx.LiveServer, "postgres", $"CREATE DATABASE {run.State}");
         await using (var master = await fx.Connector.OpenAsync(fx.LiveServer, run.Master, CancellationToken.None))
@@ -107,18 +140,34 @@ public sealed class HostRun : IAsyncDisposable
     /// <summary>Starts (or restarts) the host on the same databases.</summary>
     public async Task StartHostAsync()
     {
-        _app = RcmPitrApp.Build([], configure: builder =>
+        _app = RcmPitrApp.Build(_kestrel ? ["--urls", "http://127.0.0.1:0"] : [], configure: builder =>
         {
-            builder.WebHost.UseTestServer();
+            if (!_kestrel)
+            {
+                builder.WebHost.UseTestServer();
+            }
+
             builder.Configuration.AddInMemoryCollection(_settings);
         });
         await _app.StartAsync();
+        if (_kestrel)
+        {
+            Address = new Uri(_app.Urls.First());
+            Alice = Client(Address, AliceKey);
+            Bob = Client(Address, BobKey);
+            Anonymous = new HttpClient { BaseAddress = Address };
+            return;
+        }
+
         var server = _app.GetTestServer();
         Alice = Client(server, AliceKey);
         Bob = Client(server, BobKey);
         Carol = Client(server, CarolKey);
         Anonymous = server.CreateClient();
     }
+
+    /// <summary>A client of this host presenting <paramref name="key"/>.</summary>
+    public HttpClient ClientWithKey(string key) => Address is { } address ? Client(address, key) : Client(_app!.GetTestServer(), key);
 
     /// <summary>Stops the host as a process shutdown would; its engine state stays in the database.</summary>
     public async Task StopHostAsync()
@@ -238,6 +287,13 @@ public sealed class HostRun : IAsyncDisposable
     {
         await using var connection = await _fx.Connector.OpenAsync(server, database, CancellationToken.None);
         return await TenantData.FingerprintAsync(connection);
+    }
+
+    private static HttpClient Client(Uri address, string key)
+    {
+        var client = new HttpClient { BaseAddress = address };
+        client.DefaultRequestHeaders.Add("x-functions-key", key);
+        return client;
     }
 
     private static HttpClient Client(TestServer server, string key)

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using RcmPitr.Activities;
+using RcmPitr.Api;
 using RcmPitr.Azure.Arm;
 using RcmPitr.Azure.KeyVault;
 using RcmPitr.Postgres.Connections;
@@ -33,7 +34,10 @@ public static class FunctionsServices
     public static IServiceCollection AddRcmPitrFunctions(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        AppServiceAuthenticationCheck.Ensure(configuration);
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(Bind<AuthOptions>(configuration, "Auth"));
+        services.AddSingleton(sp => new StartRateLimiter(Bind<StartRateLimitOptions>(configuration, "RateLimit"), sp.GetRequiredService<TimeProvider>()));
         // Durable (isolated) serializes inputs, outputs and custom status with the worker's serializer: camelCase and
         // enums as strings, so the status API answers with the same JSON as the embedded host.
         services.Configure<WorkerOptions>(options => options.Serializer = new JsonObjectSerializer(Json));

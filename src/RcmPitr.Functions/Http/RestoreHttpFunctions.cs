@@ -1,10 +1,10 @@
 using System.Runtime.Versioning;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using RcmPitr.Api;
+using RcmPitr.Functions.Composition;
 using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Operations;
 using RcmPitr.Postgres.Provisioning;
@@ -14,16 +14,19 @@ namespace RcmPitr.Functions.Http;
 
 /// <summary>
 /// The restores API on Azure Functions: the embedded host's routes and JSON (<see cref="RestoreApiHandlers"/>),
-/// behind function keys. Who calls is the principal App Service authentication puts in
-/// <c>X-MS-CLIENT-PRINCIPAL-NAME</c>; without it the request is refused, since approvals must name a person.
+/// behind function keys. Who calls is the principal App Service authentication verified (<see cref="AppServicePrincipal"/>:
+/// the Entra object id, a name, app roles mapped by <see cref="AuthOptions"/>); without a valid client principal the
+/// request is refused with 401 — never taken from <c>X-MS-CLIENT-PRINCIPAL-NAME</c>, which a client can set.
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class RestoreHttpFunctions(
-    TenantResolver tenants, IServerProvisioner provisioner, RestoreSettings settings, TimeProvider time, DecisionLog decisions, TenantRunLock tenantRuns,
-    RestorePreflight? preflight = null, TransferProgressStore? progress = null)
+    TenantResolver tenants, IServerProvisioner provisioner, RestoreSettings settings, TimeProvider time, AuthOptions auth, StartRateLimiter limiter,
+    DecisionLog decisions, TenantRunLock tenantRuns, RestorePreflight? preflight = null, TransferProgressStore? progress = null)
 {
-    /// <summary>The header App Service authentication sets to the signed-in principal's name.</summary>
-    public const string PrincipalHeader = "X-MS-CLIENT-PRINCIPAL-NAME";
+    /// <summary>The header App Service authentication sets to the signed-in principal's claims.</summary>
+    public const string PrincipalHeader = AppServicePrincipal.Header;
+
+    private readonly IReadOnlyDictionary<string, string> _appRoles = (auth ?? throw new ArgumentNullException(nameof(auth))).Roles.ToMap();
 
     /// <summary><c>POST /api/restores</c>.</summary>
     [Function("StartRestore")]
@@ -31,17 +34,8 @@ public sealed class RestoreHttpFunctions(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores")] HttpRequest request, [DurableClient] DurableTaskClient client) =>
         AuthenticatedAsync(request, async principal =>
         {
-            StartRestoreBody? body;
-            try
-            {
-                body = await request.ReadFromJsonAsync<StartRestoreBody>(ApiJson.Options, request.HttpContext.RequestAborted);
-            }
-            catch (JsonException e)
-            {
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"not valid JSON: {e.Message}"] });
-            }
-
-            return await Handlers(client).StartAsync(body, principal, request.HttpContext, request.HttpContext.RequestAborted);
+            var (body, problem) = await ApiRequestBody.ReadStartAsync(request, request.HttpContext.RequestAborted);
+            return problem ?? await limiter.LimitAsync(principal, () => Handlers(client).StartAsync(body, principal, request.HttpContext, request.HttpContext.RequestAborted));
         });
 
     /// <summary><c>GET /api/restores/{id}</c>.</summary>
@@ -60,61 +54,52 @@ public sealed class RestoreHttpFunctions(
     [Function("ApproveRestore")]
     public Task<IActionResult> Approve(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores/{id}/approve")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
-        AuthenticatedAsync(request, async principal =>
-            await Handlers(client).DecideAsync(id, approved: true, await BodyAsync<DecisionBody>(request), principal, request.HttpContext.RequestAborted));
+        AuthenticatedAsync(request, principal => DecideAsync(request, id, approved: true, client, principal));
 
     /// <summary><c>POST /api/restores/{id}/reject</c>.</summary>
     [Function("RejectRestore")]
     public Task<IActionResult> Reject(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores/{id}/reject")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
-        AuthenticatedAsync(request, async principal =>
-            await Handlers(client).DecideAsync(id, approved: false, await BodyAsync<DecisionBody>(request), principal, request.HttpContext.RequestAborted));
+        AuthenticatedAsync(request, principal => DecideAsync(request, id, approved: false, client, principal));
 
     /// <summary><c>POST /api/restores/{id}/cancel</c>.</summary>
     [Function("CancelRestore")]
     public Task<IActionResult> Cancel(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores/{id}/cancel")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
         AuthenticatedAsync(request, async principal =>
-            await Handlers(client).CancelAsync(id, await BodyAsync<ReasonBody>(request), principal, request.HttpContext.RequestAborted));
+        {
+            var (body, problem) = await ApiRequestBody.ReadReasonAsync(request, request.HttpContext.RequestAborted);
+            return problem ?? await Handlers(client).CancelAsync(id, body, principal, request.HttpContext.RequestAborted);
+        });
 
     /// <summary><c>POST /api/restores/{id}/rollback</c>.</summary>
     [Function("RollbackRestore-Http")]
     public Task<IActionResult> Rollback(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores/{id}/rollback")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
         AuthenticatedAsync(request, async principal =>
-            await Handlers(client).RollbackAsync(id, await BodyAsync<RollbackBody>(request), principal, request.HttpContext, request.HttpContext.RequestAborted));
+        {
+            var (body, problem) = await ApiRequestBody.ReadRollbackAsync(request, request.HttpContext.RequestAborted);
+            return problem ?? await Handlers(client).RollbackAsync(id, body, principal, request.HttpContext, request.HttpContext.RequestAborted);
+        });
+
+    private async Task<IResult> DecideAsync(HttpRequest request, string id, bool approved, DurableTaskClient client, Principal principal)
+    {
+        var (body, problem) = await ApiRequestBody.ReadDecisionAsync(request, request.HttpContext.RequestAborted);
+        return problem ?? await Handlers(client).DecideAsync(id, approved, body, principal, request.HttpContext.RequestAborted);
+    }
 
     private RestoreApiHandlers Handlers(DurableTaskClient client) => new(new DurableRestoreRuns(client, tenantRuns), tenants, provisioner, settings, time, decisions, preflight, progress);
 
-    private static async Task<IActionResult> AuthenticatedAsync(HttpRequest request, Func<Principal, Task<IResult>> handle)
+    private async Task<IActionResult> AuthenticatedAsync(HttpRequest request, Func<Principal, Task<IResult>> handle)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var principal = request.Headers[PrincipalHeader].ToString();
-        if (string.IsNullOrWhiteSpace(principal))
+        if (!AppServicePrincipal.TryRead(request.Headers, _appRoles, out var principal, out var problem))
         {
             return new ResultActionResult(Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
-                detail: $"No signed-in principal ({PrincipalHeader}); enable App Service authentication in front of the function keys."));
+                detail: $"No verified principal ({problem}); App Service authentication must be in front of the function keys."));
         }
 
-        return new ResultActionResult(await handle(Principal.Create(principal, principal, PrincipalRoles.All)));
-    }
-
-    private static async Task<T?> BodyAsync<T>(HttpRequest request)
-        where T : class
-    {
-        if (request.ContentLength is 0 or null && !request.Headers.TransferEncoding.Any())
-        {
-            return null;
-        }
-
-        try
-        {
-            return await request.ReadFromJsonAsync<T>(ApiJson.Options, request.HttpContext.RequestAborted);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
+        return new ResultActionResult(await handle(principal!));
     }
 
     private static string? Query(HttpRequest request, string name) =>

@@ -25,8 +25,21 @@ public sealed class RcmPitrOptions
     /// <summary>The engine's state database.</summary>
     public DatabaseEndpoint StateDatabase { get; set; } = new();
 
-    /// <summary>API key → principal name. Keys travel in <c>x-functions-key</c>, as Azure Functions' function keys do.</summary>
+    /// <summary>
+    /// The API's principals by name (the name is the principal's id, trimmed and case-folded): the SHA-256 of each one's
+    /// key (<c>KeySha256</c>) and its <c>Roles</c> (requester and approver unless configured). Keys travel in
+    /// <c>x-functions-key</c>, as Azure Functions' function keys do.
+    /// </summary>
+    public Dictionary<string, RcmPitr.Api.ApiKeyPrincipalOptions> Principals { get; set; } = [];
+
+    /// <summary>
+    /// Legacy, read for one release: plaintext API key → principal name (a key in configuration, and in an environment
+    /// variable's name). Hashed at start-up, then emptied; a warning is logged. Use <see cref="Principals"/>.
+    /// </summary>
     public Dictionary<string, string> ApiKeys { get; set; } = [];
+
+    /// <summary>How many runs one principal may start within a window (10 an hour unless set; 0: no limit).</summary>
+    public RcmPitr.Api.StartRateLimitOptions RateLimit { get; set; } = new();
 
     /// <summary>How the restored server is obtained.</summary>
     public ProvisionerOptions Provisioner { get; set; } = new();

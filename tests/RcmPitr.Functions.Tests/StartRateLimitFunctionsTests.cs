@@ -1,0 +1,38 @@
+using Microsoft.DurableTask.Client;
+using Moq;
+using Npgsql;
+using RcmPitr.Api;
+using RcmPitr.Functions.Composition;
+using RcmPitr.Functions.Http;
+using RcmPitr.Postgres.ControlPlane;
+using RcmPitr.Postgres.Operations;
+using RcmPitr.Postgres.Provisioning;
+using RcmPitr.Workflow.Restores;
+
+namespace RcmPitr.Functions.Tests;
+
+/// <summary>The Functions app limits starts per principal with the embedded host's limiter.</summary>
+public sealed class StartRateLimitFunctionsTests(FunctionsClusterFixture fx) : IAsyncLifetime
+{
+    private ControlPlaneDatabase _master = null!;
+    private readonly Mock<DurableTaskClient> _client = new(MockBehavior.Strict, "test");
+
+    [Fact]
+    public async Task Start_PrincipalOverItsLimit_Is429WithRetryAfterAndReachesNothing()
+    {
+        var limiter = new StartRateLimiter(new StartRateLimitOptions { StartsPerWindow = 1, Window = TimeSpan.FromHours(1) }, TimeProvider.System);
+        Assert.True(limiter.TryReserve(ClientPrincipals.OidOf("alice"), out _, out _));
+        var functions = new RestoreHttpFunctions(new TenantResolver(_master, Mock.Of<RcmPitr.Postgres.Connections.ISecretStore>(MockBehavior.Strict)), Mock.Of<IServerProvisioner>(MockBehavior.Strict), new RestoreSettings(), TimeProvider.System, new AuthOptions(), limiter, new DecisionLog(_master), new TenantRunLock(_master));
+
+        var (status, headers, body) = await FunctionsHttp.ExecuteAsync(functions.Start(
+            FunctionsHttp.Request("""{"tenant":"acme","restoreTime":"2026-04-22T14:30:00Z","reason":"r"}""", "alice"), _client.Object));
+
+        Assert.Equal(429, status);
+        Assert.InRange(int.Parse(headers.RetryAfter.ToString(), System.Globalization.CultureInfo.InvariantCulture), 3500, 3600);
+        Assert.Contains("Too many starts", body, StringComparison.Ordinal);
+    }
+
+    public async ValueTask InitializeAsync() => _master = await fx.NewMasterAsync();
+
+    public async ValueTask DisposeAsync() => await _master.DisposeAsync();
+}
