@@ -52,6 +52,12 @@ param controlPlaneUser string
 @description('Key Vault secret name holding that login\'s password.')
 param controlPlanePasswordSecretName string = 'rcm-master-password'
 
+@description('Client (application) id of the Microsoft Entra app registration callers sign in to; its app roles RcmPitr.Requester, RcmPitr.Approver and RcmPitr.Operator become RcmPitr\'s roles.')
+param authClientId string
+
+@description('Microsoft Entra tenant of that app registration.')
+param authTenantId string = tenant().tenantId
+
 var suffix = uniqueString(resourceGroup().id, namePrefix)
 var storageName = toLower('${namePrefix}st${take(suffix, 8)}')
 var vaultName = toLower('${namePrefix}-kv-${take(suffix, 6)}')
@@ -120,6 +126,34 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enableSoftDelete: true
     enablePurgeProtection: true
     softDeleteRetentionInDays: 90
+  }
+}
+
+// App Service authentication in front of the function keys: every request must carry a Microsoft Entra token for the
+// app registration, and the platform passes the verified caller on as X-MS-CLIENT-PRINCIPAL (the app refuses to start
+// without it: WEBSITE_AUTH_ENABLED). Four eyes compares the callers' object ids from there.
+resource appAuth 'Microsoft.Web/sites/config@2023-12-01' = {
+  parent: app
+  name: 'authsettingsV2'
+  properties: {
+    platform: { enabled: true }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: authClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${authTenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [ 'api://${authClientId}', authClientId ]
+        }
+      }
+    }
+    login: { tokenStore: { enabled: false } }
   }
 }
 

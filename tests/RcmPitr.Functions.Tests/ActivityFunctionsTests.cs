@@ -49,6 +49,7 @@ public sealed class ActivityFunctionsTests
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["KeyVault:Uri"] = "https://rcm-pitr-test.vault.azure.net/",
+            ["WEBSITE_AUTH_ENABLED"] = "True",
             ["AzureArm:SubscriptionId"] = "00000000-0000-0000-0000-000000000001",
             ["AzureArm:ResourceGroup"] = "rcm-prod",
             ["AzureArm:Location"] = "eastus",
