@@ -51,11 +51,15 @@ public sealed class RestoreApiHandlers(
             return Forbidden($"'{principal.Name}' does not hold the requester role and cannot start runs.");
         }
 
-        var (parsed, errors) = RequestValidation.Validate(body, time.GetUtcNow());
-        if (parsed is null)
+        var (validated, errors) = RequestValidation.Validate(body, time.GetUtcNow());
+        if (validated is null)
         {
             return TypedResults.ValidationProblem(errors, title: "The restore request is invalid.");
         }
+
+        // Restores are to the second (servers and names are per second): a fraction is dropped, which never brings back
+        // a write made after the time asked for.
+        var parsed = validated with { RestoreTime = RestoreStamp.WholeSecond(validated.RestoreTime) };
 
         var slug = parsed.Tenant.Value;
         TenantInfo tenant;

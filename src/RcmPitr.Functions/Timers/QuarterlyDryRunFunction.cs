@@ -29,7 +29,7 @@ public sealed partial class QuarterlyDryRunFunction(DryRunOptions options, Resto
     {
         ArgumentNullException.ThrowIfNull(timer);
         var runs = new DurableRestoreRuns(client, tenantRuns);
-        var restoreTime = time.GetUtcNow() - options.RestorePointAge;
+        var restoreTime = RestoreStamp.WholeSecond(time.GetUtcNow() - options.RestorePointAge);
         var started = new List<string>();
         foreach (var tenant in options.TenantList)
         {

@@ -144,10 +144,11 @@ public sealed partial class RestoredServers(ControlPlaneDatabase master, IServer
         }
 
         LogDeleting(logger, runId, name);
-        await provisioner.DeleteAsync(new DeleteServerInput(input.Source, name, row.RestoreTime), cancellationToken);
-        var after = await provisioner.GetStateAsync(new GetServerStateInput(input.Source, name), cancellationToken);
-        if (after.State == ServerState.NotFound)
+        var deletion = await provisioner.DeleteAsync(new DeleteServerInput(input.Source, name, row.RestoreTime), cancellationToken);
+        var after = deletion.Deleted ? await provisioner.GetStateAsync(new GetServerStateInput(input.Source, name), cancellationToken) : null;
+        if (after is null || after.State == ServerState.NotFound)
         {
+            // Gone, or not the provisioner's to delete (already gone, or a server it only borrows, like a pre-restored one).
             await ForgetDeletedAsync(connection, name, cancellationToken);
         }
         else

@@ -20,6 +20,13 @@ public sealed record RestoreStamp
     /// <summary>The fourteen digits.</summary>
     public string Value { get; }
 
+    /// <summary>
+    /// <paramref name="restoreTime"/> in UTC without its fraction of a second: restored servers and names are per second,
+    /// and the earlier edge of the second never brings back a write made after the time asked for.
+    /// </summary>
+    public static DateTimeOffset WholeSecond(DateTimeOffset restoreTime) =>
+        new(restoreTime.UtcTicks - (restoreTime.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
+
     /// <summary>The stamp of a restore time (any offset, converted to UTC).</summary>
     public static RestoreStamp From(DateTimeOffset restoreTime) =>
         new(restoreTime.UtcDateTime.ToString(Format, CultureInfo.InvariantCulture));

@@ -319,6 +319,24 @@ public sealed class RestoredServersTests(LocalWalFixture fx) : IClassFixture<Loc
         }
     }
 
+    [Fact]
+    public async Task Release_LastHolderOfAServerTheProvisionerOnlyBorrows_ForgetsItSoTheNextRunAcquiresIt()
+    {
+        fx.RequireEnvironment();
+        // A pre-restored server: Ready whatever its name, and never deleted by RcmPitr.
+        var borrowed = new PreRestoredServerProvisioner(fx.Live with { Name = "pg-pre-restored" }, DateTimeOffset.MinValue);
+        var servers = Servers(borrowed);
+        var t = await fx.NewRestoreSecondAsync();
+        var first = await servers.AcquireAsync(new AcquireServerInput("run-a", fx.Live, t), CancellationToken.None);
+
+        var released = await servers.ReleaseAsync(new ReleaseServerInput("run-a", fx.Live, first.ServerName), CancellationToken.None);
+        var next = await servers.AcquireAsync(new AcquireServerInput("run-b", fx.Live, t), CancellationToken.None);
+
+        Assert.True(released.Held);
+        Assert.Equal(["run-b"], next.Holders);
+        Assert.Equal("active", await RowStateAsync(first.ServerName));
+    }
+
     private RestoredServers Servers(IServerProvisioner provisioner) =>
         new(fx.Master, provisioner, TimeProvider.System, NullLogger<RestoredServers>.Instance);
 
