@@ -15,8 +15,12 @@ namespace RcmPitr.Workflow.Restores;
 /// </summary>
 public sealed class RestoreTenantOrchestrator
 {
-    /// <summary>The orchestrator's registered name.</summary>
-    public const string Name = "RestoreTenant";
+    /// <summary>
+    /// The orchestrator's registered name, versioned: a change that in-flight runs could not replay gets a new name, and
+    /// the old orchestrator stays registered until its runs have drained (ADR 0008). V2: shared restored servers, four eyes
+    /// in the workflow, the freeze confirmed before the cutover, retries in the workflow.
+    /// </summary>
+    public const string Name = "RestoreTenantV2";
 
     /// <summary>Runs the restore (or dry run, or snapshot) described by <paramref name="request"/>.</summary>
     public async Task<RestoreResult> RunAsync(IOrchestrationContext context, RestoreRequest request)

@@ -13,8 +13,8 @@ namespace RcmPitr.Workflow.Restores;
 /// </summary>
 public sealed class RollbackOrchestrator
 {
-    /// <summary>The orchestrator's registered name.</summary>
-    public const string Name = "RollbackRestore";
+    /// <summary>The orchestrator's registered name, versioned like <see cref="RestoreTenantOrchestrator.Name"/>. V2: approval, freeze and cache wait.</summary>
+    public const string Name = "RollbackRestoreV2";
 
     /// <summary>Runs the rollback.</summary>
     public async Task<RestoreResult> RunAsync(IOrchestrationContext context, RollbackRequest request)

@@ -1,0 +1,57 @@
+using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Restores;
+
+namespace RcmPitr.Workflow.Tests.Restores;
+
+/// <summary>The scenarios whose steps <see cref="OrchestratorShapeTests"/> pins, each on the scripted happy path.</summary>
+internal static class ShapeScenarios
+{
+    private static readonly RollbackRequest Rollback = new("run-1", "acme", Script.RestoreTime, "wrong point", "alice");
+
+    private static readonly Dictionary<string, (string Orchestrator, Func<ScriptedContext, Task> Run)> All = new(StringComparer.Ordinal)
+    {
+        ["restore-approved-streaming"] = (RestoreTenantOrchestrator.Name, c => Approved(c, () => new RestoreTenantOrchestrator().RunAsync(c, Script.Request()))),
+        ["restore-approved-runbook"] = (RestoreTenantOrchestrator.Name, c => Approved(c, () => new RestoreTenantOrchestrator().RunAsync(c, Script.Request(transfer: TransferMode.Runbook)))),
+        ["restore-approved-flip"] = (RestoreTenantOrchestrator.Name, c => Approved(c, () => new RestoreTenantOrchestrator().RunAsync(c, Script.Request(strategy: CutoverStrategy.FlipTheRef)))),
+        ["restore-rejected"] = (RestoreTenantOrchestrator.Name, c =>
+        {
+            c.Raise(RestoreEvents.Approval, new ApprovalDecision(false, "bob"));
+            return new RestoreTenantOrchestrator().RunAsync(c, Script.Request());
+        }),
+        ["restore-timed-out"] = (RestoreTenantOrchestrator.Name, c => new RestoreTenantOrchestrator().RunAsync(c, Script.Request())),
+        ["dry-run"] = (RestoreTenantOrchestrator.Name, c => new RestoreTenantOrchestrator().RunAsync(c, Script.Request(RestoreMode.DryRun))),
+        ["snapshot"] = (RestoreTenantOrchestrator.Name, c => new RestoreTenantOrchestrator().RunAsync(c, Script.Request(RestoreMode.Snapshot))),
+        ["rollback-approved"] = (RollbackOrchestrator.Name, c => Approved(c, () => new RollbackOrchestrator().RunAsync(c, Rollback))),
+        ["rollback-override"] = (RollbackOrchestrator.Name, c => new RollbackOrchestrator().RunAsync(c, Rollback with { Override = true })),
+        ["rollback-flip"] = (RollbackOrchestrator.Name, c => Approved(c, () => new RollbackOrchestrator().RunAsync(c, Rollback with { Strategy = CutoverStrategy.FlipTheRef }))),
+        ["retention"] = (RetentionDropOrchestrator.Name, c => new RetentionDropOrchestrator().RunAsync(
+            c, new RetentionDropRequest("run-1", Script.Live, "acme", "20260422143015", new DateTime(2026, 4, 30, 9, 0, 0, DateTimeKind.Utc)))),
+    };
+
+    public static IEnumerable<string> Names => All.Keys;
+
+    public static IEnumerable<string> Orchestrators => All.Values.Select(v => v.Orchestrator).Distinct();
+
+    /// <summary>Runs <paramref name="scenario"/> and returns its orchestrator and steps: activities by name, timers by kind.</summary>
+    public static async Task<(string Orchestrator, IReadOnlyList<string> Steps)> RunAsync(string scenario)
+    {
+        var (orchestrator, run) = All[scenario];
+        var context = Script.HappyPath();
+        try
+        {
+            await run(context);
+        }
+        catch (RestoreFailedException)
+        {
+            // A scenario that ends failed still has a shape.
+        }
+
+        return (orchestrator, context.Log.Select(l => l.StartsWith("timer", StringComparison.Ordinal) ? "timer" : l).ToList());
+    }
+
+    private static async Task Approved<T>(ScriptedContext context, Func<Task<T>> run)
+    {
+        context.Raise(RestoreEvents.Approval, new ApprovalDecision(true, "bob"));
+        await run();
+    }
+}
