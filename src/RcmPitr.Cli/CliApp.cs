@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -252,14 +253,18 @@ public static class CliApp
 
         private Command Rollback()
         {
-            var id = new Argument<string>("id") { Description = "Id of the completed restore run to roll back" };
+            var id = new Argument<string>("id") { Description = "Id of the restore run to roll back (completed, or failed after its cutover)" };
             var reason = new Option<string>("--reason") { Description = "Why (recorded in the audit trail)" };
             var wait = new Option<bool>("--wait") { Description = "Follow the rollback until it ends" };
-            var command = new Command("rollback", "Swap the kept pre-restore database back in (swap-and-keep runs, while it is kept).") { id, reason, wait };
+            var overriding = new Option<bool>("--override") { Description = "Operators only: roll back without a second person's approval (audited as an override)" };
+            var command = new Command(
+                "rollback",
+                "Put the restore's previous database back (swap-and-keep: swap the kept database back; flip-the-ref: point the reference back). " +
+                "The rollback waits for a second person's approval: rcm-pitr approve <id>-rollback.") { id, reason, wait, overriding };
             command.SetAction(async (parse, ct) =>
             {
                 var api = new ApiClient(client(parse));
-                var (status, body) = await api.SendAsync(HttpMethod.Post, $"/api/restores/{Uri.EscapeDataString(parse.GetValue(id)!)}/rollback", new { reason = parse.GetValue(reason) }, ct);
+                var (status, body) = await api.SendAsync(HttpMethod.Post, $"/api/restores/{Uri.EscapeDataString(parse.GetValue(id)!)}/rollback", new { reason = parse.GetValue(reason), @override = parse.GetValue(overriding) ? true : (bool?)null }, ct);
                 if (status != HttpStatusCode.Accepted)
                 {
                     return await FailAsync(status, body);
@@ -267,6 +272,10 @@ public static class CliApp
 
                 var rollbackId = body.GetProperty("id").GetString()!;
                 await output.WriteLineAsync($"started {rollbackId}");
+                if (!parse.GetValue(overriding) && !parse.GetValue(wait))
+                {
+                    await output.WriteLineAsync($"  it needs a second person's approval once it shows awaiting approval: rcm-pitr approve {rollbackId}");
+                }
                 return parse.GetValue(wait) ? await FollowAsync(api, rollbackId, ct) : 0;
             });
             return command;
@@ -276,7 +285,8 @@ public static class CliApp
         {
             var tenant = new Option<string>("--tenant") { Description = "Only this tenant's runs" };
             var state = new Option<string>("--status") { Description = "Pending, Running, Completed, Failed or Terminated" };
-            var command = new Command("list", "List runs, newest first.") { tenant, state };
+            var kind = new Option<string>("--kind") { Description = "restore, dry-run, snapshot, rollback, retention (the drop timers of kept databases) or all; default: every kind but retention" };
+            var command = new Command("list", "List runs, newest first.") { tenant, state, kind };
             command.SetAction(async (parse, ct) =>
             {
                 var query = new List<string>();
@@ -290,21 +300,33 @@ public static class CliApp
                     query.Add("status=" + Uri.EscapeDataString(s));
                 }
 
+                if (parse.GetValue(kind) is { } k)
+                {
+                    query.Add("kind=" + Uri.EscapeDataString(k));
+                }
+
                 var (status, body) = await new ApiClient(client(parse)).SendAsync(HttpMethod.Get, "/api/restores" + (query.Count > 0 ? "?" + string.Join('&', query) : string.Empty), null, ct);
                 if (status != HttpStatusCode.OK)
                 {
                     return await FailAsync(status, body);
                 }
 
+                await output.WriteLineAsync($"{"id",-52} {"tenant",-20} {"kind",-9} {"restore time",-20} {"status",-10} {"outcome",-16} started");
                 foreach (var run in body.EnumerateArray())
                 {
-                    await output.WriteLineAsync($"{run.GetProperty("instanceId").GetString(),-60} {run.GetProperty("runtimeStatus").GetString(),-10} {run.GetProperty("createdTime").GetDateTime():u}");
+                    var restoreTime = run.TryGetProperty("restoreTime", out var rt) && rt.ValueKind == JsonValueKind.String ? rt.GetDateTimeOffset().UtcDateTime.ToString("u", CultureInfo.InvariantCulture) : "-";
+                    await output.WriteLineAsync(
+                        $"{run.GetProperty("instanceId").GetString(),-52} {Text(run, "tenant"),-20} {Text(run, "kind"),-9} {restoreTime,-20} " +
+                        $"{run.GetProperty("runtimeStatus").GetString(),-10} {Text(run, "outcome"),-16} {run.GetProperty("createdTime").GetDateTime().ToString("u", CultureInfo.InvariantCulture)}");
                 }
 
                 return 0;
             });
             return command;
         }
+
+        private static string Text(JsonElement row, string name) =>
+            row.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString()! : "-";
 
         private async Task<int> FollowAsync(ApiClient api, string id, CancellationToken ct)
         {

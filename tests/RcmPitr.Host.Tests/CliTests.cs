@@ -32,6 +32,37 @@ public sealed class CliTests(HostClusterFixture fx)
     }
 
     [Fact]
+    public async Task RollbackAndList_AfterARestore_RollbackWaitsForASecondPersonAndTheListShowsEachRunsKindAndOutcome()
+    {
+        await using var run = await HostRun.StartAsync(fx);
+        var acme = await run.AddTenantAsync("acme", liveMembers: 4, membersAtT: 9);
+        var time = run.RestoreTime.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        var output = new StringWriter();
+        var restore = CliApp.RunAsync(["restore", "--tenant", acme.Slug, "--to", time, "--reason", "bad migration", "--wait"], run.Alice, output, new StringWriter());
+        var id = await WaitForIdAsync(output);
+        await WaitForTextAsync(output, $"rcm-pitr approve {id}");
+        Assert.Equal(0, await CliApp.RunAsync(["approve", id], run.Bob, new StringWriter(), new StringWriter()));
+        Assert.Equal(0, await restore);
+
+        var rollbackOutput = new StringWriter();
+        var rollbackError = new StringWriter();
+        var rollback = CliApp.RunAsync(["rollback", id, "--reason", "wrong point", "--wait"], run.Alice, rollbackOutput, rollbackError);
+        await WaitForTextAsync(rollbackOutput, $"rcm-pitr approve {id}-rollback");
+        Assert.Equal(0, await CliApp.RunAsync(["approve", $"{id}-rollback"], run.Bob, new StringWriter(), new StringWriter()));
+        var rolledBack = await rollback;
+        var list = new StringWriter();
+        var listed = await CliApp.RunAsync(["list", "--tenant", acme.Slug], run.Alice, list, new StringWriter());
+
+        Assert.True(rolledBack == 0, rollbackError.ToString() + rollbackOutput);
+        Assert.Contains("RolledBack", rollbackOutput.ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, listed);
+        var rows = list.ToString().Trim().Split('\n');
+        Assert.Matches($@"^{System.Text.RegularExpressions.Regex.Escape(id)}-rollback +{acme.Slug} +rollback +\S+ \S+ +Completed +RolledBack ", rows[1]);
+        Assert.Matches($@"^{System.Text.RegularExpressions.Regex.Escape(id)} +{acme.Slug} +restore +\S+ \S+ +Completed +Restored ", rows[2]);
+        Assert.Equal(3, rows.Length);
+    }
+
+    [Fact]
     public async Task Restore_WaitOnARejectedRun_Exits1WithAOneLineReasonOnStderr()
     {
         await using var run = await HostRun.StartAsync(fx);
