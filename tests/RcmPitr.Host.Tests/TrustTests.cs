@@ -75,6 +75,61 @@ public sealed class TrustTests(HostClusterFixture fx)
     }
 
     [Fact]
+    public async Task Start_TenantWithALargeObjectUnderStreaming_Is409BeforeAnythingIsFrozen()
+    {
+        await using var run = await HostRun.StartAsync(fx);
+        var acme = await run.AddTenantAsync("acme", liveMembers: 4, membersAtT: 7);
+        await fx.ExecAsync(fx.LiveServer, acme.Database, "SELECT lo_from_bytea(0, 'scanned claim form'::bytea)");
+
+        using var start = await run.StartRestoreAsync(run.Alice, acme.Slug);
+
+        Assert.Equal(HttpStatusCode.Conflict, start.StatusCode);
+        var problem = await start.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        Assert.Equal("Preflight failed", problem.GetProperty("title").GetString());
+        Assert.Contains("large objects", problem.GetProperty("problems")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal("active", await run.MasterScalarAsync<string>("SELECT status FROM identity.tenant WHERE id = $1", acme.Id));
+        Assert.Equal(0L, await run.MasterScalarAsync<long>("SELECT count(*) FROM identity.tenant_audit WHERE tenant_id = $1", acme.Id));
+        using var runbook = await run.StartRestoreAsync(run.Alice, acme.Slug, mode: "dry-run", transfer: "runbook");
+        Assert.Equal(HttpStatusCode.Accepted, runbook.StatusCode);
+    }
+
+    [Fact]
+    public async Task Rollback_RejectedOnce_CanBeRequestedAgainUnderTheNextId()
+    {
+        await using var run = await HostRun.StartAsync(fx);
+        var acme = await run.AddTenantAsync("acme", liveMembers: 4, membersAtT: 7);
+        var liveBefore = await run.FingerprintAsync(onLive: true, acme.Database);
+        var id = await RestoreAsync(run, acme.Slug);
+        using (var first = await run.Alice.PostAsJsonAsync($"/api/restores/{id}/rollback", new { reason = "wrong point" }, TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        }
+
+        await run.WaitAsync(id + "-rollback", HostRun.AwaitingApproval);
+        using (var reject = await run.Bob.PostAsJsonAsync($"/api/restores/{id}-rollback/reject", new { comment = "not yet" }, TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, reject.StatusCode);
+        }
+
+        Assert.Equal("Rejected", (await run.WaitAsync(id + "-rollback", HostRun.Terminal)).GetProperty("output").GetProperty("outcome").GetString());
+
+        using var second = await run.Alice.PostAsJsonAsync($"/api/restores/{id}/rollback", new { reason = "now" }, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Accepted, second.StatusCode);
+        Assert.Equal($"{id}-rollback-2", (await second.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("id").GetString());
+        await run.WaitAsync(id + "-rollback-2", HostRun.AwaitingApproval);
+        using (var approve = await run.Bob.PostAsJsonAsync($"/api/restores/{id}-rollback-2/approve", new { }, TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, approve.StatusCode);
+        }
+
+        Assert.Equal("RolledBack", (await run.WaitAsync(id + "-rollback-2", HostRun.Terminal)).GetProperty("output").GetProperty("outcome").GetString());
+        Assert.Equal(liveBefore, await run.FingerprintAsync(onLive: true, acme.Database));
+        using var third = await run.Alice.PostAsJsonAsync($"/api/restores/{id}/rollback", new { }, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Conflict, third.StatusCode);
+        Assert.Contains("Already rolled back", await third.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Rollback_OfARollbackRun_Is409SayingARollbackCannotBeRolledBack()
     {
         await using var run = await HostRun.StartAsync(fx);

@@ -1,4 +1,5 @@
 using RcmPitr.Postgres.Operations;
+using RcmPitr.Postgres.Provisioning;
 using RcmPitr.Postgres.Tests.Fixtures;
 using RcmPitr.Postgres.Tools;
 using RcmPitr.Workflow.Contracts;
@@ -27,6 +28,45 @@ public sealed class RestorePreflightTests(ClusterFixture fx)
         var pgcrypto = Assert.Single(result.Extensions);
         Assert.Equal("pgcrypto", pgcrypto.Name);
         Assert.True(pgcrypto.AvailableOnLive);
+    }
+
+    [Fact]
+    public async Task CheckAsync_LiveServerWithoutRoomForTheCopy_FailsBeforeAnythingFillsItsDisk()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var slug = s.NewSlug();
+        var tenant = await s.AddTenantAsync(slug, liveMembers: 3, pitrMembers: 3);
+        var size = await s.ScalarAsync<long>(s.Pitr, "postgres", "SELECT pg_database_size($1)", tenant.DatabaseName);
+        // 10 GB of storage with just enough free for the copy, but not for the copy and the 15 % that must stay free.
+        var storage = new ServerStorage(10L << 30, (long)(size * 1.2) + (1L << 30));
+        var preflight = new RestorePreflight(s.Connector, fx.Tools, s.Mover, new PreRestoredServerProvisioner(s.Pitr, DateTimeOffset.MinValue, storage));
+
+        var error = await Assert.ThrowsAsync<PreflightFailedException>(
+            () => preflight.CheckAsync(new PreflightInput(s.Pitr, s.Live, slug, TransferMode.Streaming), CancellationToken.None));
+
+        var problem = Assert.Single(error.Problems);
+        Assert.Contains($"the live server {s.Live.Name} has {storage.FreeBytes} bytes free", problem, StringComparison.Ordinal);
+        Assert.Contains("read-only for every tenant", problem, StringComparison.Ordinal);
+        var roomy = new RestorePreflight(s.Connector, fx.Tools, s.Mover, new PreRestoredServerProvisioner(s.Pitr, DateTimeOffset.MinValue, new ServerStorage(10L << 30, 9L << 30)));
+        var result = await roomy.CheckAsync(new PreflightInput(s.Pitr, s.Live, slug, TransferMode.Streaming), CancellationToken.None);
+        Assert.Equal(9L << 30, result.LiveFreeBytes);
+    }
+
+    [Fact]
+    public async Task CheckAsync_SnapshotBeyondTheCapOfKeptSnapshots_FailsNamingTheCap()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var slug = s.NewSlug();
+        await s.AddTenantAsync(slug, liveMembers: 3, pitrMembers: 3);
+        await Restores.DumpAndLoadAsync(s, slug, target: DerivedDatabaseKind.AsOf);
+        s.Mover.MaxSnapshotsPerServer = 1;
+
+        var error = await Assert.ThrowsAsync<PreflightFailedException>(
+            () => s.Preflight.CheckAsync(new PreflightInput(s.Pitr, s.Live, slug, TransferMode.Streaming, Snapshot: true), CancellationToken.None));
+        var restoreIsFine = await s.Preflight.CheckAsync(new PreflightInput(s.Pitr, s.Live, slug, TransferMode.Streaming), CancellationToken.None);
+
+        Assert.Contains("MaxSnapshotsPerServer", Assert.Single(error.Problems), StringComparison.Ordinal);
+        Assert.True(restoreIsFine.DatabaseSizeBytes > 0);
     }
 
     [Fact]
