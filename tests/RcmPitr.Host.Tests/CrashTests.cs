@@ -1,12 +1,15 @@
+using System.Globalization;
 using System.Text.Json;
 using Npgsql;
+using RcmPitr.Postgres.Sql;
 using RcmPitr.Workflow.Restores;
 
 namespace RcmPitr.Host.Tests;
 
 /// <summary>
 /// Real crashes of the restore workflow: <c>rcm-pitr serve</c> runs as a child process and is SIGKILLed at a chosen
-/// point of a real restore — mid-transfer (streaming, parallel) — then started again on the same databases. Each run must end Restored with the
+/// point of a real restore — mid-transfer (streaming, parallel), in the cache wait, inside the swap's transaction,
+/// between the cutover and the unfreeze — then started again on the same databases. Each run must end Restored with the
 /// live database equal to the state at T, nothing duplicated (one freeze, one restored audit row) and nothing left
 /// (no partial copy, no temporary database, no password file, no program of the killed host still running), the
 /// sibling untouched, and no admin password in any output or status.
@@ -63,6 +66,130 @@ public sealed class CrashTests(HostClusterFixture fx)
 
         await AssertOneFreshCopyAsync(run, id, acme, waiting, "parallel");
         await run.ApproveAsync(id);
+        var done = await run.WaitAsync(id, CrashRun.Terminal, "the end of the run");
+        await AssertRestoredAsync(run, id, acme, sibling, before, done);
+    }
+
+    [Fact]
+    public async Task SigKill_DuringTheCacheWait_RestartedHostEndsTheWaitAtItsDurableTimeAndFreezesOnce()
+    {
+        var ttl = TimeSpan.FromSeconds(15);
+        await using var run = await CrashRun.CreateAsync(fx, new Dictionary<string, string?> { ["RcmPitr:Restore:StatusCacheTtl"] = ttl.ToString("c", CultureInfo.InvariantCulture) });
+        var (acme, sibling, before) = await ArrangeAsync(run, documentsAtT: 0);
+        var id = await run.StartRestoreAsync(acme);
+
+        // Kill a few seconds into the wait, so a wait started again by the next process would visibly end later.
+        var waiting = await run.WaitAsync(id, s => CrashRun.StepIs(s, RestoreSteps.CacheWait, "running"), "the cache wait");
+        var waitStarted = StartedAt(waiting, RestoreSteps.CacheWait);
+        await run.WaitAsync(
+            id,
+            s => CrashRun.StepIs(s, RestoreSteps.CacheWait, "running")
+                ? TimeProvider.System.GetUtcNow() >= waitStarted.AddSeconds(5)
+                : throw new InvalidOperationException($"the cache wait ended within five seconds: {s}"),
+            "five seconds of the cache wait");
+        await run.KillHostAsync();
+
+        Assert.Equal("read_only", await run.MasterScalarAsync<string>("SELECT status FROM identity.tenant WHERE id = $1", acme.Id));
+        var restartedAt = TimeProvider.System.GetUtcNow();
+        await run.StartHostAsync();
+        var waited = await run.WaitAsync(id, s => CrashRun.StepIs(s, RestoreSteps.CacheWait, "succeeded"), "the end of the cache wait");
+        var seenEnded = TimeProvider.System.GetUtcNow();
+
+        var step = CrashRun.Step(waited, RestoreSteps.CacheWait)!.Value;
+        Assert.InRange(EndedAt(waited, RestoreSteps.CacheWait) - waitStarted, ttl, ttl + TimeSpan.FromMilliseconds(500));
+        Assert.True(seenEnded >= waitStarted + ttl, $"the wait ended at {seenEnded:O}, before its time {waitStarted + ttl:O}");
+        Assert.True(seenEnded < restartedAt + ttl, $"the wait ended at {seenEnded:O}: it was started again by the restarted host at {restartedAt:O} ({step})");
+        await run.WaitAsync(id, CrashRun.AwaitingApproval, "approval after the restart");
+        await run.ApproveAsync(id);
+        var done = await run.WaitAsync(id, CrashRun.Terminal, "the end of the run");
+        await AssertRestoredAsync(run, id, acme, sibling, before, done);
+    }
+
+    [Fact]
+    public async Task SigKill_InsideTheSwapTransaction_LeavesNoHalfSwapAndTheRestartedHostCompletesIt()
+    {
+        await using var run = await CrashRun.CreateAsync(fx);
+        var (acme, sibling, before) = await ArrangeAsync(run, documentsAtT: 0);
+        var id = await run.StartRestoreAsync(acme);
+        var waiting = await run.WaitAsync(id, CrashRun.AwaitingApproval, "approval");
+        await AssertOneFreshCopyAsync(run, id, acme, waiting, "streaming");
+        string copy = acme.Names.Restore(run.Stamp, id), kept = acme.Names.PrePitr(run.Stamp, id);
+
+        // An uncommitted catalog update of the restored copy makes the swap's second rename wait, inside its transaction,
+        // after its first rename (live → kept) ran.
+        await using var blocker = await run.OpenLiveMaintenanceAsync();
+        await using var hold = await blocker.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        await using (var update = new NpgsqlCommand($"ALTER DATABASE {PgQuote.Identifier(copy)} WITH ALLOW_CONNECTIONS true", blocker, hold))
+        {
+            await update.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        await run.ApproveAsync(id);
+        var swapSession = 0;
+        await CrashRun.UntilAsync(
+            async () => (swapSession = await run.LiveScalarAsync<int>(
+                "SELECT coalesce(max(pid), 0) FROM pg_stat_activity WHERE application_name = $1 AND $2 = ANY (pg_blocking_pids(pid)) AND query LIKE '%' || $3 || '%RENAME TO%'",
+                run.ApplicationName, blocker.ProcessID, PgQuote.Identifier(copy))) != 0,
+            "the swap waiting on its second rename");
+        Assert.True(CrashRun.StepIs(await run.StatusAsync(id), RestoreSteps.Cutover, "running"));
+        await run.KillHostAsync();
+        await hold.RollbackAsync(TestContext.Current.CancellationToken);
+        await run.SessionEndedAsync(swapSession);
+
+        // The killed host's transaction could not commit: every name is where it was before the swap, or (never seen
+        // with one transaction) where it would be after it — never a live name missing or a copy renamed alone.
+        var names = await run.DatabasesOfAsync(acme);
+        var liveMarker = await run.CommentAsync(acme.Database);
+        var loaded = $"rcm-pitr:loaded run={id} ";
+        var beforeSwap = names.SequenceEqual([acme.Database, copy]) && liveMarker is null
+                         && (await run.CommentAsync(copy))?.StartsWith(loaded, StringComparison.Ordinal) == true;
+        var afterSwap = names.SequenceEqual([acme.Database, kept]) && liveMarker?.StartsWith(loaded, StringComparison.Ordinal) == true
+                        && await run.CommentAsync(kept) == $"rcm-pitr:kept run={id} stamp={run.Stamp}";
+        Assert.True(beforeSwap || afterSwap, $"half a swap: {string.Join(", ", names)}; live marker {liveMarker ?? "none"}");
+        await run.StartHostAsync();
+        var done = await run.WaitAsync(id, CrashRun.Terminal, "the end of the run");
+        await AssertRestoredAsync(run, id, acme, sibling, before, done);
+    }
+
+    [Fact]
+    public async Task SigKill_AfterTheCutoverInTheUnfreezeAndAgainInTheAudit_TenantEndsActiveAndRestoredIsAuditedOnce()
+    {
+        await using var run = await CrashRun.CreateAsync(fx);
+        var (acme, sibling, before) = await ArrangeAsync(run, documentsAtT: 0);
+        var id = await run.StartRestoreAsync(acme);
+        await run.WaitAsync(id, CrashRun.AwaitingApproval, "approval");
+
+        // Uncommitted audit rows with the keys of the unfreeze's and of the restore's audit row make those writes wait.
+        await using var unfreeze = await AuditKeyHold.TakeAsync(run, $"{id}:unfreeze");
+        await using var audit = await AuditKeyHold.TakeAsync(run, $"{id}:TENANT_PITR_RESTORED");
+        await run.ApproveAsync(id);
+
+        // First crash: after the cutover, inside the unfreeze's transaction. Released after the kill, the killed host's
+        // transaction cannot commit (its client is gone before the commit).
+        var session = await unfreeze.WaiterAsync(run, id, RestoreSteps.Unfreeze);
+        var status = await run.StatusAsync(id);
+        Assert.True(CrashRun.StepIs(status, RestoreSteps.Cutover, "succeeded") && CrashRun.StepIs(status, RestoreSteps.Unfreeze, "running"), status.ToString());
+        await run.KillHostAsync();
+        await unfreeze.ReleaseAsync();
+        await run.SessionEndedAsync(session);
+
+        Assert.StartsWith($"rcm-pitr:loaded run={id} ", await run.CommentAsync(acme.Database), StringComparison.Ordinal);
+        Assert.Equal("read_only", await run.MasterScalarAsync<string>("SELECT status FROM identity.tenant WHERE id = $1", acme.Id));
+        Assert.Equal(0L, await run.MasterScalarAsync<long>("SELECT count(*) FROM identity.tenant_audit WHERE idempotency_key IN ($1, $2)", $"{id}:unfreeze", $"{id}:TENANT_PITR_RESTORED"));
+
+        // Second crash: the restarted host unfroze the tenant and is writing the restore's audit row. That write is one
+        // statement: released after the kill, it commits although its host is dead — the retry must find it, not add one.
+        await run.StartHostAsync();
+        session = await audit.WaiterAsync(run, id, RestoreSteps.Audit);
+        status = await run.StatusAsync(id);
+        Assert.True(CrashRun.StepIs(status, RestoreSteps.Unfreeze, "succeeded") && CrashRun.StepIs(status, RestoreSteps.Audit, "running"), status.ToString());
+        await run.KillHostAsync();
+        await audit.ReleaseAsync();
+        await run.SessionEndedAsync(session);
+
+        Assert.Equal("active", await run.MasterScalarAsync<string>("SELECT status FROM identity.tenant WHERE id = $1", acme.Id));
+        Assert.Equal(1L, await run.MasterScalarAsync<long>("SELECT count(*) FROM identity.tenant_audit WHERE tenant_id = $1 AND event = 'TENANT_PITR_RESTORED'", acme.Id));
+        await run.StartHostAsync();
         var done = await run.WaitAsync(id, CrashRun.Terminal, "the end of the run");
         await AssertRestoredAsync(run, id, acme, sibling, before, done);
     }
@@ -176,4 +303,53 @@ public sealed class CrashTests(HostClusterFixture fx)
 
     private sealed record Before(string AtT, string LiveBefore, string SiblingBefore);
 
+    /// <summary>
+    /// A test session's uncommitted audit row with a run's idempotency key: the run's write of that key waits on it, and
+    /// goes ahead once it is rolled back. The row names a tenant of its own, because a row naming the restored tenant
+    /// would hold a key-share lock on its row, which the freeze confirmation before the cutover waits on.
+    /// </summary>
+    private sealed class AuditKeyHold(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
+    {
+        public static async Task<AuditKeyHold> TakeAsync(CrashRun run, string key)
+        {
+            var holder = Guid.NewGuid();
+            await run.ExecMasterAsync("INSERT INTO identity.tenant (id, slug, db_server, db_config_ref) VALUES ($1, $2, $3, 'none')", holder, $"holder-{holder:N}", run.Live.Name);
+            var connection = await run.OpenMasterAsync();
+            var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+            await using var insert = new NpgsqlCommand(
+                "INSERT INTO identity.tenant_audit (tenant_id, event, actor, reason, idempotency_key) VALUES ($1, 'TEST_HOLD', 'test', 'holds a write of the run', $2)", connection, transaction);
+            insert.Parameters.Add(new NpgsqlParameter { Value = holder });
+            insert.Parameters.Add(new NpgsqlParameter { Value = key });
+            await insert.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+            return new AuditKeyHold(connection, transaction);
+        }
+
+        /// <summary>Waits until a host session waits on this row while run <paramref name="runId"/> is in <paramref name="step"/>; returns its pid.</summary>
+        public async Task<int> WaiterAsync(CrashRun run, string runId, string step)
+        {
+            var pid = 0;
+            await CrashRun.UntilAsync(
+                async () =>
+                {
+                    pid = await run.LiveScalarAsync<int>(
+                        "SELECT coalesce(max(pid), 0) FROM pg_stat_activity WHERE datname = $1 AND $2 = ANY (pg_blocking_pids(pid))", run.Master, connection.ProcessID);
+                    if (pid == 0 && await run.StatusAsync(runId) is var status && (CrashRun.Terminal(status) || CrashRun.StepIs(status, step, "succeeded")))
+                    {
+                        Assert.Fail($"'{step}' did not wait on the held audit key (did it write another key?): {status}");
+                    }
+
+                    return pid != 0;
+                },
+                $"'{step}' waiting on the held audit key");
+            return pid;
+        }
+
+        public Task ReleaseAsync() => transaction.RollbackAsync(TestContext.Current.CancellationToken);
+
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+        }
+    }
 }
