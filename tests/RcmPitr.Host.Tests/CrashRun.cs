@@ -343,7 +343,10 @@ public sealed class CrashRun : IAsyncDisposable
         new[] { Scratch, PasswordFiles }.Where(Directory.Exists)
             .SelectMany(d => Directory.EnumerateFiles(d, ".pgpass*", SearchOption.AllDirectories)).ToList();
 
-    /// <summary>Where an admin password (as stored, or JSON-escaped) shows in the hosts' output or in a status body.</summary>
+    /// <summary>
+    /// Where an admin password shows in the hosts' output or in a status body: whole, or any long run of its letters and
+    /// digits (so an escaped or quoted rendering of it is found too).
+    /// </summary>
     public async Task<IReadOnlyList<string>> SecretsShownAsync()
     {
         var secrets = new List<string>();
@@ -351,7 +354,7 @@ public sealed class CrashRun : IAsyncDisposable
         {
             var value = await _fx.Secrets.GetSecretAsync(reference, CancellationToken.None);
             secrets.Add(value);
-            secrets.Add(JsonSerializer.Serialize(value)[1..^1]);
+            secrets.AddRange(System.Text.RegularExpressions.Regex.Matches(value, "[A-Za-z0-9]{16,}").Select(m => m.Value));
         }
 
         List<string> statuses;

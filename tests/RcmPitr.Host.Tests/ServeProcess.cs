@@ -119,6 +119,8 @@ public sealed class ServeProcess : IAsyncDisposable
     /// </summary>
     public async Task KillAsync()
     {
+        // Stopped first, so that it starts no program between the look at its children and its death.
+        await SignalAsync(_process.Id, "STOP");
         var running = Descendants(_process.Id);
         _orphans.AddRange(running);
         ProgramsAtKill = running.Select(p => Name(p.Pid)).ToList();
@@ -158,6 +160,17 @@ public sealed class ServeProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+    }
+
+    private static async Task SignalAsync(int pid, string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-" + signal, pid.ToString(CultureInfo.InvariantCulture) }, UseShellExecute = false })
+                         ?? throw new InvalidOperationException("could not run kill");
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {pid} exited with {kill.ExitCode}");
+        }
     }
 
     private void Append(string? line)
