@@ -244,7 +244,8 @@ public sealed class TrustTests(HostClusterFixture fx)
         var id = await RestoreAsync(run, acme.Slug);
 
         var rows = await run.Alice.GetFromJsonAsync<JsonElement>("/api/restores", TestContext.Current.CancellationToken);
-        var retention = await run.Alice.GetFromJsonAsync<JsonElement>("/api/restores?kind=retention", TestContext.Current.CancellationToken);
+        // The retention timer starts as Pending and runs once the engine picks it up.
+        var retention = await ListUntilAsync(run, "/api/restores?kind=retention", list => list.EnumerateArray().Any(r => r.GetProperty("runtimeStatus").GetString() == "Running"));
 
         var row = rows.EnumerateArray().Single();
         Assert.Equal((id, acme.Slug, "restore", "Restored"), (row.GetProperty("instanceId").GetString(), row.GetProperty("tenant").GetString(), row.GetProperty("kind").GetString(), row.GetProperty("outcome").GetString()));
@@ -302,6 +303,21 @@ public sealed class TrustTests(HostClusterFixture fx)
         Assert.Equal(original, await run.MasterScalarAsync<string>("SELECT db_config_ref FROM identity.tenant WHERE id = $1", acme.Id));
         Assert.Equal(liveBefore, await run.FingerprintAsync(onLive: true, acme.Database));
         Assert.Equal("active", await run.MasterScalarAsync<string>("SELECT status FROM identity.tenant WHERE id = $1", acme.Id));
+    }
+
+    private static async Task<JsonElement> ListUntilAsync(HostRun run, string query, Func<JsonElement, bool> until)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var list = await run.Alice.GetFromJsonAsync<JsonElement>(query, timeout.Token);
+            if (until(list))
+            {
+                return list;
+            }
+
+            await Task.Delay(150, timeout.Token);
+        }
     }
 
     private static async Task<string> StartAsync(HostRun run, string tenant, string? strategy = null)
