@@ -3,6 +3,15 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Moq;
+using RcmPitr.Api;
+using RcmPitr.Functions.Composition;
+using RcmPitr.Functions.Http;
+using RcmPitr.Postgres.Connections;
+using RcmPitr.Postgres.ControlPlane;
+using RcmPitr.Postgres.Operations;
+using RcmPitr.Postgres.Provisioning;
+using RcmPitr.Workflow.Restores;
 
 namespace RcmPitr.Functions.Tests;
 
@@ -38,6 +47,11 @@ internal static class FunctionsHttp
         context.Response.Body.Position = 0;
         return (context.Response.StatusCode, context.Response.Headers, await new StreamReader(context.Response.Body).ReadToEndAsync());
     }
+
+    /// <summary>The HTTP triggers over a real master database; Azure, Key Vault and the provisioner are never reached.</summary>
+    public static RestoreHttpFunctions Functions(ControlPlaneDatabase master, StartRateLimiter? limiter = null) =>
+        new(new TenantResolver(master, Mock.Of<ISecretStore>(MockBehavior.Strict)), Mock.Of<IServerProvisioner>(MockBehavior.Strict), new RestoreSettings(), TimeProvider.System,
+            new AuthOptions(), limiter ?? new StartRateLimiter(new StartRateLimitOptions(), TimeProvider.System), new DecisionLog(master), new TenantRunLock(master));
 
     private static ServiceProvider Services() => new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider();
 }

@@ -141,9 +141,7 @@ public sealed class HttpAndTimerFunctionsTests(FunctionsClusterFixture fx) : IAs
 
     public async ValueTask DisposeAsync() => await _master.DisposeAsync();
 
-    private RestoreHttpFunctions Functions() =>
-        new(new TenantResolver(_master, Mock.Of<RcmPitr.Postgres.Connections.ISecretStore>(MockBehavior.Strict)), Mock.Of<IServerProvisioner>(MockBehavior.Strict), new RestoreSettings(), TimeProvider.System,
-            new AuthOptions(), new StartRateLimiter(new StartRateLimitOptions(), TimeProvider.System), new DecisionLog(_master), new TenantRunLock(_master));
+    private RestoreHttpFunctions Functions() => FunctionsHttp.Functions(_master);
 
     private void SetupAwaitingRun(string id, string requestedBy)
     {

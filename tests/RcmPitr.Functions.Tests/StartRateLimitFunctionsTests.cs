@@ -22,7 +22,7 @@ public sealed class StartRateLimitFunctionsTests(FunctionsClusterFixture fx) : I
     {
         var limiter = new StartRateLimiter(new StartRateLimitOptions { StartsPerWindow = 1, Window = TimeSpan.FromHours(1) }, TimeProvider.System);
         Assert.True(limiter.TryReserve(ClientPrincipals.OidOf("alice"), out _, out _));
-        var functions = new RestoreHttpFunctions(new TenantResolver(_master, Mock.Of<RcmPitr.Postgres.Connections.ISecretStore>(MockBehavior.Strict)), Mock.Of<IServerProvisioner>(MockBehavior.Strict), new RestoreSettings(), TimeProvider.System, new AuthOptions(), limiter, new DecisionLog(_master), new TenantRunLock(_master));
+        var functions = FunctionsHttp.Functions(_master, limiter);
 
         var (status, headers, body) = await FunctionsHttp.ExecuteAsync(functions.Start(
             FunctionsHttp.Request("""{"tenant":"acme","restoreTime":"2026-04-22T14:30:00Z","reason":"r"}""", "alice"), _client.Object));

@@ -435,45 +435,16 @@ public sealed class CrashRun : IAsyncDisposable
     /// </summary>
     private Dictionary<string, string?> Settings(IReadOnlyDictionary<string, string?> overrides)
     {
-        var live = _fx.LiveServer;
-        var pitr = _fx.PitrServer;
-        var settings = new Dictionary<string, string?>
-        {
-            ["RcmPitr:SecretsFile"] = _fx.Secrets.Path,
-            ["RcmPitr:MigrateControlPlane"] = "true",
-            ["RcmPitr:ControlPlane:Host"] = live.Fqdn,
-            ["RcmPitr:ControlPlane:Port"] = live.Port.ToString(CultureInfo.InvariantCulture),
-            ["RcmPitr:ControlPlane:Database"] = Master,
-            ["RcmPitr:ControlPlane:Username"] = live.AdminUser,
-            ["RcmPitr:ControlPlane:PasswordSecretRef"] = HostClusterFixture.LiveSecretRef,
-            ["RcmPitr:StateDatabase:Host"] = live.Fqdn,
-            ["RcmPitr:StateDatabase:Port"] = live.Port.ToString(CultureInfo.InvariantCulture),
-            ["RcmPitr:StateDatabase:Database"] = State,
-            ["RcmPitr:StateDatabase:Username"] = live.AdminUser,
-            ["RcmPitr:StateDatabase:PasswordSecretRef"] = HostClusterFixture.LiveSecretRef,
-            ["RcmPitr:Provisioner:Kind"] = "PreRestored",
-            ["RcmPitr:Provisioner:Server:Name"] = pitr.Name,
-            ["RcmPitr:Provisioner:Server:Fqdn"] = pitr.Fqdn,
-            ["RcmPitr:Provisioner:Server:Port"] = pitr.Port.ToString(CultureInfo.InvariantCulture),
-            ["RcmPitr:Provisioner:Server:AdminUser"] = pitr.AdminUser,
-            ["RcmPitr:Provisioner:Server:AdminSecretRef"] = pitr.AdminSecretRef,
-            ["RcmPitr:Provisioner:Server:MajorVersion"] = pitr.MajorVersion.ToString(CultureInfo.InvariantCulture),
-            ["RcmPitr:Provisioner:EarliestRestoreTime"] = TimeProvider.System.GetUtcNow().AddDays(-1).ToString("O", CultureInfo.InvariantCulture),
-            ["RcmPitr:DataMover:ScratchDirectory"] = Scratch,
-            ["RcmPitr:DataMover:ProgressInterval"] = "00:00:00.250",
-            ["RcmPitr:DataMover:TransferJobs"] = "2",
-            // Where password files go once they leave scratch (a setting hosts that do not know it ignore).
-            ["RcmPitr:Connections:PasswordFileDirectory"] = PasswordFiles,
-            ["RcmPitr:Connections:ApplicationName"] = ApplicationName,
-            ["RcmPitr:Engine:PollInterval"] = "00:00:00.100",
-            ["RcmPitr:Engine:ActivityLease"] = "00:00:06",
-            ["RcmPitr:Restore:StatusCacheTtl"] = "00:00:01",
-            ["RcmPitr:Restore:FirstPollInterval"] = "00:00:01",
-            ["RcmPitr:Restore:ApprovalTimeout"] = "00:30:00",
-            ["RcmPitr:Restore:RetryAttempts"] = "3",
-            ["RcmPitr:Restore:RetryFirstInterval"] = "00:00:00.200",
-            ["Logging:LogLevel:Default"] = "Information",
-        };
+        var settings = HostSettings.Common(_fx, Master, State, Scratch);
+        settings["RcmPitr:DataMover:ProgressInterval"] = "00:00:00.250";
+        settings["RcmPitr:DataMover:TransferJobs"] = "2";
+        // Where password files go (a private folder per test, so the test can see none is left behind).
+        settings["RcmPitr:Connections:PasswordFileDirectory"] = PasswordFiles;
+        settings["RcmPitr:Connections:ApplicationName"] = ApplicationName;
+        settings["RcmPitr:Engine:ActivityLease"] = "00:00:06";
+        settings["RcmPitr:Restore:ApprovalTimeout"] = "00:30:00";
+        settings["RcmPitr:Restore:RetryAttempts"] = "3";
+        settings["Logging:LogLevel:Default"] = "Information";
         AddPrincipals(settings);
         foreach (var (key, value) in overrides)
         {

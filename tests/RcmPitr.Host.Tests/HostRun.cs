@@ -39,39 +39,10 @@ public sealed class HostRun : IAsyncDisposable
         Master = "master_" + id;
         State = "state_" + id;
         RestoreTime = TimeProvider.System.GetUtcNow().AddMinutes(-2);
-        var live = fx.LiveServer;
-        var pitr = fx.PitrServer;
-        _settings = new Dictionary<string, string?>
-        {
-            ["RcmPitr:SecretsFile"] = fx.Secrets.Path,
-            ["RcmPitr:MigrateControlPlane"] = "true",
-            ["RcmPitr:ControlPlane:Host"] = live.Fqdn,
-            ["RcmPitr:ControlPlane:Port"] = live.Port.ToString(CultureInfo.InvariantCulture),
-            ["RcmPitr:ControlPlane:Database"] = Master,
-            ["RcmPitr:ControlPlane:Username"] = live.AdminUser,
-            ["RcmPitr:ControlPlane:PasswordSecretRef"] = HostClusterFixture.LiveSecretRef,
-            ["RcmPitr:StateDatabase:Host"] = live.Fqdn,
-            ["RcmPitr:StateDatabase:Port"] = live.Port.ToString(CultureInfo.InvariantCulture),
-            ["RcmPitr:StateDatabase:Database"] = State,
-            ["RcmPitr:StateDatabase:Username"] = live.AdminUser,
-            ["RcmPitr:StateDatabase:PasswordSecretRef"] = HostClusterFixture.LiveSecretRef,
-            ["RcmPitr:Provisioner:Kind"] = "PreRestored",
-            ["RcmPitr:Provisioner:Server:Name"] = pitr.Name,
-            ["RcmPitr:Provisioner:Server:Fqdn"] = pitr.Fqdn,
-            ["RcmPitr:Provisioner:Server:Port"] = pitr.Port.ToString(CultureInfo.InvariantCulture),
-            ["RcmPitr:Provisioner:Server:AdminUser"] = pitr.AdminUser,
-            ["RcmPitr:Provisioner:Server:AdminSecretRef"] = pitr.AdminSecretRef,
-            ["RcmPitr:Provisioner:Server:MajorVersion"] = pitr.MajorVersion.ToString(CultureInfo.InvariantCulture),
-            ["RcmPitr:Provisioner:EarliestRestoreTime"] = TimeProvider.System.GetUtcNow().AddDays(-1).ToString("O", CultureInfo.InvariantCulture),
-            ["RcmPitr:DataMover:ScratchDirectory"] = Path.Combine(fx.Root, "scratch-" + id),
-            ["RcmPitr:Engine:PollInterval"] = "00:00:00.100",
-            ["RcmPitr:Engine:ActivityLease"] = "00:00:10",
-            ["RcmPitr:Restore:StatusCacheTtl"] = "00:00:01",
-            ["RcmPitr:Restore:FirstPollInterval"] = "00:00:01",
-            ["RcmPitr:Restore:ApprovalTimeout"] = approvalTimeout.ToString("c", CultureInfo.InvariantCulture),
-            ["RcmPitr:Restore:RetryAttempts"] = "2",
-            ["RcmPitr:Restore:RetryFirstInterval"] = "00:00:00.200",
-        };
+        _settings = HostSettings.Common(fx, Master, State, Path.Combine(fx.Root, "scratch-" + id));
+        _settings["RcmPitr:Engine:ActivityLease"] = "00:00:10";
+        _settings["RcmPitr:Restore:ApprovalTimeout"] = approvalTimeout.ToString("c", CultureInfo.InvariantCulture);
+        _settings["RcmPitr:Restore:RetryAttempts"] = "2";
         if (legacyKeys)
         {
             _settings[$"RcmPitr:ApiKeys:{AliceKey}"] = "alice";

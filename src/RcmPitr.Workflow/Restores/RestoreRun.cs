@@ -103,6 +103,16 @@ internal sealed class RestoreRun
         }
     }
 
+    /// <summary>Runbook step 1's wait after a freeze: one status-cache TTL, so every cache has seen the tenant frozen.</summary>
+    public Task<TimeSpan> WaitForStatusCachesAsync() => StepAsync(
+        RestoreSteps.CacheWait,
+        async () =>
+        {
+            await DelayAsync(Settings.StatusCacheTtl);
+            return Settings.StatusCacheTtl;
+        },
+        ttl => $"{ttl.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} s");
+
     /// <summary>A durable wait that ends early, with a cancellation, when someone cancels the run.</summary>
     public Task DelayAsync(TimeSpan delay) => WaitUntilAsync(Context.CurrentUtcDateTime.Add(delay));
 

@@ -117,14 +117,7 @@ public sealed class RestoreTenantOrchestrator
             RestoreSteps.Freeze,
             () => run.CallAsync<FreezeTenantResult>(ActivityNames.FreezeTenant, new FreezeTenantInput(run.RunId, tenant.TenantId, request.RequestedBy, $"PITR restore to {request.RestoreTime.UtcDateTime:O}: {request.Reason}")),
             _ => "read_only");
-        await run.StepAsync(
-            RestoreSteps.CacheWait,
-            async () =>
-            {
-                await run.DelayAsync(run.Settings.StatusCacheTtl);
-                return run.Settings.StatusCacheTtl;
-            },
-            ttl => $"{ttl.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
+        await run.WaitForStatusCachesAsync();
     }
 
     /// <summary>

@@ -86,14 +86,7 @@ public sealed class RollbackOrchestrator
                 new FreezeTenantInput(run.RunId, tenant.TenantId, request.RequestedBy, $"PITR rollback of {request.RestoreRunId}: {request.Reason}", TakeOverFrom: request.RestoreRunId)),
             f => f.TookOver ? $"read_only (taken over from run {request.RestoreRunId})" : "read_only");
         tookOver = frozen.TookOver;
-        await run.StepAsync(
-            RestoreSteps.CacheWait,
-            async () =>
-            {
-                await run.DelayAsync(run.Settings.StatusCacheTtl);
-                return run.Settings.StatusCacheTtl;
-            },
-            ttl => $"{ttl.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
+        await run.WaitForStatusCachesAsync();
     }
 
     private static async Task<RestoreResult> RollBackAsync(RestoreRun run, RollbackRequest request, ApprovalDecision decision)
