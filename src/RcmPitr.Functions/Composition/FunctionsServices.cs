@@ -57,6 +57,7 @@ public static class FunctionsServices
         services.AddSingleton<INotifier, LogNotifier>();
         services.AddSingleton<DecisionLog>();
         services.AddSingleton<TenantRunLock>();
+        services.AddHostedService<OwnSchemaStartup>();
         services.AddSingleton<BindingOnlyStarter>();
         services.AddSingleton<IOrchestrationStarter>(sp => sp.GetRequiredService<BindingOnlyStarter>());
         services.AddSingleton<IOrchestrationTerminator>(sp => sp.GetRequiredService<BindingOnlyStarter>());

@@ -49,6 +49,7 @@ public static class HostServices
             sp.GetRequiredService<RcmPitrOptions>().Restore, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<DecisionLog>(),
             sp.GetRequiredService<RestorePreflight>(), sp.GetRequiredService<TransferProgressStore>()));
         services.AddHostedService<EngineService>();
+        services.AddHostedService<RcmPitr.Api.OwnSchemaStartup>();
         return services;
     }
 
