@@ -110,7 +110,7 @@ public sealed class RestoreApiHandlers(
         {
             try
             {
-                await preflight.CheckAsync(new PreflightInput(tenant.Server, tenant.Server, slug, parsed.Transfer, tenant.Live, tenant.Live), ct);
+                await preflight.CheckAsync(new PreflightInput(tenant.Server, tenant.Server, slug, parsed.Transfer, tenant.Live, tenant.Live, Snapshot: parsed.Mode == RestoreMode.Snapshot), ct);
             }
             catch (PreflightFailedException e)
             {
