@@ -31,7 +31,8 @@ public sealed class RestoreApiHandlers(
     TimeProvider time,
     DecisionLog decisions,
     RestorePreflight? preflight = null,
-    TransferProgressStore? progress = null)
+    TransferProgressStore? progress = null,
+    ApiLinkOptions? links = null)
 {
     /// <summary>Seconds a poller should wait between status requests while a run is active.</summary>
     public const int RetryAfterSeconds = 10;
@@ -477,9 +478,9 @@ public sealed class RestoreApiHandlers(
     private static IResult UnknownRun(string id) =>
         Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown run", detail: $"No restore run with id '{id}'.");
 
-    private static IResult Accepted(HttpContext http, string id)
+    private IResult Accepted(HttpContext http, string id)
     {
-        var root = $"{http.Request.Scheme}://{http.Request.Host}{Route}/{Uri.EscapeDataString(id)}";
+        var root = $"{(links ?? new ApiLinkOptions()).BaseFor(http.Request.Scheme, http.Request.Host.ToString())}{Route}/{Uri.EscapeDataString(id)}";
         return TypedResults.Accepted(root, new RunLinks(id, root, root + "/approve", root + "/reject", root + "/cancel", root + "/rollback"));
     }
 

@@ -130,6 +130,27 @@ public sealed class TrustTests(HostClusterFixture fx)
     }
 
     [Fact]
+    public async Task Start_WithAPublicBaseUrl_LinksNeverFollowTheRequestsHostHeader()
+    {
+        await using var run = await HostRun.StartAsync(fx, settings: new Dictionary<string, string?> { ["RcmPitr:Links:PublicBaseUrl"] = "https://rcm-pitr.example.com/" });
+        var acme = await run.AddTenantAsync("acme", liveMembers: 4, membersAtT: 7);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/restores")
+        {
+            Content = JsonContent.Create(new { tenant = acme.Slug, restoreTime = run.RestoreTime.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture), mode = "dry-run", reason = "links" }),
+        };
+        request.Headers.Host = "attacker.example";
+
+        using var start = await run.Alice.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+        var links = await start.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        var id = links.GetProperty("id").GetString()!;
+        Assert.Equal($"https://rcm-pitr.example.com/api/restores/{id}", start.Headers.Location!.ToString());
+        Assert.Equal($"https://rcm-pitr.example.com/api/restores/{id}/approve", links.GetProperty("approveUri").GetString());
+        await run.WaitAsync(id, HostRun.Terminal);
+    }
+
+    [Fact]
     public async Task Rollback_OfARollbackRun_Is409SayingARollbackCannotBeRolledBack()
     {
         await using var run = await HostRun.StartAsync(fx);

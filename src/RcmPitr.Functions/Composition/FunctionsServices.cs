@@ -37,6 +37,7 @@ public static class FunctionsServices
         AppServiceAuthenticationCheck.Ensure(configuration);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(Bind<AuthOptions>(configuration, "Auth"));
+        services.AddSingleton(Bind<ApiLinkOptions>(configuration, "Links"));
         services.AddSingleton(sp => new StartRateLimiter(Bind<StartRateLimitOptions>(configuration, "RateLimit"), sp.GetRequiredService<TimeProvider>()));
         // Durable (isolated) serializes inputs, outputs and custom status with the worker's serializer: camelCase and
         // enums as strings, so the status API answers with the same JSON as the embedded host.

@@ -41,6 +41,9 @@ public sealed class RcmPitrOptions
     /// <summary>How many runs one principal may start within a window (10 an hour unless set; 0: no limit).</summary>
     public RcmPitr.Api.StartRateLimitOptions RateLimit { get; set; } = new();
 
+    /// <summary>The links the API returns (<c>RcmPitr:Links:PublicBaseUrl</c>).</summary>
+    public RcmPitr.Api.ApiLinkOptions Links { get; set; } = new();
+
     /// <summary>How the restored server is obtained.</summary>
     public ProvisionerOptions Provisioner { get; set; } = new();
 
