@@ -25,8 +25,8 @@ public sealed class DurableContextAdapterTests
         var policy = seen!.Retry!.Policy!;
         Assert.Equal(5, policy.MaxNumberOfAttempts);
         Assert.Equal(TimeSpan.FromSeconds(15), policy.FirstRetryInterval);
-        Assert.False(policy.HandleFailure(new TaskFailureDetails("RcmPitr.Workflow.Errors.PreflightFailedException", "no", null, null, null)));
-        Assert.True(policy.HandleFailure(new TaskFailureDetails("Npgsql.NpgsqlException", "reset", null, null, null)));
+        Assert.False(DurableContextAdapter.IsRetryable(new TaskFailureDetails("RcmPitr.Workflow.Errors.PreflightFailedException", "no", null, null, null)));
+        Assert.True(DurableContextAdapter.IsRetryable(new TaskFailureDetails("Npgsql.NpgsqlException", "reset", null, null, null)));
     }
 
     [Fact]

@@ -56,6 +56,10 @@ internal sealed class DurableContextAdapter(TaskOrchestrationContext context) : 
             retry.BackoffCoefficient,
             retry.MaxRetryInterval ?? TimeSpan.FromHours(1))
         {
-            HandleFailure = failure => !failure.ErrorType.StartsWith(RefusalNamespace, StringComparison.Ordinal),
+            HandleFailure = IsRetryable,
         });
+
+    /// <summary>Whether Durable may retry a failed activity: never one of RcmPitr's deliberate refusals.</summary>
+    internal static bool IsRetryable(TaskFailureDetails failure) =>
+        !failure.ErrorType.StartsWith(RefusalNamespace, StringComparison.Ordinal);
 }
