@@ -34,6 +34,7 @@ public static class ActivityServices
         services.AddSingleton<TransferProgressStore>();
         services.AddSingleton<TenantTransfer>();
         services.AddSingleton<ParityProbe>();
+        services.AddSingleton<ParityReportStore>();
         services.AddSingleton<SwapCutover>();
         services.AddSingleton<FlipRefCutover>();
         services.AddSingleton<TenantCacheInvalidator>();

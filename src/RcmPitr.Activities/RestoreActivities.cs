@@ -1,4 +1,5 @@
 using System.Runtime.Versioning;
+using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Operations;
 using RcmPitr.Postgres.Provisioning;
 using RcmPitr.Workflow.Contracts;
@@ -24,6 +25,7 @@ public sealed class RestoreActivities(
     RestoreDatabaseLoader loader,
     TenantTransfer transfer,
     ParityProbe parity,
+    ParityReportStore parityReports,
     SwapCutover swap,
     FlipRefCutover flip,
     TenantCacheInvalidator cache,
@@ -60,7 +62,14 @@ public sealed class RestoreActivities(
 
     public Task<MoveTenantResult> MoveTenant(MoveTenantInput input, CancellationToken ct) => transfer.MoveAsync(input, ct);
 
-    public Task<ParityReport> ParityProbe(ParityProbeInput input, CancellationToken ct) => parity.ProbeAsync(input, ct);
+    public async Task<ParityReport> ParityProbe(ParityProbeInput input, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var report = await parity.ProbeAsync(input, ct);
+        // The full table lives in the master database; the run's status keeps what fits its size budget.
+        await parityReports.WriteAsync(input.RunId, report, ct);
+        return report;
+    }
 
     public Task<SwapCutoverResult> SwapCutover(SwapCutoverInput input, CancellationToken ct) => swap.CutOverAsync(input, ct);
 

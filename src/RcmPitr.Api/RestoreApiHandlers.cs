@@ -21,7 +21,8 @@ namespace RcmPitr.Api;
 /// <remarks>
 /// The status of a single run carries the live progress of its database transfer (<c>customStatus.transfer</c>) and the
 /// decision attempts the API refused (<c>customStatus.decisions</c>): activities cannot write an orchestration's custom
-/// status, so both are kept in the control plane and merged in here.
+/// status, so both are kept in the control plane and merged in here. So is the full parity table when the run's own
+/// status had to leave rows out to stay within its size budget (<see cref="RestoreStatusBudget"/>).
 /// </remarks>
 public sealed class RestoreApiHandlers(
     IRestoreRuns runs,
@@ -32,7 +33,8 @@ public sealed class RestoreApiHandlers(
     DecisionLog decisions,
     RestorePreflight? preflight = null,
     TransferProgressStore? progress = null,
-    ApiLinkOptions? links = null)
+    ApiLinkOptions? links = null,
+    ParityReportStore? parityReports = null)
 {
     /// <summary>Seconds a poller should wait between status requests while a run is active.</summary>
     public const int RetryAfterSeconds = 10;
@@ -391,6 +393,13 @@ public sealed class RestoreApiHandlers(
                 merged["transfer"] = JsonSerializer.SerializeToNode(
                     new TransferStatus(row.Mode, row.Phase, row.TablesDone, row.TablesTotal, row.BytesMoved, row.StartedAt.UtcDateTime, row.UpdatedAt.UtcDateTime, row.ProgressedAt.UtcDateTime, row.Error),
                     ApiJson.Options);
+            }
+
+            if (parityReports is not null && custom.TryGetProperty("parity", out var parity) && parity.ValueKind == JsonValueKind.Object &&
+                parity.TryGetProperty("rowsOmitted", out var omitted) && omitted.ValueKind == JsonValueKind.Number &&
+                await parityReports.GetAsync(run.InstanceId, ct) is { } full)
+            {
+                merged["parity"] = JsonSerializer.SerializeToNode(full, ApiJson.Options);
             }
 
             if (run.Name is RestoreTenantOrchestrator.Name or RollbackOrchestrator.Name)

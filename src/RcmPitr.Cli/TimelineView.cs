@@ -84,6 +84,12 @@ internal sealed class TimelineView(TextWriter output)
             {
                 output.WriteLine($"    {row.GetProperty("table").GetString(),-28} {Count(row, "liveCount"),10} {Count(row, "restoredCount"),10}  {row.GetProperty("verdict").GetString(),-7}  {row.GetProperty("note").GetString()}");
             }
+
+            if (parity.TryGetProperty("rowsOmitted", out var omitted) && omitted.ValueKind == JsonValueKind.Number)
+            {
+                // Only when the master database could not be read: the API otherwise shows the whole table.
+                output.WriteLine($"    … {omitted.GetInt32()} more rows not shown (the full table is in rcm_pitr.parity_reports)");
+            }
         }
 
         if (!_approvalHinted && custom.TryGetProperty("awaitingApproval", out var awaiting) && awaiting.GetBoolean())

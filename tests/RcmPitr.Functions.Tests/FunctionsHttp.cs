@@ -51,7 +51,8 @@ internal static class FunctionsHttp
     /// <summary>The HTTP triggers over a real master database; Azure, Key Vault and the provisioner are never reached.</summary>
     public static RestoreHttpFunctions Functions(ControlPlaneDatabase master, StartRateLimiter? limiter = null) =>
         new(new TenantResolver(master, Mock.Of<ISecretStore>(MockBehavior.Strict)), Mock.Of<IServerProvisioner>(MockBehavior.Strict), new RestoreSettings(), TimeProvider.System,
-            new AuthOptions(), limiter ?? new StartRateLimiter(new StartRateLimitOptions(), TimeProvider.System), new DecisionLog(master), new TenantRunLock(master));
+            new AuthOptions(), limiter ?? new StartRateLimiter(new StartRateLimitOptions(), TimeProvider.System), new DecisionLog(master), new TenantRunLock(master),
+            parityReports: new ParityReportStore(master));
 
     private static ServiceProvider Services() => new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider();
 }

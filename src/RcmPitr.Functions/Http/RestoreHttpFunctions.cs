@@ -21,7 +21,8 @@ namespace RcmPitr.Functions.Http;
 [SupportedOSPlatform("linux")]
 public sealed class RestoreHttpFunctions(
     TenantResolver tenants, IServerProvisioner provisioner, RestoreSettings settings, TimeProvider time, AuthOptions auth, StartRateLimiter limiter,
-    DecisionLog decisions, TenantRunLock tenantRuns, RestorePreflight? preflight = null, TransferProgressStore? progress = null, ApiLinkOptions? links = null)
+    DecisionLog decisions, TenantRunLock tenantRuns, RestorePreflight? preflight = null, TransferProgressStore? progress = null, ApiLinkOptions? links = null,
+    ParityReportStore? parityReports = null)
 {
     /// <summary>The header App Service authentication sets to the signed-in principal's claims.</summary>
     public const string PrincipalHeader = AppServicePrincipal.Header;
@@ -88,7 +89,7 @@ public sealed class RestoreHttpFunctions(
         return problem ?? await Handlers(client).DecideAsync(id, approved, body, principal, request.HttpContext.RequestAborted);
     }
 
-    private RestoreApiHandlers Handlers(DurableTaskClient client) => new(new DurableRestoreRuns(client, tenantRuns), tenants, provisioner, settings, time, decisions, preflight, progress, links);
+    private RestoreApiHandlers Handlers(DurableTaskClient client) => new(new DurableRestoreRuns(client, tenantRuns), tenants, provisioner, settings, time, decisions, preflight, progress, links, parityReports);
 
     private async Task<IActionResult> AuthenticatedAsync(HttpRequest request, Func<Principal, Task<IResult>> handle)
     {

@@ -47,7 +47,8 @@ public static class HostServices
         services.AddSingleton(sp => new RcmPitr.Api.RestoreApiHandlers(
             sp.GetRequiredService<RcmPitr.Api.IRestoreRuns>(), sp.GetRequiredService<TenantResolver>(), sp.GetRequiredService<IServerProvisioner>(),
             sp.GetRequiredService<RcmPitrOptions>().Restore, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<DecisionLog>(),
-            sp.GetRequiredService<RestorePreflight>(), sp.GetRequiredService<TransferProgressStore>(), sp.GetRequiredService<RcmPitrOptions>().Links));
+            sp.GetRequiredService<RestorePreflight>(), sp.GetRequiredService<TransferProgressStore>(), sp.GetRequiredService<RcmPitrOptions>().Links,
+            sp.GetRequiredService<ParityReportStore>()));
         services.AddHostedService<EngineService>();
         services.AddHostedService<RcmPitr.Api.OwnSchemaStartup>();
         return services;

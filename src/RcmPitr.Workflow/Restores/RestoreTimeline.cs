@@ -40,6 +40,7 @@ internal sealed class RestoreTimeline(string tenant, string mode, string stamp)
         _steps[index] = _steps[index] with { EndedAt = at, Outcome = outcome, Detail = detail };
     }
 
+    /// <summary>The status to publish, within <see cref="RestoreStatusBudget"/> (the full parity table stays in <see cref="Parity"/>).</summary>
     public RestoreStatus ToStatus() =>
-        new(tenant, mode, stamp, Phase, AwaitingApproval, _steps.ToList(), Parity, Error, OperatorAction, _decisions.Count == 0 ? null : _decisions.ToList());
+        RestoreStatusBudget.Fit(new(tenant, mode, stamp, Phase, AwaitingApproval, _steps.ToList(), Parity, Error, OperatorAction, _decisions.Count == 0 ? null : _decisions.ToList()));
 }

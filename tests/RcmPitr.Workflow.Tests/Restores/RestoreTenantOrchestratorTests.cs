@@ -182,6 +182,22 @@ public sealed class RestoreTenantOrchestratorTests
     }
 
     [Fact]
+    public async Task RunAsync_HundredsOfCanaryTables_PublishesAStatusWithinTheBudgetAndAuditsEveryRow()
+    {
+        var rows = Enumerable.Range(0, 400).Select(i => new ParityRow($"public.canary_{i:000}", 1000 + i, 1000 + i, ParityVerdict.Pass, "equal")).ToList();
+        var context = Script.HappyPath().On<ParityProbeInput, ParityReport>(ActivityNames.ParityProbe, _ => ParityReport.From("tenant_acme", "tenant_acme_restore_202604221430", rows));
+        context.Raise(RestoreEvents.Approval, new ApprovalDecision(true, "bob"));
+
+        var result = await _orchestrator.RunAsync(context, Script.Request());
+
+        Assert.Equal(RestoreOutcome.Restored, result.Outcome);
+        var status = Assert.IsType<RestoreStatus>(context.CustomStatus);
+        Assert.InRange(RestoreStatusBudget.SizeOf(status), 1, RestoreStatusBudget.DefaultMaxBytes);
+        Assert.Equal(400, status.Parity!.Rows.Count + status.Parity.RowsOmitted);
+        Assert.Equal(400, context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit).Single().Details!["parity"].Split("; ").Length);
+    }
+
+    [Fact]
     public async Task RunAsync_RefusalFromAnActivity_IsNotRetried()
     {
         var context = Script.HappyPath().On(ActivityNames.Preflight, _ => throw new PreflightFailedException(["extension 'citext' is missing"]));
