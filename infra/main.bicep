@@ -6,7 +6,7 @@ targetScope = 'resourceGroup'
 @description('Region of the app (the PostgreSQL servers\' region).')
 param location string = resourceGroup().location
 
-@description('Short prefix for resource names (lowercase letters and digits).')
+@description('Short prefix for resource names (lowercase letters and digits; it may start with a digit).')
 @minLength(3)
 @maxLength(11)
 param namePrefix string
@@ -60,7 +60,8 @@ param authTenantId string = tenant().tenantId
 
 var suffix = uniqueString(resourceGroup().id, namePrefix)
 var storageName = toLower('${namePrefix}st${take(suffix, 8)}')
-var vaultName = toLower('${namePrefix}-kv-${take(suffix, 6)}')
+// Key Vault names start with a letter (3-24 characters), whatever the prefix starts with.
+var vaultName = toLower('kv-${namePrefix}-${take(suffix, 6)}')
 var appName = toLower('${namePrefix}-pitr-${take(suffix, 6)}')
 var scratchShare = 'scratch'
 
@@ -170,6 +171,12 @@ resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
 
 resource app 'Microsoft.Web/sites@2023-12-01' = {
   name: appName
+  // The first start pulls the image with the identity and sends telemetry with it: grant both first. (A fresh role
+  // assignment can still take minutes to reach the registry; the pipeline's image roll restarts the app afterwards.)
+  dependsOn: [
+    registryAccess
+    insightsAccess
+  ]
   location: location
   kind: 'functionapp,linux,container'
   identity: {
@@ -184,7 +191,8 @@ resource app 'Microsoft.Web/sites@2023-12-01' = {
       linuxFxVersion: 'DOCKER|${containerImage}'
       acrUseManagedIdentityCreds: true
       acrUserManagedIdentityID: identity.properties.clientId
-      alwaysOn: true
+      // No alwaysOn: Elastic Premium keeps minimumElasticInstanceCount instances warm itself, and alwaysOn there only
+      // adds scale-out and 503s.
       minimumElasticInstanceCount: 1
       ftpsState: 'Disabled'
       minTlsVersion: '1.2'
@@ -248,6 +256,18 @@ resource storageAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [f
     principalType: 'ServicePrincipal'
   }
 }]
+
+// Monitoring Metrics Publisher on Application Insights: its ingestion accepts Entra tokens only (DisableLocalAuth), so
+// without this role the app's telemetry is refused.
+resource insightsAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(insights.id, identity.id, 'metrics-publisher')
+  scope: insights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '3913510d-42f4-4e42-8a64-420c390055eb')
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
 
 // Key Vault Secrets Officer: read admin passwords, and write the new connection secret of a flip-the-ref cutover.
 resource vaultAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {

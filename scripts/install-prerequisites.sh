@@ -1,12 +1,46 @@
 #!/usr/bin/env bash
 # Installs what RcmPitr needs beyond the .NET SDK: PostgreSQL server and client binaries (the tests and
-# the local environment start real clusters). Idempotent; does nothing when they are present.
+# the local environment start real clusters) and the Bicep CLI (the infrastructure tests). Idempotent; does
+# nothing when they are present.
 set -euo pipefail
 
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "The .NET SDK 10 is required (dotnet not found on PATH)." >&2
   exit 1
 fi
+
+# The Bicep CLI, from its NuGet package (the only registry it is served from here), into the checkout's git-ignored
+# .tools/bicep: the infrastructure tests build and lint every template with it.
+install_bicep() {
+  local version=0.49.2 repo target work packages
+  repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  target="$repo/.tools/bicep/bicep"
+  if [ -x "$target" ] && "$target" --version 2>/dev/null | grep -q "version $version "; then
+    return 0
+  fi
+  echo "Installing the Bicep CLI $version (NuGet package Azure.Bicep.CommandLine.linux-x64)..." >&2
+  # A throwaway project outside the checkout, so the repository's build settings do not apply to it.
+  work="$(mktemp -d)"
+  cat > "$work/bicep.csproj" <<PROJECT
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <TargetFramework>net10.0</TargetFramework>
+    <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageDownload Include="Azure.Bicep.CommandLine.linux-x64" Version="[$version]" />
+  </ItemGroup>
+</Project>
+PROJECT
+  dotnet restore "$work/bicep.csproj" -nologo -verbosity:quiet >&2
+  rm -rf "$work"
+  packages="$(dotnet nuget locals global-packages --list | sed -n 's/^global-packages: //p')"
+  mkdir -p "$(dirname "$target")"
+  cp "${packages%/}/azure.bicep.commandline.linux-x64/$version/tools/bicep" "$target.partial"
+  chmod 0755 "$target.partial"
+  mv -f "$target.partial" "$target"
+}
+install_bicep
 
 if [ -n "${PG_BIN:-}" ] && [ -x "$PG_BIN/initdb" ]; then
   exit 0

@@ -7,8 +7,9 @@ param principalId string
 resource role 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(resourceGroup().id, 'rcm-pitr-flexible-server-restorer')
   properties: {
-    roleName: 'RcmPitr flexible server restorer (${resourceGroup().name})'
-    description: 'Read flexible servers, create point-in-time / geo restores, delete the servers it created.'
+    // Role names are unique per Microsoft Entra tenant: the subscription keeps two resource groups of one name apart.
+    roleName: 'RcmPitr flexible server restorer (${subscription().subscriptionId}/${resourceGroup().name})'
+    description: 'Read flexible servers, create point-in-time / geo restores, delete the servers it created; join the delegated subnet and private DNS zone a VNet-injected restore is placed in.'
     type: 'CustomRole'
     assignableScopes: [resourceGroup().id]
     permissions: [
@@ -20,6 +21,11 @@ resource role 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
           'Microsoft.DBforPostgreSQL/locations/azureAsyncOperation/read'
           'Microsoft.DBforPostgreSQL/locations/operationResults/read'
           'Microsoft.Resources/subscriptions/resourceGroups/read'
+          // A restore of a VNet-injected server is placed in a delegated subnet and linked to a private DNS zone; ARM
+          // checks these linked actions on the caller (LinkedAuthorizationFailed otherwise). They take effect where the
+          // role is assigned: the subnet and zone must be in this resource group, or the role assigned where they are.
+          'Microsoft.Network/virtualNetworks/subnets/join/action'
+          'Microsoft.Network/privateDnsZones/join/action'
         ]
         notActions: []
       }

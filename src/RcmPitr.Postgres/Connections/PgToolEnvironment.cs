@@ -2,13 +2,15 @@ using System.Globalization;
 using System.Text;
 using Npgsql;
 using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Errors;
 
 namespace RcmPitr.Postgres.Connections;
 
 /// <summary>
 /// The environment for a pg tool run: connection settings as <c>PG*</c> variables and the password in a 0600 pgpass
 /// file, created new in a private local folder (<see cref="PgConnectionOptions.ResolvePasswordFileDirectory"/>, never
-/// scratch) and deleted on dispose. Files a crashed process left there are swept first. Nothing secret goes into argv.
+/// scratch; a folder on a network or FUSE mount is refused) and deleted on dispose. Files a crashed process left there
+/// are swept first. Nothing secret goes into argv.
 /// </summary>
 public sealed class PgToolEnvironment : IDisposable
 {
@@ -32,6 +34,7 @@ public sealed class PgToolEnvironment : IDisposable
         var options = connector.Options;
         var directory = options.ResolvePasswordFileDirectory();
         PrivateDirectory.Ensure(directory, "the password file folder");
+        MountTable.RefuseNetworkFolder(directory, "the password file folder");
         SweepStale(directory);
         var password = await connector.GetPasswordAsync(server, cancellationToken);
         // The process id in the name tells a file in use from one a crashed process left behind.
@@ -46,6 +49,14 @@ public sealed class PgToolEnvironment : IDisposable
         await using (var stream = new FileStream(passFile, fileOptions))
         {
             await stream.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"), cancellationToken);
+        }
+
+        // libpq ignores a password file with group or world bits; a file system that did not keep 0600 is refused here
+        // with a clear error instead of an authentication failure later.
+        if (UnixFileStatus.Of(passFile) is not { Mode: var mode } || (mode & 0b000_111_111) != 0)
+        {
+            File.Delete(passFile);
+            throw new UnsafeDirectoryException(directory, $"the password file folder {directory} did not keep mode 0600 on a new file; choose a folder on local storage");
         }
 
         var variables = new Dictionary<string, string>(StringComparer.Ordinal)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 using RcmPitr.Postgres.Connections;
+using RcmPitr.Postgres.Operations;
 using RcmPitr.Postgres.Tests.Fixtures;
 using RcmPitr.Workflow.Contracts;
 using RcmPitr.Workflow.Errors;
@@ -61,6 +62,23 @@ public sealed class PgToolEnvironmentTests(ClusterFixture fx)
 
         Assert.Contains("symbolic link", error.Message, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(real));
+    }
+
+    [Fact]
+    public async Task CreateAsync_AzureScratchOnASharedMount_PassFileIsPrivateLocalAndNotUnderScratch()
+    {
+        fx.RequirePostgres();
+        // The Azure app settings: dumps on the SMB share, password folder left to its default.
+        var mover = new DataMoverOptions { ScratchDirectory = Path.Combine(fx.Root, "mnt-scratch", "rcm-pitr"), ScratchIsSharedMount = true };
+        var connector = new PgConnector(fx.Secrets, new PgConnectionOptions());
+
+        using var environment = await PgToolEnvironment.CreateAsync(connector, fx.PitrServer, CancellationToken.None);
+
+        var passFile = environment.Variables["PGPASSFILE"];
+        Assert.False(Path.GetFullPath(passFile).StartsWith(Path.GetFullPath(mover.ScratchDirectory), StringComparison.Ordinal));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(passFile));
+        Assert.Equal(PrivateDirectory.Mode, File.GetUnixFileMode(Path.GetDirectoryName(passFile)!));
+        MountTable.RefuseNetworkFolder(Path.GetDirectoryName(passFile)!, "the password file folder");
     }
 
     [Theory]
