@@ -2,6 +2,7 @@ using System.Runtime.Versioning;
 using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Operations;
 using RcmPitr.Postgres.Provisioning;
+using RcmPitr.Telemetry;
 using RcmPitr.Workflow.Contracts;
 using RcmPitr.Workflow.Naming;
 using RcmPitr.Workflow.Orchestration;
@@ -12,7 +13,8 @@ namespace RcmPitr.Activities;
 
 /// <summary>
 /// Every activity of the restore workflow (names in <see cref="ActivityNames"/>). Each is idempotent because
-/// the operation behind it is; none holds state between calls.
+/// the operation behind it is; none holds state between calls. Each execution is recorded by <see cref="StepTelemetry"/>
+/// here, the one place both hosts run activities through.
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class RestoreActivities(
@@ -36,66 +38,99 @@ public sealed class RestoreActivities(
     IOrchestrationTerminator terminator)
 {
 #pragma warning disable CS1591 // Each method is the activity of the same name; ActivityNames documents them.
-    public Task<TenantInfo> ResolveTenant(ResolveTenantInput input, CancellationToken ct) => resolver.ResolveAsync(input, ct);
+    public Task<TenantInfo> ResolveTenant(ResolveTenantInput input, CancellationToken ct) =>
+        Step(ActivityNames.ResolveTenant, new(Tenant: input.Tenant), () => resolver.ResolveAsync(input, ct));
 
-    public Task<FreezeTenantResult> FreezeTenant(FreezeTenantInput input, CancellationToken ct) => status.FreezeAsync(input, ct);
+    public Task<FreezeTenantResult> FreezeTenant(FreezeTenantInput input, CancellationToken ct) =>
+        Step(ActivityNames.FreezeTenant, new(input.RunId), () => status.FreezeAsync(input, ct));
 
-    public Task<UnfreezeTenantResult> UnfreezeTenant(UnfreezeTenantInput input, CancellationToken ct) => status.UnfreezeAsync(input, ct);
+    public Task<UnfreezeTenantResult> UnfreezeTenant(UnfreezeTenantInput input, CancellationToken ct) =>
+        Step(ActivityNames.UnfreezeTenant, new(input.RunId), () => status.UnfreezeAsync(input, ct));
 
-    public Task<ConfirmFreezeResult> ConfirmFreeze(ConfirmFreezeInput input, CancellationToken ct) => status.ConfirmFreezeAsync(input, ct);
+    public Task<ConfirmFreezeResult> ConfirmFreeze(ConfirmFreezeInput input, CancellationToken ct) =>
+        Step(ActivityNames.ConfirmFreeze, new(input.RunId), () => status.ConfirmFreezeAsync(input, ct));
 
 
-    public Task<ServerStatus> GetServerState(GetServerStateInput input, CancellationToken ct) => provisioner.GetStateAsync(input, ct);
+    public Task<ServerStatus> GetServerState(GetServerStateInput input, CancellationToken ct) =>
+        Step(ActivityNames.GetServerState, StepSubject.None, () => provisioner.GetStateAsync(input, ct));
 
 
-    public Task<AcquireServerResult> AcquireServer(AcquireServerInput input, CancellationToken ct) => restoredServers.AcquireAsync(input, ct);
+    public Task<AcquireServerResult> AcquireServer(AcquireServerInput input, CancellationToken ct) =>
+        Step(ActivityNames.AcquireServer, new(input.RunId), () => restoredServers.AcquireAsync(input, ct));
 
-    public Task<ReleaseServerResult> ReleaseServer(ReleaseServerInput input, CancellationToken ct) => restoredServers.ReleaseAsync(input, ct);
+    public Task<ReleaseServerResult> ReleaseServer(ReleaseServerInput input, CancellationToken ct) =>
+        Step(ActivityNames.ReleaseServer, new(input.RunId), () => restoredServers.ReleaseAsync(input, ct));
 
-    public Task<PreflightResult> Preflight(PreflightInput input, CancellationToken ct) => preflight.CheckAsync(input, ct);
+    public Task<PreflightResult> Preflight(PreflightInput input, CancellationToken ct) =>
+        Step(ActivityNames.Preflight, new(Tenant: input.Tenant), () => preflight.CheckAsync(input, ct));
 
-    public Task<DumpTenantResult> DumpTenant(DumpTenantInput input, CancellationToken ct) => dumper.DumpAsync(input, ct);
+    public Task<DumpTenantResult> DumpTenant(DumpTenantInput input, CancellationToken ct) =>
+        Step(ActivityNames.DumpTenant, new(input.RunId, input.Tenant, TransferMode.Runbook), () => dumper.DumpAsync(input, ct), r => r.Reused ? 0 : r.SizeBytes);
 
-    public Task<DeleteDumpResult> DeleteDump(DeleteDumpInput input, CancellationToken ct) => dumper.DeleteAsync(input, ct);
+    public Task<DeleteDumpResult> DeleteDump(DeleteDumpInput input, CancellationToken ct) =>
+        Step(ActivityNames.DeleteDump, new(input.RunId), () => dumper.DeleteAsync(input, ct));
 
-    public Task<RestoreDatabaseResult> RestoreDatabase(RestoreDatabaseInput input, CancellationToken ct) => loader.LoadAsync(input, ct);
+    public Task<RestoreDatabaseResult> RestoreDatabase(RestoreDatabaseInput input, CancellationToken ct) =>
+        Step(ActivityNames.RestoreDatabase, new(input.RunId, input.Tenant), () => loader.LoadAsync(input, ct));
 
-    public Task<MoveTenantResult> MoveTenant(MoveTenantInput input, CancellationToken ct) => transfer.MoveAsync(input, ct);
+    public Task<MoveTenantResult> MoveTenant(MoveTenantInput input, CancellationToken ct) =>
+        Step(ActivityNames.MoveTenant, new(input.RunId, input.Tenant, input.Mode), () => transfer.MoveAsync(input, ct), r => r.Reused ? 0 : r.BytesMoved);
 
-    public async Task<ParityReport> ParityProbe(ParityProbeInput input, CancellationToken ct)
+    public Task<ParityReport> ParityProbe(ParityProbeInput input, CancellationToken ct) =>
+        Step(ActivityNames.ParityProbe, new(input.RunId, input.Tenant), async () =>
+        {
+            var report = await parity.ProbeAsync(input, ct);
+            // The full table lives in the master database; the run's status keeps what fits its size budget.
+            await parityReports.WriteAsync(input.RunId, report, ct);
+            return report;
+        });
+
+    public Task<SwapCutoverResult> SwapCutover(SwapCutoverInput input, CancellationToken ct) =>
+        Step(ActivityNames.SwapCutover, new(input.RunId, input.Tenant), () => swap.CutOverAsync(input, ct));
+
+    public Task<FlipRefCutoverResult> FlipRefCutover(FlipRefCutoverInput input, CancellationToken ct) =>
+        Step(ActivityNames.FlipRefCutover, new(input.RunId, input.Tenant), () => flip.FlipAsync(input, ct));
+
+    public Task<RollbackSwapResult> RollbackSwap(RollbackSwapInput input, CancellationToken ct) =>
+        Step(ActivityNames.RollbackSwap, new(input.RunId, input.Tenant), () => swap.RollBackAsync(input, ct));
+
+    public Task<RollbackFlipResult> RollbackFlip(RollbackFlipInput input, CancellationToken ct) =>
+        Step(ActivityNames.RollbackFlip, new(input.RunId), () => flip.RollBackAsync(input, ct));
+
+    public Task<VerifyCutoverResult> VerifyCutover(VerifyCutoverInput input, CancellationToken ct) =>
+        Step(ActivityNames.VerifyCutover, StepSubject.None, () => parity.VerifyCutoverAsync(input, ct));
+
+    public Task<bool> InvalidateTenantCache(InvalidateTenantCacheInput input, CancellationToken ct) =>
+        Step(ActivityNames.InvalidateTenantCache, StepSubject.None, async () =>
+        {
+            await cache.InvalidateAsync(input, ct);
+            return true;
+        });
+
+    /// <summary>
+    /// Writes the audit row; the execution that inserts a run's final row also records the run's end, so a retry or a
+    /// redelivery that finds the row never counts the run twice.
+    /// </summary>
+    public async Task<WriteAuditResult> WriteAudit(WriteAuditInput input, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        var report = await parity.ProbeAsync(input, ct);
-        // The full table lives in the master database; the run's status keeps what fits its size budget.
-        await parityReports.WriteAsync(input.RunId, report, ct);
-        return report;
+        var result = await Step(ActivityNames.WriteAudit, new(input.RunId), () => audit.WriteAsync(input, ct));
+        if (result.Inserted)
+        {
+            await StepTelemetry.RunEndedAsync(input.RunId, input.Event, input.Details, ct);
+        }
+
+        return result;
     }
 
-    public Task<SwapCutoverResult> SwapCutover(SwapCutoverInput input, CancellationToken ct) => swap.CutOverAsync(input, ct);
+    public Task<bool> Notify(NotifyInput input, CancellationToken ct) =>
+        Step(ActivityNames.Notify, new(input.RunId, input.Tenant), async () =>
+        {
+            await notifier.NotifyAsync(input, ct);
+            return true;
+        });
 
-    public Task<FlipRefCutoverResult> FlipRefCutover(FlipRefCutoverInput input, CancellationToken ct) => flip.FlipAsync(input, ct);
-
-    public Task<RollbackSwapResult> RollbackSwap(RollbackSwapInput input, CancellationToken ct) => swap.RollBackAsync(input, ct);
-
-    public Task<RollbackFlipResult> RollbackFlip(RollbackFlipInput input, CancellationToken ct) => flip.RollBackAsync(input, ct);
-
-    public Task<VerifyCutoverResult> VerifyCutover(VerifyCutoverInput input, CancellationToken ct) => parity.VerifyCutoverAsync(input, ct);
-
-    public async Task<bool> InvalidateTenantCache(InvalidateTenantCacheInput input, CancellationToken ct)
-    {
-        await cache.InvalidateAsync(input, ct);
-        return true;
-    }
-
-    public Task<WriteAuditResult> WriteAudit(WriteAuditInput input, CancellationToken ct) => audit.WriteAsync(input, ct);
-
-    public async Task<bool> Notify(NotifyInput input, CancellationToken ct)
-    {
-        await notifier.NotifyAsync(input, ct);
-        return true;
-    }
-
-    public Task<DropDerivedDatabaseResult> DropDerivedDatabase(DropDerivedDatabaseInput input, CancellationToken ct) => dropper.DropAsync(input, ct);
+    public Task<DropDerivedDatabaseResult> DropDerivedDatabase(DropDerivedDatabaseInput input, CancellationToken ct) =>
+        Step(ActivityNames.DropDerivedDatabase, new(input.RunId, input.Tenant), () => dropper.DropAsync(input, ct));
 
     public Task<bool> ScheduleRetentionDrop(ScheduleRetentionDropInput input, CancellationToken ct) => ScheduleRetentionDrop(orchestrations, input, ct);
 
@@ -106,7 +141,7 @@ public sealed class RestoreActivities(
     {
         ArgumentNullException.ThrowIfNull(terminator);
         ArgumentNullException.ThrowIfNull(input);
-        return terminator.TerminateIfActiveAsync(RunIds.Require(input.InstanceId), input.Reason, ct);
+        return Step(ActivityNames.CancelRetentionDrop, StepSubject.None, () => terminator.TerminateIfActiveAsync(RunIds.Require(input.InstanceId), input.Reason, ct));
     }
 
     /// <summary>Starts the retention timer instance of a run (its id is deterministic, so a retry finds it).</summary>
@@ -114,11 +149,14 @@ public sealed class RestoreActivities(
     {
         ArgumentNullException.ThrowIfNull(orchestrations);
         ArgumentNullException.ThrowIfNull(input);
-        return orchestrations.StartIfAbsentAsync(
+        return Step(ActivityNames.ScheduleRetentionDrop, new(input.RunId, input.Tenant), () => orchestrations.StartIfAbsentAsync(
             RetentionDropOrchestrator.Name,
             RetentionDropOrchestrator.InstanceIdFor(input.RunId, input.Kind),
             new RetentionDropRequest(input.RunId, input.Live, input.Tenant, input.Stamp, input.DropAfterUtc, input.Kind, input.LiveDatabase),
-            ct);
+            ct));
     }
 #pragma warning restore CS1591
+
+    private static Task<T> Step<T>(string name, StepSubject subject, Func<Task<T>> run, Func<T, long>? bytesMoved = null) =>
+        StepTelemetry.RunAsync(name, subject, run, bytesMoved);
 }

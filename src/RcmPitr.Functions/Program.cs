@@ -10,4 +10,5 @@ if (!OperatingSystem.IsLinux())
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.Services.AddRcmPitrFunctions(builder.Configuration);
+builder.AddRcmPitrTelemetry();
 builder.Build().Run();

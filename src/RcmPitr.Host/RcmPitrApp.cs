@@ -49,6 +49,7 @@ public static class RcmPitrApp
         builder.Services.AddSingleton(sp => new StartRateLimiter(sp.GetRequiredService<RcmPitrOptions>().RateLimit, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddRcmPitr();
         configure?.Invoke(builder);
+        builder.AddRcmPitrTelemetry();
 
         var app = builder.Build();
         // Check the principals now, so a misconfigured key stops the host before it listens.

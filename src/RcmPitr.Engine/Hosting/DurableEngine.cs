@@ -3,6 +3,7 @@ using Npgsql;
 using RcmPitr.Engine.History;
 using RcmPitr.Engine.Replay;
 using RcmPitr.Engine.Storage;
+using RcmPitr.Telemetry;
 using RcmPitr.Workflow.Orchestration;
 
 namespace RcmPitr.Engine.Hosting;
@@ -156,7 +157,12 @@ public sealed partial class DurableEngine : IAsyncDisposable
         try
         {
             var registration = _registry.Activity(item.Name) ?? throw new InvalidOperationException($"No activity named '{item.Name}' is registered.");
-            var result = await registration.Invoke(item.Input, lease.Token);
+            object? result;
+            using (StepInvocation.Begin(new StepInvocation(item.InstanceId, item.Deliveries, ct => RunCreatedAtAsync(item.InstanceId, ct))))
+            {
+                result = await registration.Invoke(item.Input, lease.Token);
+            }
+
             outcome = new HistoryEvent(HistoryEventKinds.TaskCompleted, _time.GetUtcNow().UtcDateTime, item.TaskId, item.Name, EngineJson.ToElement(result));
         }
         catch (Exception) when (lease.Token.IsCancellationRequested)
@@ -182,6 +188,9 @@ public sealed partial class DurableEngine : IAsyncDisposable
 
         await RecordAsync(item, lease, outcome, stop);
     }
+
+    private async Task<DateTimeOffset?> RunCreatedAtAsync(string instanceId, CancellationToken cancellationToken) =>
+        await _store.GetInstanceAsync(instanceId, cancellationToken) is { } instance ? new DateTimeOffset(DateTime.SpecifyKind(instance.CreatedTime, DateTimeKind.Utc)) : null;
 
     /// <summary>Records the outcome, retrying failures to reach the database while the lease still certainly holds.</summary>
     private async Task RecordAsync(ActivityWorkItem item, ActivityLease lease, HistoryEvent outcome, CancellationToken stop)

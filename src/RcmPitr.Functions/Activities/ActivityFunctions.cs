@@ -2,6 +2,7 @@ using System.Runtime.Versioning;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using RcmPitr.Activities;
+using RcmPitr.Telemetry;
 using RcmPitr.Workflow.Contracts;
 using RcmPitr.Workflow.Parity;
 using RcmPitr.Workflow.Restores;
@@ -67,8 +68,18 @@ public sealed class ActivityFunctions(RestoreActivities activities)
     [Function(ActivityNames.InvalidateTenantCache)]
     public Task<bool> InvalidateTenantCache([ActivityTrigger] InvalidateTenantCacheInput input, CancellationToken cancellationToken) => activities.InvalidateTenantCache(input, cancellationToken);
 
+    /// <summary>The audit step; Durable's client tells when the run was created, for the run's duration.</summary>
     [Function(ActivityNames.WriteAudit)]
-    public Task<WriteAuditResult> WriteAudit([ActivityTrigger] WriteAuditInput input, CancellationToken cancellationToken) => activities.WriteAudit(input, cancellationToken);
+    public async Task<WriteAuditResult> WriteAudit([ActivityTrigger] WriteAuditInput input, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(client);
+        var instanceId = StepInvocation.Current?.InstanceId ?? input.RunId;
+        using (StepInvocation.Begin(new StepInvocation(instanceId, RunCreatedAt: async ct => (await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, ct))?.CreatedAt)))
+        {
+            return await activities.WriteAudit(input, cancellationToken);
+        }
+    }
 
     [Function(ActivityNames.Notify)]
     public Task<bool> Notify([ActivityTrigger] NotifyInput input, CancellationToken cancellationToken) => activities.Notify(input, cancellationToken);
