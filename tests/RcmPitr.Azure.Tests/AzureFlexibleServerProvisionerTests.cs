@@ -151,22 +151,25 @@ public sealed class AzureFlexibleServerProvisionerTests : IAsyncLifetime
             _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, "pg-us-east-1-pitr-202604100000", Earliest.AddDays(-5)), CancellationToken.None));
 
         Assert.Equal("restoreTime", error.Field);
-        Assert.Contains("2026-04-15", error.Message, StringComparison.Ordinal);
+        Assert.Contains("backup.earliestRestoreDate 2026-04-15T00:00:00", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(_standIn.Requests, r => r.StartsWith("PUT", StringComparison.Ordinal));
         Assert.Equal(Earliest, await _provisioner.GetEarliestRestoreTimeAsync(_source, CancellationToken.None));
     }
 
     [Fact]
-    public async Task Provision_TimeBeforeRetentionWithGeoBackup_GeoRestoresInThePairedRegion()
+    public async Task Provision_TimeBeforeRetentionWithGeoBackupConfigured_IsRefusedNeverGeoRestored()
     {
+        // A geo-restore brings back the latest geo-backup (about an hour old), not T: it must never stand in for T.
         _standIn.AddSourceServer("pg-us-east-1", Earliest, geoRedundant: true);
         var provisioner = Provisioner(geoLocation: "westus");
 
-        await provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, "pg-us-east-1-pitr-202604100000", Earliest.AddDays(-5)), CancellationToken.None);
+        var error = await Assert.ThrowsAsync<InvalidRestoreInputException>(() =>
+            provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, "pg-us-east-1-pitr-20260410000000", Earliest.AddDays(-5)), CancellationToken.None));
 
-        var created = _standIn.Servers["pg-us-east-1-pitr-202604100000"];
-        Assert.Equal("GeoRestore", created.Properties["createModeSeen"]!.GetValue<string>());
-        Assert.Equal("westus", created.Location);
+        Assert.Equal("restoreTime", error.Field);
+        Assert.Contains("backup.earliestRestoreDate 2026-04-15T00:00:00", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(_standIn.Requests, r => r.StartsWith("PUT", StringComparison.Ordinal));
+        Assert.False(_standIn.Servers.ContainsKey("pg-us-east-1-pitr-20260410000000"));
     }
 
     [Fact]

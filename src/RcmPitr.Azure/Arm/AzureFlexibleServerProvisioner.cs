@@ -15,8 +15,8 @@ namespace RcmPitr.Azure.Arm;
 
 /// <summary>
 /// Runbook step 2 on Azure: <c>PUT Microsoft.DBforPostgreSQL/flexibleServers/{name}</c> with
-/// <c>createMode: PointInTimeRestore</c> (or <c>GeoRestore</c> in the paired region when T is outside retention
-/// and the source has geo-redundant backup), started without waiting — the orchestrator polls
+/// <c>createMode: PointInTimeRestore</c> (only inside the retention window: a T before the source's
+/// <c>backup.earliestRestoreDate</c> is refused, never geo-restored), started without waiting — the orchestrator polls
 /// <c>properties.state</c> on durable timers — and DELETE at clean-up. The servers RcmPitr creates carry tags
 /// with the source and the restore time: a server is RcmPitr's for (source, T) when its tags say so and its name is
 /// the one <see cref="ServerNames.Pitr"/> gives them. That is how the same request finds its server again (runs restoring
@@ -85,12 +85,12 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
         var sourceId = SourceId(input.Source);
         var source = await GetAsync(sourceId, cancellationToken)
                      ?? throw new InvalidOperationException($"The source server {input.Source.Name} ({sourceId}) does not exist.");
-        var (mode, location) = ChooseMode(input, ReadBackup(source));
-        var data = new GenericResourceData(new AzureLocation(location))
+        RequireWithinRetention(input, ReadBackup(source).Earliest);
+        var data = new GenericResourceData(new AzureLocation(_options.Location))
         {
             Properties = BinaryData.FromObjectAsJson(new
             {
-                createMode = mode,
+                createMode = "PointInTimeRestore",
                 sourceServerResourceId = sourceId.ToString(),
                 pointInTimeUTC = wanted,
             }),
@@ -180,21 +180,16 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
         return properties.RootElement.TryGetProperty("state", out var state) ? state.GetString() : null;
     }
 
-    private (string Mode, string Location) ChooseMode(ProvisionServerInput input, (DateTimeOffset Earliest, bool GeoRedundant) backup)
+    // Only a point-in-time restore brings back the data at T, and only inside the retention window. A geo-restore cannot
+    // reach further back: it restores the latest geo-backup (about an hour old), so it is never a way to T.
+    private static void RequireWithinRetention(ProvisionServerInput input, DateTimeOffset earliest)
     {
-        if (input.RestoreTime >= backup.Earliest)
+        if (input.RestoreTime < earliest)
         {
-            return ("PointInTimeRestore", _options.Location);
+            throw new InvalidRestoreInputException("restoreTime",
+                $"{input.RestoreTime.UtcDateTime:O} is before {input.Source.Name}'s backup.earliestRestoreDate {earliest.UtcDateTime:O}: " +
+                "nothing older than the retention window can be restored to a point in time (a geo-restore restores only the latest geo-backup, not T)");
         }
-
-        if (backup.GeoRedundant && _options.GeoRestoreLocation is { Length: > 0 } paired)
-        {
-            return ("GeoRestore", paired);
-        }
-
-        throw new InvalidRestoreInputException("restoreTime",
-            $"{input.RestoreTime:O} is before {input.Source.Name}'s earliest restore point {backup.Earliest:O} (retention window)" +
-            (backup.GeoRedundant ? "; geo-restore is not configured (AzureArm:GeoRestoreLocation)" : " and the server has no geo-redundant backup"));
     }
 
     private async Task<GenericResource?> GetAsync(ResourceIdentifier id, CancellationToken cancellationToken)
