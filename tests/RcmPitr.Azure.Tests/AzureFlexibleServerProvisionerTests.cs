@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Azure.Security.KeyVault.Secrets;
 using RcmPitr.Azure.Arm;
 using RcmPitr.Azure.KeyVault;
@@ -170,6 +171,47 @@ public sealed class AzureFlexibleServerProvisionerTests : IAsyncLifetime
         Assert.Contains("backup.earliestRestoreDate 2026-04-15T00:00:00", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(_standIn.Requests, r => r.StartsWith("PUT", StringComparison.Ordinal));
         Assert.False(_standIn.Servers.ContainsKey("pg-us-east-1-pitr-20260410000000"));
+    }
+
+    [Fact]
+    public async Task Provision_CustomerManagedKeySource_SendsItsIdentitiesAndDataEncryption()
+    {
+        const string primary = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rcm-prod/providers/Microsoft.ManagedIdentity/userAssignedIdentities/pg-cmk";
+        const string geo = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rcm-prod/providers/Microsoft.ManagedIdentity/userAssignedIdentities/pg-cmk-geo";
+        _standIn.Servers["pg-us-east-1"].Properties["dataEncryption"] = new JsonObject
+        {
+            ["type"] = "AzureKeyVault",
+            ["primaryKeyURI"] = "https://rcm-keys.vault.azure.net/keys/pg/0123456789abcdef0123456789abcdef",
+            ["primaryUserAssignedIdentityId"] = primary,
+            ["geoBackupKeyURI"] = "https://rcm-keys-west.vault.azure.net/keys/pg/fedcba9876543210fedcba9876543210",
+            ["geoBackupUserAssignedIdentityId"] = geo,
+            ["primaryEncryptionKeyStatus"] = "Valid",
+        };
+
+        await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
+
+        var body = _standIn.PutBodies[Name];
+        Assert.Equal("UserAssigned", body["identity"]!["type"]!.GetValue<string>());
+        Assert.Equal([primary, geo], body["identity"]!["userAssignedIdentities"]!.AsObject().Select(i => i.Key).Order(StringComparer.Ordinal));
+        var encryption = body["properties"]!["dataEncryption"]!.AsObject();
+        Assert.Equal("AzureKeyVault", encryption["type"]!.GetValue<string>());
+        Assert.Equal("https://rcm-keys.vault.azure.net/keys/pg/0123456789abcdef0123456789abcdef", encryption["primaryKeyURI"]!.GetValue<string>());
+        Assert.Equal(primary, encryption["primaryUserAssignedIdentityId"]!.GetValue<string>());
+        Assert.Equal("https://rcm-keys-west.vault.azure.net/keys/pg/fedcba9876543210fedcba9876543210", encryption["geoBackupKeyURI"]!.GetValue<string>());
+        Assert.Equal(geo, encryption["geoBackupUserAssignedIdentityId"]!.GetValue<string>());
+        Assert.False(encryption.ContainsKey("primaryEncryptionKeyStatus")); // read-only: never sent back
+    }
+
+    [Fact]
+    public async Task Provision_ServiceManagedKeySource_SendsNeitherIdentityNorDataEncryption()
+    {
+        _standIn.Servers["pg-us-east-1"].Properties["dataEncryption"] = new JsonObject { ["type"] = "SystemManaged" };
+
+        await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
+
+        var body = _standIn.PutBodies[Name];
+        Assert.Null(body["identity"]);
+        Assert.Null(body["properties"]!["dataEncryption"]);
     }
 
     [Fact]

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Azure;
 using Azure.Core;
 using Azure.ResourceManager;
+using Azure.ResourceManager.Models;
 using Azure.ResourceManager.Resources;
 using Polly;
 using Polly.Retry;
@@ -86,15 +88,15 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
         var source = await GetAsync(sourceId, cancellationToken)
                      ?? throw new InvalidOperationException($"The source server {input.Source.Name} ({sourceId}) does not exist.");
         RequireWithinRetention(input, ReadBackup(source).Earliest);
-        var data = new GenericResourceData(new AzureLocation(_options.Location))
+        var properties = new JsonObject
         {
-            Properties = BinaryData.FromObjectAsJson(new
-            {
-                createMode = "PointInTimeRestore",
-                sourceServerResourceId = sourceId.ToString(),
-                pointInTimeUTC = wanted,
-            }),
+            ["createMode"] = "PointInTimeRestore",
+            ["sourceServerResourceId"] = sourceId.ToString(),
+            ["pointInTimeUTC"] = wanted,
         };
+        var data = new GenericResourceData(new AzureLocation(_options.Location));
+        CarryCustomerManagedKey(source, properties, data);
+        data.Properties = BinaryData.FromString(properties.ToJsonString());
         data.Tags[RestoreTimeTag] = wanted;
         data.Tags[RunTag] = input.RunId;
         data.Tags[SourceTag] = input.Source.Name;
@@ -179,6 +181,40 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
         using var properties = JsonDocument.Parse(server.Data.Properties?.ToString() ?? "{}");
         return properties.RootElement.TryGetProperty("state", out var state) ? state.GetString() : null;
     }
+
+    // A server encrypted with a customer-managed key restores only with its key and the user-assigned identities that
+    // may read it (2025-08-01 ServersCreateGeoRestoreWithDataEncryptionEnabled): the source's, copied. Read-only key
+    // states are not sent back. A service-managed key needs nothing.
+    private static void CarryCustomerManagedKey(GenericResource source, JsonObject properties, GenericResourceData data)
+    {
+        using var read = JsonDocument.Parse(source.Data.Properties?.ToString() ?? "{}");
+        if (!read.RootElement.TryGetProperty("dataEncryption", out var encryption) || encryption.ValueKind != JsonValueKind.Object ||
+            !string.Equals(Text(encryption, "type"), "AzureKeyVault", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        var carried = new JsonObject { ["type"] = "AzureKeyVault" };
+        data.Identity = new ManagedServiceIdentity(ManagedServiceIdentityType.UserAssigned);
+        foreach (var (key, identity) in new[] { ("primaryKeyURI", "primaryUserAssignedIdentityId"), ("geoBackupKeyURI", "geoBackupUserAssignedIdentityId") })
+        {
+            if (Text(encryption, key) is { Length: > 0 } uri)
+            {
+                carried[key] = uri;
+            }
+
+            if (Text(encryption, identity) is { Length: > 0 } id)
+            {
+                carried[identity] = id;
+                data.Identity.UserAssignedIdentities[new ResourceIdentifier(id)] = new UserAssignedIdentity();
+            }
+        }
+
+        properties["dataEncryption"] = carried;
+    }
+
+    private static string? Text(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     // Only a point-in-time restore brings back the data at T, and only inside the retention window. A geo-restore cannot
     // reach further back: it restores the latest geo-backup (about an hour old), so it is never a way to T.
