@@ -32,8 +32,8 @@ public sealed class AzureFlexibleServerProvisionerTests : IAsyncLifetime
     public async Task Provision_PointInTime_PutsTheRestoreStartedNotAwaitedAndPollsToReady()
     {
         var started = await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
-        var first = await _provisioner.GetStateAsync(new GetServerStateInput(_source, Name), CancellationToken.None);
-        var second = await _provisioner.GetStateAsync(new GetServerStateInput(_source, Name), CancellationToken.None);
+        var first = await _provisioner.GetStateAsync(new GetServerStateInput(_source, Name, started.OperationUrl), CancellationToken.None);
+        var second = await _provisioner.GetStateAsync(new GetServerStateInput(_source, Name, started.OperationUrl), CancellationToken.None);
 
         Assert.Equal(ServerState.Provisioning, started.State);
         Assert.False(started.AlreadyExisted);
@@ -47,9 +47,53 @@ public sealed class AzureFlexibleServerProvisionerTests : IAsyncLifetime
         Assert.Equal("run-1", created.Tags[AzureFlexibleServerProvisioner.RunTag]);
         Assert.All(_standIn.Requests.Where(r => r.Contains("flexibleServers", StringComparison.Ordinal)), r => Assert.Contains("api-version=2025-08-01", r, StringComparison.Ordinal));
         Assert.DoesNotContain(_standIn.Requests, r => r.EndsWith("/providers/Microsoft.DBforPostgreSQL", StringComparison.Ordinal) || r.Contains("/providers/Microsoft.DBforPostgreSQL?", StringComparison.Ordinal));
-        // Started, not awaited: the orchestrator polls the state on durable timers; nobody polls the LRO.
-        Assert.DoesNotContain(_standIn.Requests, r => r.Contains("azureAsyncOperation", StringComparison.Ordinal) || r.Contains("operationResults", StringComparison.Ordinal));
+        // Started, not awaited: the provisioner hands back ARM's async operation, and the polls (on the orchestrator's durable
+        // timers) read it beside the server.
+        Assert.StartsWith($"{_standIn.BaseUri}subscriptions/{AzureStandIn.Subscription}/providers/Microsoft.DBforPostgreSQL/locations/eastus/azureAsyncOperation/", started.OperationUrl, StringComparison.Ordinal);
         Assert.Contains("https://management.azure.com//.default", _credential.Scopes);
+    }
+
+    [Fact]
+    public async Task GetState_ServerNotVisibleRightAfterTheAcceptedPut_IsProvisioningWhileItsOperationRuns()
+    {
+        _standIn.NotFoundPollsAfterPut = 2;
+        var started = await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
+
+        var hidden = await _provisioner.GetStateAsync(new GetServerStateInput(_source, Name, started.OperationUrl), CancellationToken.None);
+        var withoutOperation = await _provisioner.GetStateAsync(new GetServerStateInput(_source, Name), CancellationToken.None);
+        var visible = await _provisioner.GetStateAsync(new GetServerStateInput(_source, Name, started.OperationUrl), CancellationToken.None);
+
+        Assert.Equal(ServerState.Provisioning, hidden.State);
+        Assert.Contains("not visible yet", hidden.Detail, StringComparison.Ordinal);
+        Assert.Equal(ServerState.NotFound, withoutOperation.State); // without the operation only the orchestrator's grace helps
+        Assert.Equal(ServerState.Provisioning, visible.State);
+    }
+
+    [Fact]
+    public async Task GetState_RestoreFailedInAzure_ReportsArmsErrorCodeAndMessage()
+    {
+        var started = await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
+        _standIn.FailRestore(Name, "ServerRestoreFailed", "The restore to 2026-04-22T14:30:10Z failed: insufficient quota in eastus.");
+
+        var status = await _provisioner.GetStateAsync(new GetServerStateInput(_source, Name, started.OperationUrl), CancellationToken.None);
+
+        Assert.Equal(ServerState.Failed, status.State);
+        Assert.Contains("ServerRestoreFailed: The restore to 2026-04-22T14:30:10Z failed: insufficient quota in eastus.", status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetState_OperationUrlOfAnotherHost_IsRefusedWithoutSendingTheToken()
+    {
+        await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
+        _standIn.NotFoundPollsAfterPut = 0;
+        _standIn.Servers.TryRemove(Name, out _);
+        var before = _standIn.Requests.Count;
+
+        var error = await Assert.ThrowsAsync<InvalidRestoreInputException>(() => _provisioner.GetStateAsync(
+            new GetServerStateInput(_source, Name, "https://attacker.example/subscriptions/x/azureAsyncOperation/1?api-version=2025-08-01"), CancellationToken.None));
+
+        Assert.Equal("operationUrl", error.Field);
+        Assert.Equal(before + 1, _standIn.Requests.Count); // the server GET only
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure;
 using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.ResourceManager;
 using Azure.ResourceManager.Models;
 using Azure.ResourceManager.Resources;
@@ -37,6 +38,7 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
     public const string SourceTag = "rcm-pitr-source";
 
     private readonly ArmClient _arm;
+    private readonly HttpPipeline _http;
     private readonly AzureArmOptions _options;
     private readonly ResiliencePipeline _transient;
     private readonly TimeProvider _time;
@@ -45,6 +47,7 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
     public AzureFlexibleServerProvisioner(ArmClient arm, AzureArmOptions options, TimeProvider time)
     {
         _arm = arm;
+        _http = new ArmRequests(arm, new ResourceIdentifier($"/subscriptions/{options.SubscriptionId}")).Http;
         _options = options;
         _time = time;
         _transient = new ResiliencePipelineBuilder { TimeProvider = time }
@@ -101,26 +104,43 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
         data.Tags[RunTag] = input.RunId;
         data.Tags[SourceTag] = input.Source.Name;
 
-        await _transient.ExecuteAsync(
+        var accepted = await _transient.ExecuteAsync(
             async token => await _arm.GetGenericResources().CreateOrUpdateAsync(WaitUntil.Started, targetId, data, token),
             cancellationToken);
-        return new ProvisionServerResult(name, ServerState.Provisioning, AlreadyExisted: false);
+        return new ProvisionServerResult(name, ServerState.Provisioning, AlreadyExisted: false, OperationUrlOf(accepted.GetRawResponse()));
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// With the restore's operation, ARM's own verdict is read beside the server: a failed restore is reported with ARM's
+    /// error code and message, and a server ARM does not show yet while its operation runs is still provisioning (ARM can
+    /// answer 404 for a while after accepting the PUT).
+    /// </remarks>
     public async Task<ServerStatus> GetStateAsync(GetServerStateInput input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
         var name = ServerNames.Require(input.ServerName, "serverName");
-        if (await GetAsync(ServerId(name), cancellationToken) is not { } server)
+        var server = await GetAsync(ServerId(name), cancellationToken);
+        if (server is not null && StateOf(server) is { State: ServerState.Ready, Fqdn: not null } ready)
         {
-            return new ServerStatus(name, ServerState.NotFound, Detail: "no such server in Azure");
+            return new ServerStatus(name, ServerState.Ready, new DbServerInfo(name, ready.Fqdn, 5432, input.Source.AdminUser, input.Source.AdminSecretRef, ready.Major ?? input.Source.MajorVersion, server.Id.ToString()), ready.Detail);
         }
 
-        var (state, detail, fqdn, major) = StateOf(server);
-        return state == ServerState.Ready && fqdn is not null
-            ? new ServerStatus(name, ServerState.Ready, new DbServerInfo(name, fqdn, 5432, input.Source.AdminUser, input.Source.AdminSecretRef, major ?? input.Source.MajorVersion, server.Id.ToString()), detail)
-            : new ServerStatus(name, state, Detail: detail);
+        var operation = input.OperationUrl is { Length: > 0 } url ? await ReadOperationAsync(url, cancellationToken) : null;
+        if (operation is { Failed: true })
+        {
+            return new ServerStatus(name, ServerState.Failed, Detail: $"the restore failed in Azure (operation {operation.Status}): {operation.Error ?? "Azure gave no error detail"}");
+        }
+
+        if (server is null)
+        {
+            return operation is { Running: true }
+                ? new ServerStatus(name, ServerState.Provisioning, Detail: $"accepted by Azure (operation {operation.Status}); the server is not visible yet")
+                : new ServerStatus(name, ServerState.NotFound, Detail: operation is null ? "no such server in Azure" : $"no such server in Azure (its restore operation is {operation.Status})");
+        }
+
+        var (state, detail, _, _) = StateOf(server);
+        return new ServerStatus(name, state, Detail: detail);
     }
 
     /// <inheritdoc />
@@ -154,6 +174,85 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
                storage.TryGetProperty("storageSizeGB", out var size) && size.ValueKind == JsonValueKind.Number && size.TryGetInt64(out var gib)
             ? new ServerStorage(gib * 1024 * 1024 * 1024, FreeBytes: null)
             : ServerStorage.Unknown;
+    }
+
+    // ARM's LRO headers, in Azure.Core's order of preference after Operation-Location (which flexibleServers does not send).
+    private string? OperationUrlOf(Response accepted)
+    {
+        foreach (var header in new[] { "Azure-AsyncOperation", "Location" })
+        {
+            if (accepted.Headers.TryGetValue(header, out var value) && Uri.TryCreate(value, UriKind.Absolute, out var uri) && IsArm(uri))
+            {
+                return uri.ToString();
+            }
+        }
+
+        return null;
+    }
+
+    // The URL travels through the orchestration's history and back: a bearer token goes only to the ARM endpoint itself.
+    private bool IsArm(Uri uri) =>
+        uri.Scheme == Uri.UriSchemeHttps && string.Equals(uri.Host, _options.Endpoint.Host, StringComparison.OrdinalIgnoreCase) && uri.Port == _options.Endpoint.Port;
+
+    // GET on the async operation: {status: InProgress|Succeeded|Failed|Canceled, error: {code, message}}. A Location URL
+    // answers 202 while running and the resource (or nothing) once done. An operation ARM no longer knows says nothing.
+    private async Task<OperationStatus?> ReadOperationAsync(string url, CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || !IsArm(uri))
+        {
+            throw new InvalidRestoreInputException("operationUrl", "is not an address of the configured ARM endpoint");
+        }
+
+        var (status, content) = await _transient.ExecuteAsync(
+            async token =>
+            {
+                using var message = _http.CreateMessage();
+                message.Request.Method = RequestMethod.Get;
+                message.Request.Uri.Reset(uri);
+                await _http.SendAsync(message, token);
+                return message.Response.Status is 429 or >= 500
+                    ? throw new RequestFailedException(message.Response)
+                    : (message.Response.Status, message.Response.Content);
+            },
+            cancellationToken);
+        if (status == 202)
+        {
+            return new OperationStatus("InProgress", null);
+        }
+
+        if (status >= 400)
+        {
+            return null;
+        }
+
+        if (content.ToMemory().IsEmpty)
+        {
+            return new OperationStatus("Succeeded", null);
+        }
+
+        using var body = JsonDocument.Parse(content.ToMemory());
+        var root = body.RootElement;
+        var reported = root.ValueKind == JsonValueKind.Object ? Text(root, "status") : null;
+        if (reported is null)
+        {
+            return new OperationStatus("Succeeded", null); // a Location poll that finished answers with the resource
+        }
+
+        string? error = null;
+        if (root.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.Object)
+        {
+            var text = $"{Text(e, "code") ?? "(no code)"}: {Text(e, "message") ?? "(no message)"}";
+            error = text.Length <= 1000 ? text : text[..1000] + "…";
+        }
+
+        return new OperationStatus(reported, error);
+    }
+
+    private sealed record OperationStatus(string Status, string? Error)
+    {
+        public bool Failed => Status.Equals("Failed", StringComparison.OrdinalIgnoreCase) || Status.Equals("Canceled", StringComparison.OrdinalIgnoreCase);
+
+        public bool Running => !Failed && !Status.Equals("Succeeded", StringComparison.OrdinalIgnoreCase);
     }
 
     // RcmPitr's for this source and time: tagged with both by RcmPitr, and named for them. Anything else is refused as it is.
