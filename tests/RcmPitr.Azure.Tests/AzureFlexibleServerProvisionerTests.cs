@@ -218,6 +218,84 @@ public sealed class AzureFlexibleServerProvisionerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GeoRestore_Explicit_RestoresTheLatestGeoBackupInThePairedRegionAndRecreatesTheFirewallRules()
+    {
+        const string geoName = "pg-us-east-1-geo-20260422";
+        _standIn.AddSourceServer("pg-us-east-1", Earliest, geoRedundant: true);
+        _standIn.Servers["pg-us-east-1"].FirewallRules["office"] = ("203.0.113.0", "203.0.113.255");
+        _standIn.Servers["pg-us-east-1"].FirewallRules["functions-outbound"] = ("198.51.100.7", "198.51.100.7");
+        var provisioner = Provisioner(geoLocation: "westus");
+
+        var started = await provisioner.StartGeoRestoreAsync(new GeoRestoreInput("run-dr", _source, geoName), CancellationToken.None);
+        var early = await provisioner.ApplyFirewallRulesAsync(_source, geoName, CancellationToken.None);
+        ServerStatus status;
+        do
+        {
+            status = await provisioner.GetStateAsync(new GetServerStateInput(_source, geoName, started.OperationUrl), CancellationToken.None);
+        }
+        while (status.State == ServerState.Provisioning);
+        var applied = await provisioner.ApplyFirewallRulesAsync(_source, geoName, CancellationToken.None);
+        var again = await provisioner.ApplyFirewallRulesAsync(_source, geoName, CancellationToken.None);
+
+        // Latest geo-backup, in the paired region, no point in time asked for, and said so.
+        var body = _standIn.PutBodies[geoName];
+        Assert.Equal("GeoRestore", body["properties"]!["createMode"]!.GetValue<string>());
+        Assert.Null(body["properties"]!["pointInTimeUTC"]);
+        Assert.Equal("westus", body["location"]!.GetValue<string>());
+        var tags = _standIn.Servers[geoName].Tags;
+        Assert.Equal(AzureFlexibleServerProvisioner.LatestGeoBackup, tags[AzureFlexibleServerProvisioner.RestorePointTag]);
+        Assert.Equal(started.RequestedAt.UtcDateTime.ToString("O"), tags[AzureFlexibleServerProvisioner.GeoRequestedAtTag]);
+        Assert.False(tags.ContainsKey(AzureFlexibleServerProvisioner.RestoreTimeTag));
+        Assert.Contains("latest geo-backup available in westus", started.RestorePoint, StringComparison.Ordinal);
+        Assert.NotNull(started.OperationUrl);
+        // Firewall rules: none until Ready, then the source's, once.
+        Assert.Contains("once it is Ready", early.Problem, StringComparison.Ordinal);
+        Assert.Equal(["functions-outbound", "office"], early.Missing);
+        Assert.Equal(ServerState.Ready, status.State);
+        Assert.Equal(["functions-outbound", "office"], applied.Created);
+        Assert.Empty(applied.Missing);
+        Assert.Null(applied.Problem);
+        Assert.Equal(("203.0.113.0", "203.0.113.255"), _standIn.Servers[geoName].FirewallRules["office"]);
+        Assert.Empty(again.Created);
+        Assert.Empty(again.Missing);
+        // Never a point-in-time server: a request naming it is refused.
+        await Assert.ThrowsAsync<DatabaseStateConflictException>(() =>
+            provisioner.ProvisionAsync(new ProvisionServerInput("run-2", _source, geoName, RestoreTime), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task GeoRestore_SourceWithoutGeoBackupOrWithoutPairedRegion_IsRefusedBeforeAnyPut()
+    {
+        var withoutGeoBackup = await Assert.ThrowsAsync<InvalidRestoreInputException>(() =>
+            Provisioner(geoLocation: "westus").StartGeoRestoreAsync(new GeoRestoreInput("run-dr", _source, "pg-us-east-1-geo-1"), CancellationToken.None));
+        var withoutRegion = await Assert.ThrowsAsync<InvalidRestoreInputException>(() =>
+            _provisioner.StartGeoRestoreAsync(new GeoRestoreInput("run-dr", _source, "pg-us-east-1-geo-1"), CancellationToken.None));
+
+        Assert.Contains("geoRedundantBackup is Disabled", withoutGeoBackup.Message, StringComparison.Ordinal);
+        Assert.Contains("AzureArm:GeoRestoreLocation", withoutRegion.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(_standIn.Requests, r => r.StartsWith("PUT", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ApplyFirewallRules_PointInTimeServer_FindsThemInheritedAndPrivateAccessIsNamed()
+    {
+        _standIn.Servers["pg-us-east-1"].FirewallRules["office"] = ("203.0.113.0", "203.0.113.255");
+        var started = await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
+        while ((await _provisioner.GetStateAsync(new GetServerStateInput(_source, Name, started.OperationUrl), CancellationToken.None)).State != ServerState.Ready)
+        {
+        }
+
+        var inherited = await _provisioner.ApplyFirewallRulesAsync(_source, Name, CancellationToken.None);
+        _standIn.Servers["pg-us-east-1"].Properties["network"] = new JsonObject { ["delegatedSubnetResourceId"] = "/subscriptions/x/resourceGroups/rcm-prod/providers/Microsoft.Network/virtualNetworks/v/subnets/pg" };
+        var privateAccess = await _provisioner.ApplyFirewallRulesAsync(_source, Name, CancellationToken.None);
+
+        Assert.Empty(inherited.Created);
+        Assert.Empty(inherited.Missing);
+        Assert.Contains("private access", privateAccess.Problem, StringComparison.Ordinal);
+        Assert.DoesNotContain(_standIn.Requests, r => r.StartsWith("PUT", StringComparison.Ordinal) && r.Contains("firewallRules", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Provision_CustomerManagedKeySource_SendsItsIdentitiesAndDataEncryption()
     {
         const string primary = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rcm-prod/providers/Microsoft.ManagedIdentity/userAssignedIdentities/pg-cmk";

@@ -37,6 +37,15 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
     /// <summary>Tag: the source server.</summary>
     public const string SourceTag = "rcm-pitr-source";
 
+    /// <summary>Tag on a geo-restored server: <see cref="LatestGeoBackup"/>. It has no restore-time tag, so no point-in-time request ever uses or deletes it.</summary>
+    public const string RestorePointTag = "rcm-pitr-restore-point";
+
+    /// <summary>Tag on a geo-restored server: when the restore was asked for (ISO-8601 UTC).</summary>
+    public const string GeoRequestedAtTag = "rcm-pitr-geo-requested-at";
+
+    /// <summary>What a geo-restore brings back: the latest geo-backup, not a chosen time.</summary>
+    public const string LatestGeoBackup = "latest-geo-backup";
+
     private readonly ArmClient _arm;
     private readonly HttpPipeline _http;
     private readonly AzureArmOptions _options;
@@ -163,6 +172,110 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
         return new DeleteServerResult(name, Deleted: true);
     }
 
+    /// <summary>
+    /// Region loss only: starts a geo-restore of the source's latest geo-backup in the paired region
+    /// (<see cref="AzureArmOptions.GeoRestoreLocation"/>), without <c>pointInTimeUTC</c> — Azure cannot geo-restore to a chosen
+    /// time, so this is never a way to a point in time. The server is tagged with the source, the run, what it holds
+    /// (<see cref="LatestGeoBackup"/>) and when it was asked for; it carries the source's customer-managed key. Azure does not
+    /// copy firewall rules to it: apply them with <see cref="ApplyFirewallRulesAsync"/> once it is Ready. Poll it with
+    /// <see cref="GetStateAsync"/> and the result's operation.
+    /// </summary>
+    public async Task<GeoRestoreResult> StartGeoRestoreAsync(GeoRestoreInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(input.Source);
+        var name = ServerNames.Require(input.ServerName, "serverName");
+        var paired = _options.GeoRestoreLocation is { Length: > 0 } region
+            ? region
+            : throw new InvalidRestoreInputException("geoRestoreLocation", "AzureArm:GeoRestoreLocation (the paired region) is not set, so geo-restore is off");
+        var targetId = ServerId(name);
+        if (await GetAsync(targetId, cancellationToken) is { } existing)
+        {
+            var tags = existing.Data.Tags;
+            if (!tags.TryGetValue(SourceTag, out var taggedSource) || taggedSource != input.Source.Name ||
+                !tags.TryGetValue(RestorePointTag, out var point) || point != LatestGeoBackup ||
+                !tags.TryGetValue(GeoRequestedAtTag, out var at) ||
+                !DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var requested))
+            {
+                throw new DatabaseStateConflictException($"The server {name} exists but is not RcmPitr's geo-restore of {input.Source.Name}: it is not used for this request.");
+            }
+
+            var (state, detail, _, _) = StateOf(existing);
+            return RawState(existing) == "Dropping"
+                ? throw new ServerBeingDeletedException(name, detail)
+                : new GeoRestoreResult(name, state, AlreadyExisted: true, existing.Data.Location.Name, requested, GeoRestorePoint(existing.Data.Location.Name, requested));
+        }
+
+        var sourceId = SourceId(input.Source);
+        var source = await GetAsync(sourceId, cancellationToken)
+                     ?? throw new InvalidOperationException($"The source server {input.Source.Name} ({sourceId}) does not exist.");
+        if (!ReadBackup(source).GeoRedundant)
+        {
+            throw new InvalidRestoreInputException("source",
+                $"{input.Source.Name} has no geo-redundant backup (backup.geoRedundantBackup is Disabled, and it can only be chosen when a server is created): it cannot be geo-restored");
+        }
+
+        var properties = new JsonObject { ["createMode"] = "GeoRestore", ["sourceServerResourceId"] = sourceId.ToString() };
+        var data = new GenericResourceData(new AzureLocation(paired));
+        CarryCustomerManagedKey(source, properties, data);
+        data.Properties = BinaryData.FromString(properties.ToJsonString());
+        var requestedAt = _time.GetUtcNow();
+        data.Tags[SourceTag] = input.Source.Name;
+        data.Tags[RunTag] = input.RunId;
+        data.Tags[RestorePointTag] = LatestGeoBackup;
+        data.Tags[GeoRequestedAtTag] = requestedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+
+        var accepted = await _transient.ExecuteAsync(
+            async token => await _arm.GetGenericResources().CreateOrUpdateAsync(WaitUntil.Started, targetId, data, token),
+            cancellationToken);
+        return new GeoRestoreResult(name, ServerState.Provisioning, AlreadyExisted: false, paired, requestedAt, GeoRestorePoint(paired, requestedAt), OperationUrlOf(accepted.GetRawResponse()));
+    }
+
+    /// <summary>
+    /// Gives a restored server the source's firewall rules (a geo-restore needs this; a point-in-time restore inherits them):
+    /// creates each rule the server lacks or has with other addresses, then reports the ones it does not show yet. Once the
+    /// server is Ready; idempotent, so call it again until nothing is missing. A source with private access has no rules to
+    /// copy: its geo-restore needs a virtual network in the paired region, which is said instead.
+    /// </summary>
+    public async Task<FirewallRulesResult> ApplyFirewallRulesAsync(DbServerInfo source, string serverName, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var name = ServerNames.Require(serverName, "serverName");
+        var sourceId = SourceId(source);
+        var sourceServer = await GetAsync(sourceId, cancellationToken)
+                           ?? throw new InvalidOperationException($"The source server {source.Name} ({sourceId}) does not exist.");
+        var target = await GetAsync(ServerId(name), cancellationToken)
+                     ?? throw new InvalidOperationException($"The server {name} does not exist in Azure.");
+        var wanted = await FirewallRulesAsync(sourceId, cancellationToken);
+        var names = wanted.Keys.Order(StringComparer.Ordinal).ToList();
+        if (PrivateAccess(sourceServer))
+        {
+            return new FirewallRulesResult(names, [], names,
+                $"{source.Name} uses private access (a delegated subnet): firewall rules do not apply, and {name} needs a virtual network in its own region");
+        }
+
+        if (RawState(target) is var state && state != "Ready")
+        {
+            return new FirewallRulesResult(names, [], names, $"{name} is {state ?? "in an unknown state"}: firewall rules can be applied once it is Ready");
+        }
+
+        var present = await FirewallRulesAsync(target.Id, cancellationToken);
+        var created = new List<string>();
+        foreach (var rule in names.Where(n => !present.TryGetValue(n, out var range) || range != wanted[n]))
+        {
+            var (start, end) = wanted[rule];
+            await SendAsync(
+                RequestMethod.Put,
+                new Uri(_options.Endpoint, $"{target.Id}/firewallRules/{Uri.EscapeDataString(rule)}?api-version={_options.ApiVersion}"),
+                new JsonObject { ["properties"] = new JsonObject { ["startIpAddress"] = start, ["endIpAddress"] = end } },
+                cancellationToken);
+            created.Add(rule);
+        }
+
+        var after = created.Count == 0 ? present : await FirewallRulesAsync(target.Id, cancellationToken);
+        return new FirewallRulesResult(names, created, names.Where(n => !after.TryGetValue(n, out var range) || range != wanted[n]).ToList());
+    }
+
     /// <inheritdoc />
     public async Task<ServerStorage> GetStorageAsync(DbServerInfo server, CancellationToken cancellationToken)
     {
@@ -175,6 +288,62 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
             ? new ServerStorage(gib * 1024 * 1024 * 1024, FreeBytes: null)
             : ServerStorage.Unknown;
     }
+
+    private static string GeoRestorePoint(string location, DateTimeOffset requestedAt) =>
+        $"the latest geo-backup available in {location} at {requestedAt.UtcDateTime:O} (geo-backups lag the source by up to an hour; Azure reports no exact time)";
+
+    private static bool PrivateAccess(GenericResource server)
+    {
+        using var properties = JsonDocument.Parse(server.Data.Properties?.ToString() ?? "{}");
+        return properties.RootElement.TryGetProperty("network", out var network) && network.ValueKind == JsonValueKind.Object &&
+               Text(network, "delegatedSubnetResourceId") is { Length: > 0 };
+    }
+
+    // GET {server}/firewallRules (pageable): name → (start, end).
+    private async Task<Dictionary<string, (string Start, string End)>> FirewallRulesAsync(ResourceIdentifier server, CancellationToken cancellationToken)
+    {
+        var rules = new Dictionary<string, (string, string)>(StringComparer.Ordinal);
+        Uri? next = new(_options.Endpoint, $"{server}/firewallRules?api-version={_options.ApiVersion}");
+        while (next is not null)
+        {
+            var (_, content) = await SendAsync(RequestMethod.Get, next, null, cancellationToken);
+            using var page = JsonDocument.Parse(content.ToMemory());
+            if (page.RootElement.TryGetProperty("value", out var value) && value.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var rule in value.EnumerateArray())
+                {
+                    if (Text(rule, "name") is { } ruleName && rule.TryGetProperty("properties", out var p) &&
+                        Text(p, "startIpAddress") is { } start && Text(p, "endIpAddress") is { } end)
+                    {
+                        rules[ruleName] = (start, end);
+                    }
+                }
+            }
+
+            next = Text(page.RootElement, "nextLink") is { } link && Uri.TryCreate(link, UriKind.Absolute, out var nextUri) && IsArm(nextUri) ? nextUri : null;
+        }
+
+        return rules;
+    }
+
+    // One ARM request through the client's pipeline; transient faults are retried, any other error is thrown.
+    private async Task<(int Status, BinaryData Content)> SendAsync(RequestMethod method, Uri uri, JsonObject? body, CancellationToken cancellationToken) =>
+        await _transient.ExecuteAsync(
+            async token =>
+            {
+                using var message = _http.CreateMessage();
+                message.Request.Method = method;
+                message.Request.Uri.Reset(uri);
+                if (body is not null)
+                {
+                    message.Request.Headers.Add("Content-Type", "application/json");
+                    message.Request.Content = RequestContent.Create(BinaryData.FromString(body.ToJsonString()));
+                }
+
+                await _http.SendAsync(message, token);
+                return message.Response.IsError ? throw new RequestFailedException(message.Response) : (message.Response.Status, message.Response.Content);
+            },
+            cancellationToken);
 
     // ARM's LRO headers, in Azure.Core's order of preference after Operation-Location (which flexibleServers does not send).
     private string? OperationUrlOf(Response accepted)
