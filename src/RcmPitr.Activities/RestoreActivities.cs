@@ -1,4 +1,5 @@
 using System.Runtime.Versioning;
+using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Operations;
 using RcmPitr.Postgres.Provisioning;
 using RcmPitr.Workflow.Contracts;
@@ -31,7 +32,8 @@ public sealed class RestoreActivities(
     DerivedDatabaseDropper dropper,
     INotifier notifier,
     IOrchestrationStarter orchestrations,
-    IOrchestrationTerminator terminator)
+    IOrchestrationTerminator terminator,
+    StepStartLedger starts)
 {
 #pragma warning disable CS1591 // Each method is the activity of the same name; ActivityNames documents them.
     public Task<TenantInfo> ResolveTenant(ResolveTenantInput input, CancellationToken ct) => resolver.ResolveAsync(input, ct);
@@ -52,13 +54,26 @@ public sealed class RestoreActivities(
 
     public Task<PreflightResult> Preflight(PreflightInput input, CancellationToken ct) => preflight.CheckAsync(input, ct);
 
-    public Task<DumpTenantResult> DumpTenant(DumpTenantInput input, CancellationToken ct) => dumper.DumpAsync(input, ct);
+    // The long steps: a host that aborts one (Azure Functions at functionTimeout) and starts it again is bounded by the ledger.
+    public Task<DumpTenantResult> DumpTenant(DumpTenantInput input, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return starts.RunAsync(input.RunId, ActivityNames.DumpTenant, token => dumper.DumpAsync(input, token), ct);
+    }
 
     public Task<DeleteDumpResult> DeleteDump(DeleteDumpInput input, CancellationToken ct) => dumper.DeleteAsync(input, ct);
 
-    public Task<RestoreDatabaseResult> RestoreDatabase(RestoreDatabaseInput input, CancellationToken ct) => loader.LoadAsync(input, ct);
+    public Task<RestoreDatabaseResult> RestoreDatabase(RestoreDatabaseInput input, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return starts.RunAsync(input.RunId, ActivityNames.RestoreDatabase, token => loader.LoadAsync(input, token), ct);
+    }
 
-    public Task<MoveTenantResult> MoveTenant(MoveTenantInput input, CancellationToken ct) => transfer.MoveAsync(input, ct);
+    public Task<MoveTenantResult> MoveTenant(MoveTenantInput input, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return starts.RunAsync(input.RunId, ActivityNames.MoveTenant, token => transfer.MoveAsync(input, token), ct);
+    }
 
     public Task<ParityReport> ParityProbe(ParityProbeInput input, CancellationToken ct) => parity.ProbeAsync(input, ct);
 
