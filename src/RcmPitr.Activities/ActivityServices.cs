@@ -41,6 +41,7 @@ public static class ActivityServices
         services.AddSingleton<AuditWriter>();
         services.AddSingleton<DerivedDatabaseDropper>();
         services.AddSingleton<RestoredServers>();
+        services.AddSingleton<StepStartLedger>();
         services.AddSingleton<RestoreActivities>();
         return services;
     }

@@ -35,7 +35,8 @@ public sealed class RestoreActivities(
     DerivedDatabaseDropper dropper,
     INotifier notifier,
     IOrchestrationStarter orchestrations,
-    IOrchestrationTerminator terminator)
+    IOrchestrationTerminator terminator,
+    StepStartLedger starts)
 {
 #pragma warning disable CS1591 // Each method is the activity of the same name; ActivityNames documents them.
     public Task<TenantInfo> ResolveTenant(ResolveTenantInput input, CancellationToken ct) =>
@@ -64,17 +65,21 @@ public sealed class RestoreActivities(
     public Task<PreflightResult> Preflight(PreflightInput input, CancellationToken ct) =>
         Step(ActivityNames.Preflight, new(Tenant: input.Tenant), () => preflight.CheckAsync(input, ct));
 
+    // The long steps: a host that aborts one (Azure Functions at functionTimeout) and starts it again is bounded by the ledger.
     public Task<DumpTenantResult> DumpTenant(DumpTenantInput input, CancellationToken ct) =>
-        Step(ActivityNames.DumpTenant, new(input.RunId, input.Tenant, TransferMode.Runbook), () => dumper.DumpAsync(input, ct), r => r.Reused ? 0 : r.SizeBytes);
+        Step(ActivityNames.DumpTenant, new(input.RunId, input.Tenant, TransferMode.Runbook),
+            () => starts.RunAsync(input.RunId, ActivityNames.DumpTenant, token => dumper.DumpAsync(input, token), ct), r => r.Reused ? 0 : r.SizeBytes);
 
     public Task<DeleteDumpResult> DeleteDump(DeleteDumpInput input, CancellationToken ct) =>
         Step(ActivityNames.DeleteDump, new(input.RunId), () => dumper.DeleteAsync(input, ct));
 
     public Task<RestoreDatabaseResult> RestoreDatabase(RestoreDatabaseInput input, CancellationToken ct) =>
-        Step(ActivityNames.RestoreDatabase, new(input.RunId, input.Tenant), () => loader.LoadAsync(input, ct));
+        Step(ActivityNames.RestoreDatabase, new(input.RunId, input.Tenant),
+            () => starts.RunAsync(input.RunId, ActivityNames.RestoreDatabase, token => loader.LoadAsync(input, token), ct));
 
     public Task<MoveTenantResult> MoveTenant(MoveTenantInput input, CancellationToken ct) =>
-        Step(ActivityNames.MoveTenant, new(input.RunId, input.Tenant, input.Mode), () => transfer.MoveAsync(input, ct), r => r.Reused ? 0 : r.BytesMoved);
+        Step(ActivityNames.MoveTenant, new(input.RunId, input.Tenant, input.Mode),
+            () => starts.RunAsync(input.RunId, ActivityNames.MoveTenant, token => transfer.MoveAsync(input, token), ct), r => r.Reused ? 0 : r.BytesMoved);
 
     public Task<ParityReport> ParityProbe(ParityProbeInput input, CancellationToken ct) =>
         Step(ActivityNames.ParityProbe, new(input.RunId, input.Tenant), async () =>

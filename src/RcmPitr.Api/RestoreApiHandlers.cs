@@ -89,7 +89,9 @@ public sealed class RestoreApiHandlers(
         var earliest = await provisioner.GetEarliestRestoreTimeAsync(tenant.Server, ct);
         if (parsed.RestoreTime < earliest)
         {
-            return Invalid("restoreTime", $"{parsed.RestoreTime.UtcDateTime:O} is outside the retention window: the earliest restorable time of {tenant.Server.Name} is {earliest.UtcDateTime:O}");
+            // Bad input, not a conflict: nothing older than the retention window can be restored to a point in time, and a
+            // geo-restore is no way around it (it brings back the latest geo-backup, not T).
+            return Invalid("restoreTime", $"{parsed.RestoreTime.UtcDateTime:O} is outside the retention window: the earliest restorable time (earliestRestoreDate) of {tenant.Server.Name} is {earliest.UtcDateTime:O}");
         }
 
         var stamp = RestoreStamp.From(parsed.RestoreTime);

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Azure.Security.KeyVault.Secrets;
 using RcmPitr.Azure.Arm;
 using RcmPitr.Azure.KeyVault;
@@ -31,8 +32,8 @@ public sealed class AzureFlexibleServerProvisionerTests : IAsyncLifetime
     public async Task Provision_PointInTime_PutsTheRestoreStartedNotAwaitedAndPollsToReady()
     {
         var started = await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
-        var first = await _provisioner.GetStateAsync(new GetServerStateInput(_source, Name), CancellationToken.None);
-        var second = await _provisioner.GetStateAsync(new GetServerStateInput(_source, Name), CancellationToken.None);
+        var first = await _provisioner.GetStateAsync(new GetServerStateInput(_source, Name, started.OperationUrl), CancellationToken.None);
+        var second = await _provisioner.GetStateAsync(new GetServerStateInput(_source, Name, started.OperationUrl), CancellationToken.None);
 
         Assert.Equal(ServerState.Provisioning, started.State);
         Assert.False(started.AlreadyExisted);
@@ -46,9 +47,53 @@ public sealed class AzureFlexibleServerProvisionerTests : IAsyncLifetime
         Assert.Equal("run-1", created.Tags[AzureFlexibleServerProvisioner.RunTag]);
         Assert.All(_standIn.Requests.Where(r => r.Contains("flexibleServers", StringComparison.Ordinal)), r => Assert.Contains("api-version=2025-08-01", r, StringComparison.Ordinal));
         Assert.DoesNotContain(_standIn.Requests, r => r.EndsWith("/providers/Microsoft.DBforPostgreSQL", StringComparison.Ordinal) || r.Contains("/providers/Microsoft.DBforPostgreSQL?", StringComparison.Ordinal));
-        // Started, not awaited: the orchestrator polls the state on durable timers; nobody polls the LRO.
-        Assert.DoesNotContain(_standIn.Requests, r => r.Contains("azureAsyncOperation", StringComparison.Ordinal) || r.Contains("operationResults", StringComparison.Ordinal));
+        // Started, not awaited: the provisioner hands back ARM's async operation, and the polls (on the orchestrator's durable
+        // timers) read it beside the server.
+        Assert.StartsWith($"{_standIn.BaseUri}subscriptions/{AzureStandIn.Subscription}/providers/Microsoft.DBforPostgreSQL/locations/eastus/azureAsyncOperation/", started.OperationUrl, StringComparison.Ordinal);
         Assert.Contains("https://management.azure.com//.default", _credential.Scopes);
+    }
+
+    [Fact]
+    public async Task GetState_ServerNotVisibleRightAfterTheAcceptedPut_IsProvisioningWhileItsOperationRuns()
+    {
+        _standIn.NotFoundPollsAfterPut = 2;
+        var started = await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
+
+        var hidden = await _provisioner.GetStateAsync(new GetServerStateInput(_source, Name, started.OperationUrl), CancellationToken.None);
+        var withoutOperation = await _provisioner.GetStateAsync(new GetServerStateInput(_source, Name), CancellationToken.None);
+        var visible = await _provisioner.GetStateAsync(new GetServerStateInput(_source, Name, started.OperationUrl), CancellationToken.None);
+
+        Assert.Equal(ServerState.Provisioning, hidden.State);
+        Assert.Contains("not visible yet", hidden.Detail, StringComparison.Ordinal);
+        Assert.Equal(ServerState.NotFound, withoutOperation.State); // without the operation only the orchestrator's grace helps
+        Assert.Equal(ServerState.Provisioning, visible.State);
+    }
+
+    [Fact]
+    public async Task GetState_RestoreFailedInAzure_ReportsArmsErrorCodeAndMessage()
+    {
+        var started = await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
+        _standIn.FailRestore(Name, "ServerRestoreFailed", "The restore to 2026-04-22T14:30:10Z failed: insufficient quota in eastus.");
+
+        var status = await _provisioner.GetStateAsync(new GetServerStateInput(_source, Name, started.OperationUrl), CancellationToken.None);
+
+        Assert.Equal(ServerState.Failed, status.State);
+        Assert.Contains("ServerRestoreFailed: The restore to 2026-04-22T14:30:10Z failed: insufficient quota in eastus.", status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetState_OperationUrlOfAnotherHost_IsRefusedWithoutSendingTheToken()
+    {
+        await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
+        _standIn.NotFoundPollsAfterPut = 0;
+        _standIn.Servers.TryRemove(Name, out _);
+        var before = _standIn.Requests.Count;
+
+        var error = await Assert.ThrowsAsync<InvalidRestoreInputException>(() => _provisioner.GetStateAsync(
+            new GetServerStateInput(_source, Name, "https://attacker.example/subscriptions/x/azureAsyncOperation/1?api-version=2025-08-01"), CancellationToken.None));
+
+        Assert.Equal("operationUrl", error.Field);
+        Assert.Equal(before + 1, _standIn.Requests.Count); // the server GET only
     }
 
     [Fact]
@@ -151,22 +196,144 @@ public sealed class AzureFlexibleServerProvisionerTests : IAsyncLifetime
             _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, "pg-us-east-1-pitr-202604100000", Earliest.AddDays(-5)), CancellationToken.None));
 
         Assert.Equal("restoreTime", error.Field);
-        Assert.Contains("2026-04-15", error.Message, StringComparison.Ordinal);
+        Assert.Contains("backup.earliestRestoreDate 2026-04-15T00:00:00", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(_standIn.Requests, r => r.StartsWith("PUT", StringComparison.Ordinal));
         Assert.Equal(Earliest, await _provisioner.GetEarliestRestoreTimeAsync(_source, CancellationToken.None));
     }
 
     [Fact]
-    public async Task Provision_TimeBeforeRetentionWithGeoBackup_GeoRestoresInThePairedRegion()
+    public async Task Provision_TimeBeforeRetentionWithGeoBackupConfigured_IsRefusedNeverGeoRestored()
     {
+        // A geo-restore brings back the latest geo-backup (about an hour old), not T: it must never stand in for T.
         _standIn.AddSourceServer("pg-us-east-1", Earliest, geoRedundant: true);
         var provisioner = Provisioner(geoLocation: "westus");
 
-        await provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, "pg-us-east-1-pitr-202604100000", Earliest.AddDays(-5)), CancellationToken.None);
+        var error = await Assert.ThrowsAsync<InvalidRestoreInputException>(() =>
+            provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, "pg-us-east-1-pitr-20260410000000", Earliest.AddDays(-5)), CancellationToken.None));
 
-        var created = _standIn.Servers["pg-us-east-1-pitr-202604100000"];
-        Assert.Equal("GeoRestore", created.Properties["createModeSeen"]!.GetValue<string>());
-        Assert.Equal("westus", created.Location);
+        Assert.Equal("restoreTime", error.Field);
+        Assert.Contains("backup.earliestRestoreDate 2026-04-15T00:00:00", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(_standIn.Requests, r => r.StartsWith("PUT", StringComparison.Ordinal));
+        Assert.False(_standIn.Servers.ContainsKey("pg-us-east-1-pitr-20260410000000"));
+    }
+
+    [Fact]
+    public async Task GeoRestore_Explicit_RestoresTheLatestGeoBackupInThePairedRegionAndRecreatesTheFirewallRules()
+    {
+        const string geoName = "pg-us-east-1-geo-20260422";
+        _standIn.AddSourceServer("pg-us-east-1", Earliest, geoRedundant: true);
+        _standIn.Servers["pg-us-east-1"].FirewallRules["office"] = ("203.0.113.0", "203.0.113.255");
+        _standIn.Servers["pg-us-east-1"].FirewallRules["functions-outbound"] = ("198.51.100.7", "198.51.100.7");
+        var provisioner = Provisioner(geoLocation: "westus");
+
+        var started = await provisioner.StartGeoRestoreAsync(new GeoRestoreInput("run-dr", _source, geoName), CancellationToken.None);
+        var early = await provisioner.ApplyFirewallRulesAsync(_source, geoName, CancellationToken.None);
+        ServerStatus status;
+        do
+        {
+            status = await provisioner.GetStateAsync(new GetServerStateInput(_source, geoName, started.OperationUrl), CancellationToken.None);
+        }
+        while (status.State == ServerState.Provisioning);
+        var applied = await provisioner.ApplyFirewallRulesAsync(_source, geoName, CancellationToken.None);
+        var again = await provisioner.ApplyFirewallRulesAsync(_source, geoName, CancellationToken.None);
+
+        // Latest geo-backup, in the paired region, no point in time asked for, and said so.
+        var body = _standIn.PutBodies[geoName];
+        Assert.Equal("GeoRestore", body["properties"]!["createMode"]!.GetValue<string>());
+        Assert.Null(body["properties"]!["pointInTimeUTC"]);
+        Assert.Equal("westus", body["location"]!.GetValue<string>());
+        var tags = _standIn.Servers[geoName].Tags;
+        Assert.Equal(AzureFlexibleServerProvisioner.LatestGeoBackup, tags[AzureFlexibleServerProvisioner.RestorePointTag]);
+        Assert.Equal(started.RequestedAt.UtcDateTime.ToString("O"), tags[AzureFlexibleServerProvisioner.GeoRequestedAtTag]);
+        Assert.False(tags.ContainsKey(AzureFlexibleServerProvisioner.RestoreTimeTag));
+        Assert.Contains("latest geo-backup available in westus", started.RestorePoint, StringComparison.Ordinal);
+        Assert.NotNull(started.OperationUrl);
+        // Firewall rules: none until Ready, then the source's, once.
+        Assert.Contains("once it is Ready", early.Problem, StringComparison.Ordinal);
+        Assert.Equal(["functions-outbound", "office"], early.Missing);
+        Assert.Equal(ServerState.Ready, status.State);
+        Assert.Equal(["functions-outbound", "office"], applied.Created);
+        Assert.Empty(applied.Missing);
+        Assert.Null(applied.Problem);
+        Assert.Equal(("203.0.113.0", "203.0.113.255"), _standIn.Servers[geoName].FirewallRules["office"]);
+        Assert.Empty(again.Created);
+        Assert.Empty(again.Missing);
+        // Never a point-in-time server: a request naming it is refused.
+        await Assert.ThrowsAsync<DatabaseStateConflictException>(() =>
+            provisioner.ProvisionAsync(new ProvisionServerInput("run-2", _source, geoName, RestoreTime), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task GeoRestore_SourceWithoutGeoBackupOrWithoutPairedRegion_IsRefusedBeforeAnyPut()
+    {
+        var withoutGeoBackup = await Assert.ThrowsAsync<InvalidRestoreInputException>(() =>
+            Provisioner(geoLocation: "westus").StartGeoRestoreAsync(new GeoRestoreInput("run-dr", _source, "pg-us-east-1-geo-1"), CancellationToken.None));
+        var withoutRegion = await Assert.ThrowsAsync<InvalidRestoreInputException>(() =>
+            _provisioner.StartGeoRestoreAsync(new GeoRestoreInput("run-dr", _source, "pg-us-east-1-geo-1"), CancellationToken.None));
+
+        Assert.Contains("geoRedundantBackup is Disabled", withoutGeoBackup.Message, StringComparison.Ordinal);
+        Assert.Contains("AzureArm:GeoRestoreLocation", withoutRegion.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(_standIn.Requests, r => r.StartsWith("PUT", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ApplyFirewallRules_PointInTimeServer_FindsThemInheritedAndPrivateAccessIsNamed()
+    {
+        _standIn.Servers["pg-us-east-1"].FirewallRules["office"] = ("203.0.113.0", "203.0.113.255");
+        var started = await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
+        while ((await _provisioner.GetStateAsync(new GetServerStateInput(_source, Name, started.OperationUrl), CancellationToken.None)).State != ServerState.Ready)
+        {
+        }
+
+        var inherited = await _provisioner.ApplyFirewallRulesAsync(_source, Name, CancellationToken.None);
+        _standIn.Servers["pg-us-east-1"].Properties["network"] = new JsonObject { ["delegatedSubnetResourceId"] = "/subscriptions/x/resourceGroups/rcm-prod/providers/Microsoft.Network/virtualNetworks/v/subnets/pg" };
+        var privateAccess = await _provisioner.ApplyFirewallRulesAsync(_source, Name, CancellationToken.None);
+
+        Assert.Empty(inherited.Created);
+        Assert.Empty(inherited.Missing);
+        Assert.Contains("private access", privateAccess.Problem, StringComparison.Ordinal);
+        Assert.DoesNotContain(_standIn.Requests, r => r.StartsWith("PUT", StringComparison.Ordinal) && r.Contains("firewallRules", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Provision_CustomerManagedKeySource_SendsItsIdentitiesAndDataEncryption()
+    {
+        const string primary = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rcm-prod/providers/Microsoft.ManagedIdentity/userAssignedIdentities/pg-cmk";
+        const string geo = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rcm-prod/providers/Microsoft.ManagedIdentity/userAssignedIdentities/pg-cmk-geo";
+        _standIn.Servers["pg-us-east-1"].Properties["dataEncryption"] = new JsonObject
+        {
+            ["type"] = "AzureKeyVault",
+            ["primaryKeyURI"] = "https://rcm-keys.vault.azure.net/keys/pg/0123456789abcdef0123456789abcdef",
+            ["primaryUserAssignedIdentityId"] = primary,
+            ["geoBackupKeyURI"] = "https://rcm-keys-west.vault.azure.net/keys/pg/fedcba9876543210fedcba9876543210",
+            ["geoBackupUserAssignedIdentityId"] = geo,
+            ["primaryEncryptionKeyStatus"] = "Valid",
+        };
+
+        await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
+
+        var body = _standIn.PutBodies[Name];
+        Assert.Equal("UserAssigned", body["identity"]!["type"]!.GetValue<string>());
+        Assert.Equal([primary, geo], body["identity"]!["userAssignedIdentities"]!.AsObject().Select(i => i.Key).Order(StringComparer.Ordinal));
+        var encryption = body["properties"]!["dataEncryption"]!.AsObject();
+        Assert.Equal("AzureKeyVault", encryption["type"]!.GetValue<string>());
+        Assert.Equal("https://rcm-keys.vault.azure.net/keys/pg/0123456789abcdef0123456789abcdef", encryption["primaryKeyURI"]!.GetValue<string>());
+        Assert.Equal(primary, encryption["primaryUserAssignedIdentityId"]!.GetValue<string>());
+        Assert.Equal("https://rcm-keys-west.vault.azure.net/keys/pg/fedcba9876543210fedcba9876543210", encryption["geoBackupKeyURI"]!.GetValue<string>());
+        Assert.Equal(geo, encryption["geoBackupUserAssignedIdentityId"]!.GetValue<string>());
+        Assert.False(encryption.ContainsKey("primaryEncryptionKeyStatus")); // read-only: never sent back
+    }
+
+    [Fact]
+    public async Task Provision_ServiceManagedKeySource_SendsNeitherIdentityNorDataEncryption()
+    {
+        _standIn.Servers["pg-us-east-1"].Properties["dataEncryption"] = new JsonObject { ["type"] = "SystemManaged" };
+
+        await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
+
+        var body = _standIn.PutBodies[Name];
+        Assert.Null(body["identity"]);
+        Assert.Null(body["properties"]!["dataEncryption"]);
     }
 
     [Fact]

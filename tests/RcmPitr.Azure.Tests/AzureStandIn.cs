@@ -39,12 +39,33 @@ public sealed class AzureStandIn : IAsyncDisposable
     public ConcurrentQueue<string> Requests { get; } = new();
     public int PollsBeforeReady { get; set; } = 2;
 
+    /// <summary>Server GETs answered 404 right after an accepted PUT, as ARM can before the resource provider shows the server.</summary>
+    public int NotFoundPollsAfterPut { get; set; }
+
+    /// <summary>The body of the last PUT of each server, as sent.</summary>
+    public ConcurrentDictionary<string, JsonObject> PutBodies { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The async operations ARM handed out, by id.</summary>
+    public ConcurrentDictionary<string, Operation> Operations { get; } = new(StringComparer.OrdinalIgnoreCase);
+
     public sealed class Server
     {
         public required string Location { get; init; }
         public required Dictionary<string, string> Tags { get; init; }
         public required JsonObject Properties { get; init; }
+        public JsonObject? Identity { get; init; }
+        public ConcurrentDictionary<string, (string Start, string End)> FirewallRules { get; } = new(StringComparer.OrdinalIgnoreCase);
         public int PollsLeft { get; set; }
+        public int HiddenPolls { get; set; }
+        public string? OperationId { get; set; }
+    }
+
+    public sealed class Operation
+    {
+        public required string ServerName { get; init; }
+        public string Status { get; set; } = "InProgress";
+        public string? ErrorCode { get; set; }
+        public string? ErrorMessage { get; set; }
     }
 
     public static async Task<AzureStandIn> StartAsync()
@@ -75,12 +96,13 @@ public sealed class AzureStandIn : IAsyncDisposable
 
     public string ServerPath(string name) => $"/subscriptions/{Subscription}/resourceGroups/{ResourceGroup}/providers/Microsoft.DBforPostgreSQL/flexibleServers/{name}";
 
-    public void AddSourceServer(string name, DateTimeOffset earliestRestore, bool geoRedundant = false, int? storageSizeGb = null)
+    public void AddSourceServer(string name, DateTimeOffset earliestRestore, bool geoRedundant = false, int? storageSizeGb = null, JsonObject? identity = null)
     {
         Servers[name] = new Server
         {
             Location = "eastus",
             Tags = [],
+            Identity = identity,
             Properties = new JsonObject
             {
                 ["state"] = "Ready",
@@ -99,6 +121,17 @@ public sealed class AzureStandIn : IAsyncDisposable
             // 2025-08-01 Storage: the provisioned size, with autoGrow and the tier as a real server reports them.
             Servers[name].Properties["storage"] = new JsonObject { ["storageSizeGB"] = gb, ["autoGrow"] = "Disabled", ["tier"] = "P10" };
         }
+    }
+
+    /// <summary>The restore of <paramref name="name"/> fails: its operation reports ARM's error and the server goes away.</summary>
+    public void FailRestore(string name, string code, string message)
+    {
+        var server = Servers[name];
+        Servers.TryRemove(name, out _);
+        var operation = Operations[server.OperationId!];
+        operation.Status = "Failed";
+        operation.ErrorCode = code;
+        operation.ErrorMessage = message;
     }
 
     private void Map(WebApplication app)
@@ -134,6 +167,41 @@ public sealed class AzureStandIn : IAsyncDisposable
             http.Response.Headers.Location = $"{BaseUri}operations/delete-{name}?api-version=2025-08-01";
             return Results.StatusCode(202);
         });
+        app.MapGet($"/subscriptions/{Subscription}/providers/Microsoft.DBforPostgreSQL/locations/{{location}}/azureAsyncOperation/{{id}}", (string id, HttpContext http) =>
+            !RequireBearer(http) ? Results.Empty
+            : Operations.TryGetValue(id, out var operation) ? Results.Json(OperationBody(id, operation))
+            : Results.Json(new { error = new { code = "ResourceNotFound", message = $"operation {id}" } }, statusCode: 404));
+        app.MapGet(servers + "/firewallRules", (string name, HttpContext http) =>
+            !RequireBearer(http) ? Results.Empty
+            : Servers.TryGetValue(name, out var server) ? Results.Json(new
+            {
+                value = server.FirewallRules.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => new
+                {
+                    id = $"{ServerPath(name)}/firewallRules/{r.Key}",
+                    name = r.Key,
+                    type = "Microsoft.DBforPostgreSQL/flexibleServers/firewallRules",
+                    properties = new { startIpAddress = r.Value.Start, endIpAddress = r.Value.End },
+                }),
+            })
+            : Results.Json(new { error = new { code = "ResourceNotFound", message = $"The Resource '{name}' was not found." } }, statusCode: 404));
+        app.MapPut(servers + "/firewallRules/{rule}", async (string name, string rule, HttpContext http) =>
+        {
+            if (!RequireBearer(http))
+            {
+                return Results.Empty;
+            }
+
+            var body = (await JsonNode.ParseAsync(http.Request.Body))!.AsObject();
+            if (!Servers.TryGetValue(name, out var server) || server.Properties["state"]!.GetValue<string>() != "Ready")
+            {
+                return Results.Json(new { error = new { code = "ServerNotReady", message = $"{name} cannot take firewall rules now" } }, statusCode: 409);
+            }
+
+            var properties = body["properties"]!.AsObject();
+            server.FirewallRules[rule] = (properties["startIpAddress"]!.GetValue<string>(), properties["endIpAddress"]!.GetValue<string>());
+            http.Response.Headers["Azure-AsyncOperation"] = $"{BaseUri}subscriptions/{Subscription}/providers/Microsoft.DBforPostgreSQL/locations/{server.Location}/azureAsyncOperation/{NewOperation(name, "Succeeded")}?api-version=2025-08-01";
+            return Results.StatusCode(202);
+        });
         app.MapGet("/secrets/{name}/{version?}", (string name, HttpContext http) =>
             !Challenge(http) ? Results.Empty
             : Secrets.TryGetValue(name, out var value) ? Results.Json(SecretBody(name, value))
@@ -158,7 +226,7 @@ public sealed class AzureStandIn : IAsyncDisposable
             return Results.Empty;
         }
 
-        if (!Servers.TryGetValue(name, out var server))
+        if (!Servers.TryGetValue(name, out var server) || (server.HiddenPolls > 0 && server.HiddenPolls-- > 0))
         {
             return Results.Json(new { error = new { code = "ResourceNotFound", message = $"The Resource '{name}' was not found." } }, statusCode: 404);
         }
@@ -167,6 +235,10 @@ public sealed class AzureStandIn : IAsyncDisposable
         {
             server.Properties["state"] = "Ready";
             server.Properties["fullyQualifiedDomainName"] = $"{name}.postgres.database.azure.com";
+            if (server.OperationId is { } id && Operations.TryGetValue(id, out var operation) && operation.Status == "InProgress")
+            {
+                operation.Status = "Succeeded";
+            }
         }
 
         return Results.Json(Body(name, server));
@@ -180,27 +252,61 @@ public sealed class AzureStandIn : IAsyncDisposable
         }
 
         var body = (await JsonNode.ParseAsync(http.Request.Body))!.AsObject();
+        PutBodies[name] = (JsonObject)body.DeepClone();
         var properties = body["properties"]!.AsObject();
         var mode = properties["createMode"]?.GetValue<string>();
         var source = properties["sourceServerResourceId"]?.GetValue<string>() ?? string.Empty;
-        if (mode is not ("PointInTimeRestore" or "GeoRestore") || !Servers.ContainsKey(source.Split('/')[^1]) || properties["pointInTimeUTC"] is null)
+        // A point-in-time restore needs its time; a geo-restore without one restores the latest geo-backup.
+        if (mode is not ("PointInTimeRestore" or "GeoRestore") || !Servers.ContainsKey(source.Split('/')[^1]) ||
+            (mode == "PointInTimeRestore" && properties["pointInTimeUTC"] is null))
         {
             return Results.Json(new { error = new { code = "InvalidParameterValue", message = "createMode, sourceServerResourceId and pointInTimeUTC are required" } }, statusCode: 400);
         }
 
+        var sourceServer = Servers[source.Split('/')[^1]];
         var server = new Server
         {
             Location = body["location"]!.GetValue<string>(),
             Tags = body["tags"]?.AsObject().ToDictionary(t => t.Key, t => t.Value!.GetValue<string>()) ?? [],
-            Properties = new JsonObject { ["state"] = "Provisioning", ["version"] = "17", ["createModeSeen"] = mode, ["pointInTimeSeen"] = properties["pointInTimeUTC"]!.GetValue<string>() },
+            Properties = new JsonObject
+            {
+                ["state"] = "Provisioning",
+                ["version"] = "17",
+                ["createModeSeen"] = mode,
+                ["pointInTimeSeen"] = properties["pointInTimeUTC"]?.GetValue<string>(),
+                ["dataEncryption"] = properties["dataEncryption"]?.DeepClone(),
+            },
+            Identity = body["identity"]?.AsObject(),
             PollsLeft = PollsBeforeReady,
+            HiddenPolls = NotFoundPollsAfterPut,
         };
+        // A point-in-time restore inherits the source's firewall rules; a geo-restore does not (they must be applied after it).
+        if (mode == "PointInTimeRestore")
+        {
+            foreach (var rule in sourceServer.FirewallRules)
+            {
+                server.FirewallRules[rule.Key] = rule.Value;
+            }
+        }
+
+        server.OperationId = NewOperation(name, "InProgress");
         Servers[name] = server;
         // 2025-08-01 Servers_CreateOrUpdate answers 202 only, with both LRO headers and no body (reference §6.2).
-        http.Response.Headers["Azure-AsyncOperation"] = $"{BaseUri}subscriptions/{Subscription}/providers/Microsoft.DBforPostgreSQL/locations/{server.Location}/azureAsyncOperation/{Guid.NewGuid()}?api-version=2025-08-01";
-        http.Response.Headers.Location = $"{BaseUri}subscriptions/{Subscription}/providers/Microsoft.DBforPostgreSQL/locations/{server.Location}/operationResults/{Guid.NewGuid()}?api-version=2025-08-01";
+        http.Response.Headers["Azure-AsyncOperation"] = $"{BaseUri}subscriptions/{Subscription}/providers/Microsoft.DBforPostgreSQL/locations/{server.Location}/azureAsyncOperation/{server.OperationId}?api-version=2025-08-01";
+        http.Response.Headers.Location = $"{BaseUri}subscriptions/{Subscription}/providers/Microsoft.DBforPostgreSQL/locations/{server.Location}/operationResults/{server.OperationId}?api-version=2025-08-01";
         return Results.StatusCode(202);
     }
+
+    private string NewOperation(string serverName, string status)
+    {
+        var id = Guid.NewGuid().ToString();
+        Operations[id] = new Operation { ServerName = serverName, Status = status };
+        return id;
+    }
+
+    private static object OperationBody(string id, Operation operation) => operation.ErrorCode is null
+        ? new { name = id, status = operation.Status, startTime = "2026-04-22T15:00:00Z" }
+        : new { name = id, status = operation.Status, startTime = "2026-04-22T15:00:00Z", error = (object)new { code = operation.ErrorCode, message = operation.ErrorMessage } };
 
     private object Body(string name, Server server) => new
     {
@@ -209,6 +315,7 @@ public sealed class AzureStandIn : IAsyncDisposable
         type = "Microsoft.DBforPostgreSQL/flexibleServers",
         location = server.Location,
         tags = server.Tags,
+        identity = server.Identity,
         properties = server.Properties,
     };
 

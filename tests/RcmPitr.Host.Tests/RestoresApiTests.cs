@@ -226,7 +226,9 @@ public sealed class RestoresApiTests(HostClusterFixture fx)
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("retention", problem.GetProperty("errors").GetProperty("restoreTime")[0].GetString(), StringComparison.Ordinal);
+        var message = problem.GetProperty("errors").GetProperty("restoreTime")[0].GetString();
+        Assert.Contains("retention", message, StringComparison.Ordinal);
+        Assert.Contains("earliestRestoreDate", message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -15,7 +15,10 @@ public sealed class AzureArmOptions
     /// <summary>Region of the restored servers (the source's, for a point-in-time restore).</summary>
     public string Location { get; set; } = string.Empty;
 
-    /// <summary>The paired region for a geo-restore when T is outside the retention window; null disables geo-restore.</summary>
+    /// <summary>
+    /// The paired region for an explicit geo-restore (region loss: the latest geo-backup, never a point in time); null
+    /// disables it. A point-in-time restore never falls back to it.
+    /// </summary>
     public string? GeoRestoreLocation { get; set; }
 
     /// <summary>The flexibleServers api-version.</summary>

@@ -1,8 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Azure;
 using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.ResourceManager;
+using Azure.ResourceManager.Models;
 using Azure.ResourceManager.Resources;
 using Polly;
 using Polly.Retry;
@@ -15,8 +18,8 @@ namespace RcmPitr.Azure.Arm;
 
 /// <summary>
 /// Runbook step 2 on Azure: <c>PUT Microsoft.DBforPostgreSQL/flexibleServers/{name}</c> with
-/// <c>createMode: PointInTimeRestore</c> (or <c>GeoRestore</c> in the paired region when T is outside retention
-/// and the source has geo-redundant backup), started without waiting — the orchestrator polls
+/// <c>createMode: PointInTimeRestore</c> (only inside the retention window: a T before the source's
+/// <c>backup.earliestRestoreDate</c> is refused, never geo-restored), started without waiting — the orchestrator polls
 /// <c>properties.state</c> on durable timers — and DELETE at clean-up. The servers RcmPitr creates carry tags
 /// with the source and the restore time: a server is RcmPitr's for (source, T) when its tags say so and its name is
 /// the one <see cref="ServerNames.Pitr"/> gives them. That is how the same request finds its server again (runs restoring
@@ -34,7 +37,17 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
     /// <summary>Tag: the source server.</summary>
     public const string SourceTag = "rcm-pitr-source";
 
+    /// <summary>Tag on a geo-restored server: <see cref="LatestGeoBackup"/>. It has no restore-time tag, so no point-in-time request ever uses or deletes it.</summary>
+    public const string RestorePointTag = "rcm-pitr-restore-point";
+
+    /// <summary>Tag on a geo-restored server: when the restore was asked for (ISO-8601 UTC).</summary>
+    public const string GeoRequestedAtTag = "rcm-pitr-geo-requested-at";
+
+    /// <summary>What a geo-restore brings back: the latest geo-backup, not a chosen time.</summary>
+    public const string LatestGeoBackup = "latest-geo-backup";
+
     private readonly ArmClient _arm;
+    private readonly HttpPipeline _http;
     private readonly AzureArmOptions _options;
     private readonly ResiliencePipeline _transient;
     private readonly TimeProvider _time;
@@ -43,6 +56,7 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
     public AzureFlexibleServerProvisioner(ArmClient arm, AzureArmOptions options, TimeProvider time)
     {
         _arm = arm;
+        _http = new ArmRequests(arm, new ResourceIdentifier($"/subscriptions/{options.SubscriptionId}")).Http;
         _options = options;
         _time = time;
         _transient = new ResiliencePipelineBuilder { TimeProvider = time }
@@ -85,40 +99,57 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
         var sourceId = SourceId(input.Source);
         var source = await GetAsync(sourceId, cancellationToken)
                      ?? throw new InvalidOperationException($"The source server {input.Source.Name} ({sourceId}) does not exist.");
-        var (mode, location) = ChooseMode(input, ReadBackup(source));
-        var data = new GenericResourceData(new AzureLocation(location))
+        RequireWithinRetention(input, ReadBackup(source).Earliest);
+        var properties = new JsonObject
         {
-            Properties = BinaryData.FromObjectAsJson(new
-            {
-                createMode = mode,
-                sourceServerResourceId = sourceId.ToString(),
-                pointInTimeUTC = wanted,
-            }),
+            ["createMode"] = "PointInTimeRestore",
+            ["sourceServerResourceId"] = sourceId.ToString(),
+            ["pointInTimeUTC"] = wanted,
         };
+        var data = new GenericResourceData(new AzureLocation(_options.Location));
+        CarryCustomerManagedKey(source, properties, data);
+        data.Properties = BinaryData.FromString(properties.ToJsonString());
         data.Tags[RestoreTimeTag] = wanted;
         data.Tags[RunTag] = input.RunId;
         data.Tags[SourceTag] = input.Source.Name;
 
-        await _transient.ExecuteAsync(
+        var accepted = await _transient.ExecuteAsync(
             async token => await _arm.GetGenericResources().CreateOrUpdateAsync(WaitUntil.Started, targetId, data, token),
             cancellationToken);
-        return new ProvisionServerResult(name, ServerState.Provisioning, AlreadyExisted: false);
+        return new ProvisionServerResult(name, ServerState.Provisioning, AlreadyExisted: false, OperationUrlOf(accepted.GetRawResponse()));
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// With the restore's operation, ARM's own verdict is read beside the server: a failed restore is reported with ARM's
+    /// error code and message, and a server ARM does not show yet while its operation runs is still provisioning (ARM can
+    /// answer 404 for a while after accepting the PUT).
+    /// </remarks>
     public async Task<ServerStatus> GetStateAsync(GetServerStateInput input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
         var name = ServerNames.Require(input.ServerName, "serverName");
-        if (await GetAsync(ServerId(name), cancellationToken) is not { } server)
+        var server = await GetAsync(ServerId(name), cancellationToken);
+        if (server is not null && StateOf(server) is { State: ServerState.Ready, Fqdn: not null } ready)
         {
-            return new ServerStatus(name, ServerState.NotFound, Detail: "no such server in Azure");
+            return new ServerStatus(name, ServerState.Ready, new DbServerInfo(name, ready.Fqdn, 5432, input.Source.AdminUser, input.Source.AdminSecretRef, ready.Major ?? input.Source.MajorVersion, server.Id.ToString()), ready.Detail);
         }
 
-        var (state, detail, fqdn, major) = StateOf(server);
-        return state == ServerState.Ready && fqdn is not null
-            ? new ServerStatus(name, ServerState.Ready, new DbServerInfo(name, fqdn, 5432, input.Source.AdminUser, input.Source.AdminSecretRef, major ?? input.Source.MajorVersion, server.Id.ToString()), detail)
-            : new ServerStatus(name, state, Detail: detail);
+        var operation = input.OperationUrl is { Length: > 0 } url ? await ReadOperationAsync(url, cancellationToken) : null;
+        if (operation is { Failed: true })
+        {
+            return new ServerStatus(name, ServerState.Failed, Detail: $"the restore failed in Azure (operation {operation.Status}): {operation.Error ?? "Azure gave no error detail"}");
+        }
+
+        if (server is null)
+        {
+            return operation is { Running: true }
+                ? new ServerStatus(name, ServerState.Provisioning, Detail: $"accepted by Azure (operation {operation.Status}); the server is not visible yet")
+                : new ServerStatus(name, ServerState.NotFound, Detail: operation is null ? "no such server in Azure" : $"no such server in Azure (its restore operation is {operation.Status})");
+        }
+
+        var (state, detail, _, _) = StateOf(server);
+        return new ServerStatus(name, state, Detail: detail);
     }
 
     /// <inheritdoc />
@@ -141,6 +172,110 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
         return new DeleteServerResult(name, Deleted: true);
     }
 
+    /// <summary>
+    /// Region loss only: starts a geo-restore of the source's latest geo-backup in the paired region
+    /// (<see cref="AzureArmOptions.GeoRestoreLocation"/>), without <c>pointInTimeUTC</c> — Azure cannot geo-restore to a chosen
+    /// time, so this is never a way to a point in time. The server is tagged with the source, the run, what it holds
+    /// (<see cref="LatestGeoBackup"/>) and when it was asked for; it carries the source's customer-managed key. Azure does not
+    /// copy firewall rules to it: apply them with <see cref="ApplyFirewallRulesAsync"/> once it is Ready. Poll it with
+    /// <see cref="GetStateAsync"/> and the result's operation.
+    /// </summary>
+    public async Task<GeoRestoreResult> StartGeoRestoreAsync(GeoRestoreInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(input.Source);
+        var name = ServerNames.Require(input.ServerName, "serverName");
+        var paired = _options.GeoRestoreLocation is { Length: > 0 } region
+            ? region
+            : throw new InvalidRestoreInputException("geoRestoreLocation", "AzureArm:GeoRestoreLocation (the paired region) is not set, so geo-restore is off");
+        var targetId = ServerId(name);
+        if (await GetAsync(targetId, cancellationToken) is { } existing)
+        {
+            var tags = existing.Data.Tags;
+            if (!tags.TryGetValue(SourceTag, out var taggedSource) || taggedSource != input.Source.Name ||
+                !tags.TryGetValue(RestorePointTag, out var point) || point != LatestGeoBackup ||
+                !tags.TryGetValue(GeoRequestedAtTag, out var at) ||
+                !DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var requested))
+            {
+                throw new DatabaseStateConflictException($"The server {name} exists but is not RcmPitr's geo-restore of {input.Source.Name}: it is not used for this request.");
+            }
+
+            var (state, detail, _, _) = StateOf(existing);
+            return RawState(existing) == "Dropping"
+                ? throw new ServerBeingDeletedException(name, detail)
+                : new GeoRestoreResult(name, state, AlreadyExisted: true, existing.Data.Location.Name, requested, GeoRestorePoint(existing.Data.Location.Name, requested));
+        }
+
+        var sourceId = SourceId(input.Source);
+        var source = await GetAsync(sourceId, cancellationToken)
+                     ?? throw new InvalidOperationException($"The source server {input.Source.Name} ({sourceId}) does not exist.");
+        if (!ReadBackup(source).GeoRedundant)
+        {
+            throw new InvalidRestoreInputException("source",
+                $"{input.Source.Name} has no geo-redundant backup (backup.geoRedundantBackup is Disabled, and it can only be chosen when a server is created): it cannot be geo-restored");
+        }
+
+        var properties = new JsonObject { ["createMode"] = "GeoRestore", ["sourceServerResourceId"] = sourceId.ToString() };
+        var data = new GenericResourceData(new AzureLocation(paired));
+        CarryCustomerManagedKey(source, properties, data);
+        data.Properties = BinaryData.FromString(properties.ToJsonString());
+        var requestedAt = _time.GetUtcNow();
+        data.Tags[SourceTag] = input.Source.Name;
+        data.Tags[RunTag] = input.RunId;
+        data.Tags[RestorePointTag] = LatestGeoBackup;
+        data.Tags[GeoRequestedAtTag] = requestedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+
+        var accepted = await _transient.ExecuteAsync(
+            async token => await _arm.GetGenericResources().CreateOrUpdateAsync(WaitUntil.Started, targetId, data, token),
+            cancellationToken);
+        return new GeoRestoreResult(name, ServerState.Provisioning, AlreadyExisted: false, paired, requestedAt, GeoRestorePoint(paired, requestedAt), OperationUrlOf(accepted.GetRawResponse()));
+    }
+
+    /// <summary>
+    /// Gives a restored server the source's firewall rules (a geo-restore needs this; a point-in-time restore inherits them):
+    /// creates each rule the server lacks or has with other addresses, then reports the ones it does not show yet. Once the
+    /// server is Ready; idempotent, so call it again until nothing is missing. A source with private access has no rules to
+    /// copy: its geo-restore needs a virtual network in the paired region, which is said instead.
+    /// </summary>
+    public async Task<FirewallRulesResult> ApplyFirewallRulesAsync(DbServerInfo source, string serverName, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var name = ServerNames.Require(serverName, "serverName");
+        var sourceId = SourceId(source);
+        var sourceServer = await GetAsync(sourceId, cancellationToken)
+                           ?? throw new InvalidOperationException($"The source server {source.Name} ({sourceId}) does not exist.");
+        var target = await GetAsync(ServerId(name), cancellationToken)
+                     ?? throw new InvalidOperationException($"The server {name} does not exist in Azure.");
+        var wanted = await FirewallRulesAsync(sourceId, cancellationToken);
+        var names = wanted.Keys.Order(StringComparer.Ordinal).ToList();
+        if (PrivateAccess(sourceServer))
+        {
+            return new FirewallRulesResult(names, [], names,
+                $"{source.Name} uses private access (a delegated subnet): firewall rules do not apply, and {name} needs a virtual network in its own region");
+        }
+
+        if (RawState(target) is var state && state != "Ready")
+        {
+            return new FirewallRulesResult(names, [], names, $"{name} is {state ?? "in an unknown state"}: firewall rules can be applied once it is Ready");
+        }
+
+        var present = await FirewallRulesAsync(target.Id, cancellationToken);
+        var created = new List<string>();
+        foreach (var rule in names.Where(n => !present.TryGetValue(n, out var range) || range != wanted[n]))
+        {
+            var (start, end) = wanted[rule];
+            await SendAsync(
+                RequestMethod.Put,
+                new Uri(_options.Endpoint, $"{target.Id}/firewallRules/{Uri.EscapeDataString(rule)}?api-version={_options.ApiVersion}"),
+                new JsonObject { ["properties"] = new JsonObject { ["startIpAddress"] = start, ["endIpAddress"] = end } },
+                cancellationToken);
+            created.Add(rule);
+        }
+
+        var after = created.Count == 0 ? present : await FirewallRulesAsync(target.Id, cancellationToken);
+        return new FirewallRulesResult(names, created, names.Where(n => !after.TryGetValue(n, out var range) || range != wanted[n]).ToList());
+    }
+
     /// <inheritdoc />
     public async Task<ServerStorage> GetStorageAsync(DbServerInfo server, CancellationToken cancellationToken)
     {
@@ -152,6 +287,141 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
                storage.TryGetProperty("storageSizeGB", out var size) && size.ValueKind == JsonValueKind.Number && size.TryGetInt64(out var gib)
             ? new ServerStorage(gib * 1024 * 1024 * 1024, FreeBytes: null)
             : ServerStorage.Unknown;
+    }
+
+    private static string GeoRestorePoint(string location, DateTimeOffset requestedAt) =>
+        $"the latest geo-backup available in {location} at {requestedAt.UtcDateTime:O} (geo-backups lag the source by up to an hour; Azure reports no exact time)";
+
+    private static bool PrivateAccess(GenericResource server)
+    {
+        using var properties = JsonDocument.Parse(server.Data.Properties?.ToString() ?? "{}");
+        return properties.RootElement.TryGetProperty("network", out var network) && network.ValueKind == JsonValueKind.Object &&
+               Text(network, "delegatedSubnetResourceId") is { Length: > 0 };
+    }
+
+    // GET {server}/firewallRules (pageable): name → (start, end).
+    private async Task<Dictionary<string, (string Start, string End)>> FirewallRulesAsync(ResourceIdentifier server, CancellationToken cancellationToken)
+    {
+        var rules = new Dictionary<string, (string, string)>(StringComparer.Ordinal);
+        Uri? next = new(_options.Endpoint, $"{server}/firewallRules?api-version={_options.ApiVersion}");
+        while (next is not null)
+        {
+            var (_, content) = await SendAsync(RequestMethod.Get, next, null, cancellationToken);
+            using var page = JsonDocument.Parse(content.ToMemory());
+            if (page.RootElement.TryGetProperty("value", out var value) && value.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var rule in value.EnumerateArray())
+                {
+                    if (Text(rule, "name") is { } ruleName && rule.TryGetProperty("properties", out var p) &&
+                        Text(p, "startIpAddress") is { } start && Text(p, "endIpAddress") is { } end)
+                    {
+                        rules[ruleName] = (start, end);
+                    }
+                }
+            }
+
+            next = Text(page.RootElement, "nextLink") is { } link && Uri.TryCreate(link, UriKind.Absolute, out var nextUri) && IsArm(nextUri) ? nextUri : null;
+        }
+
+        return rules;
+    }
+
+    // One ARM request through the client's pipeline; transient faults are retried, any other error is thrown.
+    private async Task<(int Status, BinaryData Content)> SendAsync(RequestMethod method, Uri uri, JsonObject? body, CancellationToken cancellationToken) =>
+        await _transient.ExecuteAsync(
+            async token =>
+            {
+                using var message = _http.CreateMessage();
+                message.Request.Method = method;
+                message.Request.Uri.Reset(uri);
+                if (body is not null)
+                {
+                    message.Request.Headers.Add("Content-Type", "application/json");
+                    message.Request.Content = RequestContent.Create(BinaryData.FromString(body.ToJsonString()));
+                }
+
+                await _http.SendAsync(message, token);
+                return message.Response.IsError ? throw new RequestFailedException(message.Response) : (message.Response.Status, message.Response.Content);
+            },
+            cancellationToken);
+
+    // ARM's LRO headers, in Azure.Core's order of preference after Operation-Location (which flexibleServers does not send).
+    private string? OperationUrlOf(Response accepted)
+    {
+        foreach (var header in new[] { "Azure-AsyncOperation", "Location" })
+        {
+            if (accepted.Headers.TryGetValue(header, out var value) && Uri.TryCreate(value, UriKind.Absolute, out var uri) && IsArm(uri))
+            {
+                return uri.ToString();
+            }
+        }
+
+        return null;
+    }
+
+    // The URL travels through the orchestration's history and back: a bearer token goes only to the ARM endpoint itself.
+    private bool IsArm(Uri uri) =>
+        uri.Scheme == Uri.UriSchemeHttps && string.Equals(uri.Host, _options.Endpoint.Host, StringComparison.OrdinalIgnoreCase) && uri.Port == _options.Endpoint.Port;
+
+    // GET on the async operation: {status: InProgress|Succeeded|Failed|Canceled, error: {code, message}}. A Location URL
+    // answers 202 while running and the resource (or nothing) once done. An operation ARM no longer knows says nothing.
+    private async Task<OperationStatus?> ReadOperationAsync(string url, CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || !IsArm(uri))
+        {
+            throw new InvalidRestoreInputException("operationUrl", "is not an address of the configured ARM endpoint");
+        }
+
+        var (status, content) = await _transient.ExecuteAsync(
+            async token =>
+            {
+                using var message = _http.CreateMessage();
+                message.Request.Method = RequestMethod.Get;
+                message.Request.Uri.Reset(uri);
+                await _http.SendAsync(message, token);
+                return message.Response.Status is 429 or >= 500
+                    ? throw new RequestFailedException(message.Response)
+                    : (message.Response.Status, message.Response.Content);
+            },
+            cancellationToken);
+        if (status == 202)
+        {
+            return new OperationStatus("InProgress", null);
+        }
+
+        if (status >= 400)
+        {
+            return null;
+        }
+
+        if (content.ToMemory().IsEmpty)
+        {
+            return new OperationStatus("Succeeded", null);
+        }
+
+        using var body = JsonDocument.Parse(content.ToMemory());
+        var root = body.RootElement;
+        var reported = root.ValueKind == JsonValueKind.Object ? Text(root, "status") : null;
+        if (reported is null)
+        {
+            return new OperationStatus("Succeeded", null); // a Location poll that finished answers with the resource
+        }
+
+        string? error = null;
+        if (root.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.Object)
+        {
+            var text = $"{Text(e, "code") ?? "(no code)"}: {Text(e, "message") ?? "(no message)"}";
+            error = text.Length <= 1000 ? text : text[..1000] + "…";
+        }
+
+        return new OperationStatus(reported, error);
+    }
+
+    private sealed record OperationStatus(string Status, string? Error)
+    {
+        public bool Failed => Status.Equals("Failed", StringComparison.OrdinalIgnoreCase) || Status.Equals("Canceled", StringComparison.OrdinalIgnoreCase);
+
+        public bool Running => !Failed && !Status.Equals("Succeeded", StringComparison.OrdinalIgnoreCase);
     }
 
     // RcmPitr's for this source and time: tagged with both by RcmPitr, and named for them. Anything else is refused as it is.
@@ -180,21 +450,50 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
         return properties.RootElement.TryGetProperty("state", out var state) ? state.GetString() : null;
     }
 
-    private (string Mode, string Location) ChooseMode(ProvisionServerInput input, (DateTimeOffset Earliest, bool GeoRedundant) backup)
+    // A server encrypted with a customer-managed key restores only with its key and the user-assigned identities that
+    // may read it (2025-08-01 ServersCreateGeoRestoreWithDataEncryptionEnabled): the source's, copied. Read-only key
+    // states are not sent back. A service-managed key needs nothing.
+    private static void CarryCustomerManagedKey(GenericResource source, JsonObject properties, GenericResourceData data)
     {
-        if (input.RestoreTime >= backup.Earliest)
+        using var read = JsonDocument.Parse(source.Data.Properties?.ToString() ?? "{}");
+        if (!read.RootElement.TryGetProperty("dataEncryption", out var encryption) || encryption.ValueKind != JsonValueKind.Object ||
+            !string.Equals(Text(encryption, "type"), "AzureKeyVault", StringComparison.OrdinalIgnoreCase))
         {
-            return ("PointInTimeRestore", _options.Location);
+            return;
         }
 
-        if (backup.GeoRedundant && _options.GeoRestoreLocation is { Length: > 0 } paired)
+        var carried = new JsonObject { ["type"] = "AzureKeyVault" };
+        data.Identity = new ManagedServiceIdentity(ManagedServiceIdentityType.UserAssigned);
+        foreach (var (key, identity) in new[] { ("primaryKeyURI", "primaryUserAssignedIdentityId"), ("geoBackupKeyURI", "geoBackupUserAssignedIdentityId") })
         {
-            return ("GeoRestore", paired);
+            if (Text(encryption, key) is { Length: > 0 } uri)
+            {
+                carried[key] = uri;
+            }
+
+            if (Text(encryption, identity) is { Length: > 0 } id)
+            {
+                carried[identity] = id;
+                data.Identity.UserAssignedIdentities[new ResourceIdentifier(id)] = new UserAssignedIdentity();
+            }
         }
 
-        throw new InvalidRestoreInputException("restoreTime",
-            $"{input.RestoreTime:O} is before {input.Source.Name}'s earliest restore point {backup.Earliest:O} (retention window)" +
-            (backup.GeoRedundant ? "; geo-restore is not configured (AzureArm:GeoRestoreLocation)" : " and the server has no geo-redundant backup"));
+        properties["dataEncryption"] = carried;
+    }
+
+    private static string? Text(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    // Only a point-in-time restore brings back the data at T, and only inside the retention window. A geo-restore cannot
+    // reach further back: it restores the latest geo-backup (about an hour old), so it is never a way to T.
+    private static void RequireWithinRetention(ProvisionServerInput input, DateTimeOffset earliest)
+    {
+        if (input.RestoreTime < earliest)
+        {
+            throw new InvalidRestoreInputException("restoreTime",
+                $"{input.RestoreTime.UtcDateTime:O} is before {input.Source.Name}'s backup.earliestRestoreDate {earliest.UtcDateTime:O}: " +
+                "nothing older than the retention window can be restored to a point in time (a geo-restore restores only the latest geo-backup, not T)");
+        }
     }
 
     private async Task<GenericResource?> GetAsync(ResourceIdentifier id, CancellationToken cancellationToken)

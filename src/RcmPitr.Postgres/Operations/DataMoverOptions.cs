@@ -32,6 +32,13 @@ public sealed class DataMoverOptions
     /// </summary>
     public double LiveStorageHeadroomPercent { get; set; } = 15;
 
+    /// <summary>
+    /// Starts of one long step (dump, load, transfer) of a run that may end without ever finishing — aborted by the host, e.g.
+    /// at Azure Functions' <c>functionTimeout</c> — before the next start is refused instead of run (see
+    /// <see cref="ControlPlane.StepStartLedger"/>). A failure that ends the step does not count.
+    /// </summary>
+    public int MaxAbortedStarts { get; set; } = 3;
+
     /// <summary>As-of snapshot copies kept on one live server at most; a snapshot beyond it is refused until one is dropped.</summary>
     public int MaxSnapshotsPerServer { get; set; } = 10;
 

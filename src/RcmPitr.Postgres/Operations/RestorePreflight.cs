@@ -30,7 +30,7 @@ public sealed class RestorePreflight(PgConnector connector, PgToolLocator tools,
         var database = TenantDatabaseNames.For(TenantSlug.Parse(input.Tenant)).OwnOrCanonical(input.SourceDatabase, "sourceDatabase");
         var problems = new List<string>();
 
-        await using var source = await OpenSourceAsync(input.Source, database, cancellationToken);
+        await using var source = await OpenSourceAsync(input.Source, database, restored: input.Source.Name != input.Live.Name, cancellationToken);
         await using var live = await connector.OpenMaintenanceAsync(input.Live, cancellationToken);
         var sourceMajor = await MajorVersionAsync(source, cancellationToken);
         var liveMajor = await MajorVersionAsync(live, cancellationToken);
@@ -142,7 +142,7 @@ public sealed class RestorePreflight(PgConnector connector, PgToolLocator tools,
         }
     }
 
-    private async Task<NpgsqlConnection> OpenSourceAsync(DbServerInfo server, string database, CancellationToken cancellationToken)
+    private async Task<NpgsqlConnection> OpenSourceAsync(DbServerInfo server, string database, bool restored, CancellationToken cancellationToken)
     {
         try
         {
@@ -152,6 +152,15 @@ public sealed class RestorePreflight(PgConnector connector, PgToolLocator tools,
         {
             throw new PreflightFailedException([
                 $"the tenant database {database} does not exist on server {server.Name}; is the restore time before the tenant was provisioned?",
+            ]);
+        }
+        catch (PostgresException e) when (restored && e.SqlState is PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification)
+        {
+            // A point-in-time restore brings back the whole server as it was at T, its roles and their passwords included.
+            throw new PreflightFailedException([
+                $"could not log in to the restored server {server.Name} as {server.AdminUser} ({e.SqlState}: {e.MessageText}). A restored server carries " +
+                $"the admin password that was valid at the restore time, not the current one in secret {server.AdminSecretRef}: if that password " +
+                "was changed after the restore time, restore to a time after the change (RcmPitr does not reset a restored server's admin password)",
             ]);
         }
     }

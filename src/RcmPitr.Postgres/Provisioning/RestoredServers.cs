@@ -61,7 +61,7 @@ public sealed partial class RestoredServers(ControlPlaneDatabase master, IServer
             throw;
         }
 
-        var state = await provisioner.GetStateAsync(new GetServerStateInput(input.Source, name), cancellationToken);
+        var state = await provisioner.GetStateAsync(new GetServerStateInput(input.Source, name, provisioned.OperationUrl), cancellationToken);
         var holders = await HoldersAsync(connection, null, name, cancellationToken);
         var created = row.CreatedByRun == runId;
         if (created)
@@ -73,7 +73,7 @@ public sealed partial class RestoredServers(ControlPlaneDatabase master, IServer
             LogAttached(logger, runId, name, holders.Count);
         }
 
-        return new AcquireServerResult(name, state.State == ServerState.NotFound ? provisioned.State : state.State, created, holders);
+        return new AcquireServerResult(name, state.State == ServerState.NotFound ? provisioned.State : state.State, created, holders, provisioned.OperationUrl);
     }
 
     /// <summary>

@@ -21,10 +21,16 @@ public enum ServerState
 public sealed record ProvisionServerInput(string RunId, DbServerInfo Source, string ServerName, DateTimeOffset RestoreTime);
 
 /// <summary>Result of starting (or finding) the restore.</summary>
-public sealed record ProvisionServerResult(string ServerName, ServerState State, bool AlreadyExisted);
+/// <param name="OperationUrl">
+/// Where the platform reports the restore's progress and, when it fails, why (Azure: the accepted PUT's
+/// <c>Azure-AsyncOperation</c>, else <c>Location</c>); null when this call started nothing or the platform has none.
+/// An address of the platform's API, never a secret.
+/// </param>
+public sealed record ProvisionServerResult(string ServerName, ServerState State, bool AlreadyExisted, string? OperationUrl = null);
 
 /// <summary>Input of the poll step.</summary>
-public sealed record GetServerStateInput(DbServerInfo Source, string ServerName);
+/// <param name="OperationUrl">The restore's operation (<see cref="ProvisionServerResult.OperationUrl"/>), when known: polled beside the server.</param>
+public sealed record GetServerStateInput(DbServerInfo Source, string ServerName, string? OperationUrl = null);
 
 /// <summary>A PITR server's state; <see cref="Server"/> is set once it is <see cref="ServerState.Ready"/>.</summary>
 public sealed record ServerStatus(string ServerName, ServerState State, DbServerInfo? Server = null, string? Detail = null);
@@ -52,7 +58,8 @@ public sealed record AcquireServerInput(string RunId, DbServerInfo Source, DateT
 /// <param name="State">Its state now; poll <c>GetServerState</c> until <see cref="ServerState.Ready"/>.</param>
 /// <param name="Created">True when this run's acquire created the server (every retry of it says so too); false when it attached.</param>
 /// <param name="Holders">The runs holding the server, this one included, oldest hold first.</param>
-public sealed record AcquireServerResult(string ServerName, ServerState State, bool Created, IReadOnlyList<string> Holders);
+/// <param name="OperationUrl">The restore's operation when this call started it (<see cref="ProvisionServerResult.OperationUrl"/>); poll with it.</param>
+public sealed record AcquireServerResult(string ServerName, ServerState State, bool Created, IReadOnlyList<string> Holders, string? OperationUrl = null);
 
 /// <summary>Input of the clean-up step that gives up this run's hold on the restored server.</summary>
 public sealed record ReleaseServerInput(string RunId, DbServerInfo Source, string ServerName);

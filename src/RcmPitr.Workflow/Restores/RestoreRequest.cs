@@ -63,6 +63,12 @@ public sealed record RestoreSettings
     /// <summary>Give up on provisioning after this long (Azure takes 60–90 min).</summary>
     public TimeSpan ProvisionTimeout { get; init; } = TimeSpan.FromHours(4);
 
+    /// <summary>
+    /// How long after the restore was accepted a server the platform does not show yet counts as still provisioning (ARM can
+    /// answer 404 for a while after accepting the PUT); after it, a missing server fails the run.
+    /// </summary>
+    public TimeSpan ProvisionNotFoundGrace { get; init; } = TimeSpan.FromMinutes(15);
+
     /// <summary>How long a human has to approve the cutover.</summary>
     public TimeSpan ApprovalTimeout { get; init; } = TimeSpan.FromHours(24);
 

@@ -129,11 +129,11 @@ public sealed class RestoreTenantOrchestrator
         var source = run.RequireTenant.Server;
         var name = ServerNames.Pitr(source.Name, RestoreStamp.Parse(run.Stamp));
         run.OnFailure("release the restored server", () => ReleaseServerAsync(run, source, name));
-        await run.StepAsync(
+        var acquired = await run.StepAsync(
             RestoreSteps.Provision,
             () => run.CallAsync<AcquireServerResult>(ActivityNames.AcquireServer, new AcquireServerInput(run.RunId, source, run.Request.RestoreTime)),
             r => r.Created ? $"{r.ServerName} (created)" : $"{r.ServerName} (shared: held by {string.Join(", ", r.Holders)})");
-        return await run.StepAsync(RestoreSteps.WaitReady, () => WaitUntilReadyAsync(run, source, name), s => $"{s.Name} at {s.Fqdn}:{s.Port}");
+        return await run.StepAsync(RestoreSteps.WaitReady, () => WaitUntilReadyAsync(run, new GetServerStateInput(source, name, acquired.OperationUrl)), s => $"{s.Name} at {s.Fqdn}:{s.Port}");
     }
 
     private static async Task<string?> ReleaseServerAsync(RestoreRun run, DbServerInfo source, string name)
@@ -144,24 +144,35 @@ public sealed class RestoreTenantOrchestrator
             : $"{name} released; kept for {string.Join(", ", released.RemainingHolders)}";
     }
 
-    private static async Task<DbServerInfo> WaitUntilReadyAsync(RestoreRun run, DbServerInfo source, string name)
+    // Polls on durable timers until Ready. A server the platform does not show yet is still provisioning within the grace
+    // after the acquire; a failure says what the platform said; the whole wait is bounded by ProvisionTimeout.
+    private static async Task<DbServerInfo> WaitUntilReadyAsync(RestoreRun run, GetServerStateInput poll)
     {
-        var deadline = run.Context.CurrentUtcDateTime.Add(run.Settings.ProvisionTimeout);
+        var name = poll.ServerName;
+        var accepted = run.Context.CurrentUtcDateTime;
+        var deadline = accepted.Add(run.Settings.ProvisionTimeout);
         var interval = run.Settings.FirstPollInterval;
         while (true)
         {
-            var status = await run.CallAsync<ServerStatus>(ActivityNames.GetServerState, new GetServerStateInput(source, name));
+            var status = await run.CallAsync<ServerStatus>(ActivityNames.GetServerState, poll);
             switch (status.State)
             {
                 case ServerState.Ready when status.Server is not null:
                     return status.Server;
-                case ServerState.Failed or ServerState.NotFound:
+                case ServerState.NotFound when run.Context.CurrentUtcDateTime < accepted.Add(run.Settings.ProvisionNotFoundGrace):
+                    break;
+                case ServerState.NotFound:
+                    throw new InvalidOperationException(
+                        $"the restored server {name} was still not found {run.Settings.ProvisionNotFoundGrace} after its restore was accepted (Restore:ProvisionNotFoundGrace): {status.Detail}");
+                case ServerState.Failed:
                     throw new InvalidOperationException($"the restored server {name} is {status.State}: {status.Detail}");
             }
 
             if (run.Context.CurrentUtcDateTime.Add(interval) > deadline)
             {
-                throw new TimeoutException($"{name} was not ready within {run.Settings.ProvisionTimeout} (last state {status.State})");
+                throw new TimeoutException(
+                    $"{name} was not ready within {run.Settings.ProvisionTimeout} (Restore:ProvisionTimeout); last state {status.State}" +
+                    (status.Detail is null ? string.Empty : $": {status.Detail}"));
             }
 
             await run.DelayAsync(interval);

@@ -31,6 +31,26 @@ public sealed class RestorePreflightTests(ClusterFixture fx)
     }
 
     [Fact]
+    public async Task CheckAsync_RestoredServerRefusesTheCurrentAdminPassword_ExplainsThePasswordAtT()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var slug = s.NewSlug();
+        await s.AddTenantAsync(slug, liveMembers: 1, pitrMembers: 1);
+        // The admin password was rotated after T: the secret holds today's, the restored server still has the old one.
+        var rotatedRef = $"pitr-admin-rotated-{slug}";
+        await fx.Secrets.SetSecretAsync(rotatedRef, "rotated-after-t", CancellationToken.None);
+        var restored = s.Pitr with { AdminSecretRef = rotatedRef };
+
+        var error = await Assert.ThrowsAsync<PreflightFailedException>(
+            () => s.Preflight.CheckAsync(new PreflightInput(restored, s.Live, slug), CancellationToken.None));
+
+        var problem = Assert.Single(error.Problems);
+        Assert.Contains($"could not log in to the restored server {restored.Name} as {restored.AdminUser} (28P01", problem, StringComparison.Ordinal);
+        Assert.Contains($"carries the admin password that was valid at the restore time, not the current one in secret {rotatedRef}", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain("rotated-after-t", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CheckAsync_LiveServerWithoutRoomForTheCopy_FailsBeforeAnythingFillsItsDisk()
     {
         await using var s = await Scenario.StartAsync(fx);

@@ -95,6 +95,50 @@ public sealed class RestoreTenantOrchestratorTests
     }
 
     [Fact]
+    public async Task RunAsync_ServerNotFoundOnTheFirstPollsAfterTheAcquire_KeepsPollingAndPassesTheOperation()
+    {
+        // ARM can answer 404 for a while after accepting the PUT: that is not a failed restore.
+        var polls = 0;
+        var context = Script.HappyPath()
+            .On<AcquireServerInput, AcquireServerResult>(ActivityNames.AcquireServer, i => new AcquireServerResult("pg-us-east-1-pitr-20260422143015", ServerState.Provisioning, true, [i.RunId], "https://arm.example/operations/1"))
+            .On<GetServerStateInput, ServerStatus>(ActivityNames.GetServerState, i => polls++ < 2
+                ? new ServerStatus(i.ServerName, ServerState.NotFound, Detail: "no such server in Azure")
+                : new ServerStatus(i.ServerName, ServerState.Ready, Script.Pitr));
+        context.Raise(RestoreEvents.Approval, new ApprovalDecision(true, "bob"));
+
+        var result = await _orchestrator.RunAsync(context, Script.Request());
+
+        Assert.Equal(RestoreOutcome.Restored, result.Outcome);
+        Assert.Equal(3, polls);
+        Assert.All(context.InputsOf<GetServerStateInput>(ActivityNames.GetServerState), i => Assert.Equal("https://arm.example/operations/1", i.OperationUrl));
+    }
+
+    [Fact]
+    public async Task RunAsync_ServerStillNotFoundAfterTheGrace_FailsNamingTheSettingAndCompensates()
+    {
+        var context = Script.HappyPath()
+            .On<GetServerStateInput, ServerStatus>(ActivityNames.GetServerState, i => new ServerStatus(i.ServerName, ServerState.NotFound, Detail: "no such server in Azure"));
+
+        var error = await Assert.ThrowsAsync<RestoreFailedException>(() => _orchestrator.RunAsync(context, Script.Request()));
+
+        Assert.Equal(RestoreSteps.WaitReady, error.Step);
+        Assert.Contains("still not found 00:15:00 after its restore was accepted (Restore:ProvisionNotFoundGrace)", error.Reason, StringComparison.Ordinal);
+        Assert.True(context.CurrentUtcDateTime - context.Timers[0] < TimeSpan.FromMinutes(30));
+        Assert.Equal([ActivityNames.ReleaseServer, ActivityNames.UnfreezeTenant, ActivityNames.WriteAudit], context.CallNames.SkipWhile(n => n != ActivityNames.ReleaseServer));
+    }
+
+    [Fact]
+    public async Task RunAsync_RestoreFailedInAzure_FailsWithAzuresError()
+    {
+        var context = Script.HappyPath()
+            .On<GetServerStateInput, ServerStatus>(ActivityNames.GetServerState, i => new ServerStatus(i.ServerName, ServerState.Failed, Detail: "the restore failed in Azure (operation Failed): ServerRestoreFailed: insufficient quota"));
+
+        var error = await Assert.ThrowsAsync<RestoreFailedException>(() => _orchestrator.RunAsync(context, Script.Request()));
+
+        Assert.Contains("ServerRestoreFailed: insufficient quota", error.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_ServerNeverReady_GivesUpAfterTheTimeoutAndCompensates()
     {
         var context = Script.HappyPath(pollsBeforeReady: int.MaxValue);
@@ -102,7 +146,7 @@ public sealed class RestoreTenantOrchestratorTests
         var error = await Assert.ThrowsAsync<RestoreFailedException>(() => _orchestrator.RunAsync(context, Script.Request()));
 
         Assert.Equal(RestoreSteps.WaitReady, error.Step);
-        Assert.Contains("not ready within 04:00:00", error.Reason, StringComparison.Ordinal);
+        Assert.Contains("not ready within 04:00:00 (Restore:ProvisionTimeout); last state Provisioning", error.Reason, StringComparison.Ordinal);
         Assert.True(context.CurrentUtcDateTime - context.Timers[0] <= TimeSpan.FromHours(4));
         Assert.Equal([ActivityNames.ReleaseServer, ActivityNames.UnfreezeTenant, ActivityNames.WriteAudit], context.CallNames.SkipWhile(n => n != ActivityNames.ReleaseServer));
     }

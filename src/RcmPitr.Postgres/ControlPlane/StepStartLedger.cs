@@ -1,0 +1,116 @@
+using Npgsql;
+using RcmPitr.Postgres.Operations;
+using RcmPitr.Workflow.Errors;
+using RcmPitr.Workflow.Naming;
+
+namespace RcmPitr.Postgres.ControlPlane;
+
+/// <summary>
+/// Bounds how often a long step of one run is started again after being aborted. A host can abort an activity so that
+/// it never ends — Azure Functions does so at <c>functionTimeout</c>, and Durable then starts it again, with no limit of
+/// its own — so a move that always outlives the timeout would run forever. Every start and every end (success or
+/// failure) is counted per (run, step) in the master's <c>rcm_pitr.activity_starts</c>; a start that finds
+/// <see cref="DataMoverOptions.MaxAbortedStarts"/> earlier starts that never ended is refused
+/// (<see cref="StepRestartedTooOftenException"/>, never retried) instead of run. A cancelled attempt counts as aborted.
+/// </summary>
+public sealed class StepStartLedger(ControlPlaneDatabase master, DataMoverOptions options, TimeProvider time)
+{
+    private volatile bool _schemaReady;
+
+    /// <summary>Runs <paramref name="work"/> as one start of <paramref name="step"/> of <paramref name="runId"/>, unless too many earlier starts were aborted.</summary>
+    public async Task<T> RunAsync<T>(string runId, string step, Func<CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var run = RunIds.Require(runId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(step);
+        await BeginAsync(run, step, cancellationToken);
+        T result;
+        try
+        {
+            result = await work(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw; // aborted: it did not end
+        }
+        catch
+        {
+            await EndAsync(run, step, CancellationToken.None);
+            throw;
+        }
+
+        await EndAsync(run, step, CancellationToken.None);
+        return result;
+    }
+
+    private async Task BeginAsync(string runId, string step, CancellationToken cancellationToken)
+    {
+        await EnsureSchemaAsync(cancellationToken);
+        await using var connection = await master.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(
+            """
+            INSERT INTO rcm_pitr.activity_starts AS a (run_id, step, starts, ends, first_start_at, last_start_at)
+            VALUES ($1, $2, 1, 0, $3, $3)
+            ON CONFLICT (run_id, step) DO UPDATE SET starts = a.starts + 1, last_start_at = EXCLUDED.last_start_at
+            RETURNING a.starts, a.ends
+            """,
+            connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = runId });
+        command.Parameters.Add(new NpgsqlParameter { Value = step });
+        command.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var aborted = reader.GetInt32(0) - 1 - reader.GetInt32(1);
+        var limit = Math.Max(1, options.MaxAbortedStarts);
+        if (aborted >= limit)
+        {
+            throw new StepRestartedTooOftenException(runId, step, aborted, limit);
+        }
+    }
+
+    private async Task EndAsync(string runId, string step, CancellationToken cancellationToken)
+    {
+        await using var connection = await master.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(
+            "UPDATE rcm_pitr.activity_starts SET ends = ends + 1, last_end_at = $3 WHERE run_id = $1 AND step = $2", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = runId });
+        command.Parameters.Add(new NpgsqlParameter { Value = step });
+        command.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    // The host's start-up creates RcmPitr's own tables; a master that missed it (started before this table existed, or no
+    // privilege then) gets them on first use, or a message naming the script.
+    private async Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    {
+        if (_schemaReady)
+        {
+            return;
+        }
+
+        await using (var connection = await master.OpenAsync(cancellationToken))
+        await using (var check = new NpgsqlCommand("SELECT to_regclass('rcm_pitr.activity_starts') IS NOT NULL", connection))
+        {
+            _schemaReady = (bool)(await check.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        if (_schemaReady)
+        {
+            return;
+        }
+
+        try
+        {
+            await master.MigrateOwnSchemaAsync(cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            throw new InvalidOperationException(
+                "The master database lacks RcmPitr's table rcm_pitr.activity_starts, and the control-plane login may not create it. Apply " +
+                "src/RcmPitr.Postgres/Schema/master/V006__activity_starts.sql once as the database owner (docs/master-schema.md).",
+                e);
+        }
+
+        _schemaReady = true;
+    }
+}
