@@ -118,7 +118,7 @@ public sealed class FakeActivities
         ArgumentNullException.ThrowIfNull(input);
         var attempt = _attempts.AddOrUpdate(name, 1, (_, n) => n + 1);
         var failure = _failures.TryGetValue(name, out var script) ? script(attempt) : null;
-        _calls.Enqueue(new ActivityCall(name, attempt, input, failure?.GetType().Name));
+        _calls.Enqueue(new ActivityCall(name, attempt, TimeProvider.System.GetUtcNow().UtcDateTime, input, failure?.GetType().Name));
         if (_holds.TryGetValue(name, out var hold))
         {
             await hold.EnterAsync();
