@@ -20,7 +20,7 @@ public sealed class OrchestratorFunctionsTests
         var tenantId = Guid.NewGuid();
         context.SetupGet(c => c.InstanceId).Returns("run-1-rollback");
         context.SetupGet(c => c.CurrentUtcDateTime).Returns(now);
-        context.Setup(c => c.GetInput<RollbackRequest>()).Returns(new RollbackRequest("run-1", "acme", new DateTimeOffset(2026, 4, 22, 14, 30, 0, TimeSpan.Zero), "oops", "carol") { Override = true });
+        var request = new RollbackRequest("run-1", "acme", new DateTimeOffset(2026, 4, 22, 14, 30, 0, TimeSpan.Zero), "oops", "carol") { Override = true };
         context.Setup(c => c.WaitForExternalEvent<CancelRequest>(RestoreEvents.Cancel, It.IsAny<CancellationToken>())).Returns(new TaskCompletionSource<CancelRequest>().Task);
         context.Setup(c => c.SetCustomStatus(It.IsAny<object?>()));
         Expect<TenantInfo>(context, sequence, ActivityNames.ResolveTenant, new TenantInfo(tenantId, "acme", TenantStatus.Active, Live, "tenant_acme", null));
@@ -38,7 +38,7 @@ public sealed class OrchestratorFunctionsTests
             .ReturnsAsync(new WriteAuditResult(1, true));
         Expect(context, sequence, ActivityNames.ScheduleRetentionDrop, true);
 
-        var result = await OrchestratorFunctions.RollbackRestore(context.Object);
+        var result = await OrchestratorFunctions.RollbackRestore(context.Object, request);
 
         Assert.Equal(RestoreOutcome.RolledBack, result.Outcome);
         context.Verify(c => c.CallActivityAsync<WriteAuditResult>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()), Times.Once);
@@ -52,14 +52,14 @@ public sealed class OrchestratorFunctionsTests
     {
         var context = new Mock<TaskOrchestrationContext>(MockBehavior.Strict);
         var due = new DateTime(2026, 4, 30, 9, 0, 0, DateTimeKind.Utc);
-        context.Setup(c => c.GetInput<RetentionDropRequest>()).Returns(new RetentionDropRequest("run-1", Live, "acme", "202604221430", due));
+        var request = new RetentionDropRequest("run-1", Live, "acme", "202604221430", due);
         context.Setup(c => c.SetCustomStatus(It.IsAny<object?>()));
         context.Setup(c => c.CreateTimer(due, It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);
         context.Setup(c => c.CallActivityAsync<DropDerivedDatabaseResult>(It.Is<TaskName>(n => n.Name == ActivityNames.DropDerivedDatabase),
                 It.Is<DropDerivedDatabaseInput>(i => i.Kind == DerivedDatabaseKind.PrePitr), It.IsAny<TaskOptions?>()))
             .ReturnsAsync(new DropDerivedDatabaseResult("tenant_acme_pre_pitr_202604221430", true));
 
-        var result = await OrchestratorFunctions.DropKeptDatabase(context.Object);
+        var result = await OrchestratorFunctions.DropKeptDatabase(context.Object, request);
 
         Assert.True(result.Dropped);
         context.Verify(c => c.CreateTimer(due, It.IsAny<CancellationToken>()), Times.Once);
