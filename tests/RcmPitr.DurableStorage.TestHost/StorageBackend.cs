@@ -4,9 +4,9 @@ using Microsoft.Extensions.Logging;
 namespace RcmPitr.DurableStorage.TestHost;
 
 /// <summary>
-/// The Azure Storage provider as Durable Functions runs it (table partition manager, app lease, default visibility
-/// timeouts), with the intervals shortened so a test takes seconds: queues polled at most every half second, and a
-/// partition lease that lapses a few seconds after its owner died, so a restarted host takes over quickly.
+/// The Azure Storage provider with its defaults (table partition manager, app lease, 5-minute queue visibility timeouts)
+/// except what makes a test take seconds: one partition, queues polled at most every half second, and a partition lease
+/// that lapses a few seconds after its owner died, so a restarted host takes over quickly.
 /// </summary>
 public static class StorageBackend
 {
