@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what RcmPitr needs beyond the .NET SDK: PostgreSQL server and client binaries (the tests and
-# the local environment start real clusters) and the Bicep CLI (the infrastructure tests). Idempotent; does
-# nothing when they are present.
+# the local environment start real clusters), the Bicep CLI (the infrastructure tests) and Azurite (the Azure Storage
+# tests). Idempotent; does nothing when they are present.
 set -euo pipefail
 
 if ! command -v dotnet >/dev/null 2>&1; then
@@ -41,6 +41,22 @@ PROJECT
   mv -f "$target.partial" "$target"
 }
 install_bicep
+
+# Azurite (the Azure Storage emulator, an npm package) for the durability tests of the Azure Storage backend, kept in
+# the checkout (.tools/azurite, git-ignored). 3.35.0 is the newest release that runs on Node.js 20 (3.36 needs 21).
+# Without Node.js the tests that need it are skipped locally and fail when CI=true.
+azurite_version="3.35.0"
+azurite_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.tools/azurite"
+if grep -qs "\"version\": \"$azurite_version\"" "$azurite_dir/node_modules/azurite/package.json"; then
+  :
+elif ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "Node.js/npm not found: Azurite not installed; the Azure Storage durability tests will be skipped (and fail when CI=true)." >&2
+else
+  echo "Installing Azurite $azurite_version into .tools/azurite..." >&2
+  mkdir -p "$azurite_dir"
+  npm install --prefix "$azurite_dir" --no-audit --no-fund --loglevel=error "azurite@$azurite_version" >/dev/null \
+    || echo "npm could not install Azurite; the Azure Storage durability tests will be skipped (and fail when CI=true)." >&2
+fi
 
 if [ -n "${PG_BIN:-}" ] && [ -x "$PG_BIN/initdb" ]; then
   exit 0
