@@ -14,9 +14,8 @@ public static class HostedTasks
     }
 
     /// <summary>
-    /// The app's orchestrator trigger itself, so RestoreTenantOrchestrator runs through DurableContextAdapter as in Azure. The
-    /// trigger reads its input with <c>GetInput&lt;RestoreRequest&gt;()</c>; outside Functions the worker deserializes an input
-    /// to the type the orchestrator is registered with, hence the (unused) typed parameter.
+    /// The app's orchestrator trigger itself, so RestoreTenantOrchestrator runs through DurableContextAdapter as in Azure, with
+    /// its request deserialized to the type the orchestrator is registered with, as Durable binds the trigger's parameter.
     /// </summary>
-    private static Task<RestoreResult> RestoreTenant(TaskOrchestrationContext context, RestoreRequest input) => OrchestratorFunctions.RestoreTenant(context);
+    private static Task<RestoreResult> RestoreTenant(TaskOrchestrationContext context, RestoreRequest input) => OrchestratorFunctions.RestoreTenant(context, input);
 }
