@@ -31,6 +31,37 @@ public sealed class ControlPlaneDatabase(NpgsqlDataSource dataSource) : IAsyncDi
         return await SchemaMigrator.MigrateOwnMasterAsync(connection, cancellationToken);
     }
 
+    /// <summary>
+    /// Makes sure RcmPitr's own <paramref name="tables"/> exist, creating its schema when they do not (a master that missed
+    /// the hosts' start-up migration); when the login may not create them, fails naming the <paramref name="script"/> an
+    /// owner must apply. Returns once they exist.
+    /// </summary>
+    public async Task EnsureOwnTablesAsync(IReadOnlyList<string> tables, string script, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        await using (var connection = await OpenAsync(cancellationToken))
+        await using (var check = new NpgsqlCommand("SELECT bool_and(to_regclass(t) IS NOT NULL) FROM unnest($1::text[]) AS t", connection))
+        {
+            check.Parameters.Add(new NpgsqlParameter { Value = tables.ToArray() });
+            if ((bool)(await check.ExecuteScalarAsync(cancellationToken))!)
+            {
+                return;
+            }
+        }
+
+        try
+        {
+            await MigrateOwnSchemaAsync(cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            throw new InvalidOperationException(
+                $"The master database lacks RcmPitr's {string.Join(" and ", tables)}, and the control-plane login may not create " +
+                $"{(tables.Count == 1 ? "it" : "them")}. Apply src/RcmPitr.Postgres/Schema/master/{script} once as the database owner (docs/master-schema.md).",
+                e);
+        }
+    }
+
     /// <inheritdoc />
     public ValueTask DisposeAsync() => DataSource.DisposeAsync();
 }

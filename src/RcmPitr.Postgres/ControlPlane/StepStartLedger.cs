@@ -83,34 +83,10 @@ public sealed class StepStartLedger(ControlPlaneDatabase master, DataMoverOption
     // privilege then) gets them on first use, or a message naming the script.
     private async Task EnsureSchemaAsync(CancellationToken cancellationToken)
     {
-        if (_schemaReady)
+        if (!_schemaReady)
         {
-            return;
+            await master.EnsureOwnTablesAsync(["rcm_pitr.activity_starts"], "V006__activity_starts.sql", cancellationToken);
+            _schemaReady = true;
         }
-
-        await using (var connection = await master.OpenAsync(cancellationToken))
-        await using (var check = new NpgsqlCommand("SELECT to_regclass('rcm_pitr.activity_starts') IS NOT NULL", connection))
-        {
-            _schemaReady = (bool)(await check.ExecuteScalarAsync(cancellationToken))!;
-        }
-
-        if (_schemaReady)
-        {
-            return;
-        }
-
-        try
-        {
-            await master.MigrateOwnSchemaAsync(cancellationToken);
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
-        {
-            throw new InvalidOperationException(
-                "The master database lacks RcmPitr's table rcm_pitr.activity_starts, and the control-plane login may not create it. Apply " +
-                "src/RcmPitr.Postgres/Schema/master/V006__activity_starts.sql once as the database owner (docs/master-schema.md).",
-                e);
-        }
-
-        _schemaReady = true;
     }
 }

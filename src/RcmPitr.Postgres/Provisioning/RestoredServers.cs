@@ -250,37 +250,11 @@ public sealed partial class RestoredServers(ControlPlaneDatabase master, IServer
     // and tests have them from the full migration already.
     private async Task EnsureSchemaAsync(CancellationToken cancellationToken)
     {
-        if (_schemaReady)
+        if (!_schemaReady)
         {
-            return;
+            await master.EnsureOwnTablesAsync(["rcm_pitr.restored_server", "rcm_pitr.restored_server_holder"], "V003__restored_servers.sql", cancellationToken);
+            _schemaReady = true;
         }
-
-        await using (var connection = await master.OpenAsync(cancellationToken))
-        await using (var check = new NpgsqlCommand(
-            "SELECT to_regclass('rcm_pitr.restored_server') IS NOT NULL AND to_regclass('rcm_pitr.restored_server_holder') IS NOT NULL", connection))
-        {
-            _schemaReady = (bool)(await check.ExecuteScalarAsync(cancellationToken))!;
-        }
-
-        if (_schemaReady)
-        {
-            return;
-        }
-
-        try
-        {
-            await master.MigrateOwnSchemaAsync(cancellationToken);
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
-        {
-            throw new InvalidOperationException(
-                "The master database lacks RcmPitr's tables rcm_pitr.restored_server and rcm_pitr.restored_server_holder, and the control-plane " +
-                "login may not create them. Apply src/RcmPitr.Postgres/Schema/master/V003__restored_servers.sql once as the database owner " +
-                "(docs/master-schema.md).",
-                e);
-        }
-
-        _schemaReady = true;
     }
 
     private static async Task<Row?> ReadAsync(
