@@ -9,7 +9,7 @@ resource role 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   properties: {
     // Role names are unique per Microsoft Entra tenant: the subscription keeps two resource groups of one name apart.
     roleName: 'RcmPitr flexible server restorer (${subscription().subscriptionId}/${resourceGroup().name})'
-    description: 'Read flexible servers, create point-in-time / geo restores, delete the servers it created; join the delegated subnet and private DNS zone a VNet-injected restore is placed in.'
+    description: 'Read flexible servers, create point-in-time / geo restores, delete the servers it created; join the delegated subnet and private DNS zone a VNet-injected restore is placed in; assign a CMK source\'s identities; recreate firewall rules after a geo-restore.'
     type: 'CustomRole'
     assignableScopes: [resourceGroup().id]
     permissions: [
@@ -26,6 +26,12 @@ resource role 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
           // role is assigned: the subnet and zone must be in this resource group, or the role assigned where they are.
           'Microsoft.Network/virtualNetworks/subnets/join/action'
           'Microsoft.Network/privateDnsZones/join/action'
+          // A customer-managed-key source is restored with its user-assigned identities on the new server, which ARM checks
+          // as this linked action on each identity (in this resource group; elsewhere, assign Managed Identity Operator there).
+          'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action'
+          // A geo-restored server gets the source's firewall rules recreated (region loss only).
+          'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules/read'
+          'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules/write'
         ]
         notActions: []
       }

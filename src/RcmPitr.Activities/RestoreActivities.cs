@@ -40,49 +40,49 @@ public sealed class RestoreActivities(
 {
 #pragma warning disable CS1591 // Each method is the activity of the same name; ActivityNames documents them.
     public Task<TenantInfo> ResolveTenant(ResolveTenantInput input, CancellationToken ct) =>
-        Step(ActivityNames.ResolveTenant, new(Tenant: input.Tenant), () => resolver.ResolveAsync(input, ct));
+        Step(ActivityNames.ResolveTenant, new(Tenant: input.Tenant), ct, () => resolver.ResolveAsync(input, ct));
 
     public Task<FreezeTenantResult> FreezeTenant(FreezeTenantInput input, CancellationToken ct) =>
-        Step(ActivityNames.FreezeTenant, new(input.RunId), () => status.FreezeAsync(input, ct));
+        Step(ActivityNames.FreezeTenant, new(input.RunId), ct, () => status.FreezeAsync(input, ct));
 
     public Task<UnfreezeTenantResult> UnfreezeTenant(UnfreezeTenantInput input, CancellationToken ct) =>
-        Step(ActivityNames.UnfreezeTenant, new(input.RunId), () => status.UnfreezeAsync(input, ct));
+        Step(ActivityNames.UnfreezeTenant, new(input.RunId), ct, () => status.UnfreezeAsync(input, ct));
 
     public Task<ConfirmFreezeResult> ConfirmFreeze(ConfirmFreezeInput input, CancellationToken ct) =>
-        Step(ActivityNames.ConfirmFreeze, new(input.RunId), () => status.ConfirmFreezeAsync(input, ct));
+        Step(ActivityNames.ConfirmFreeze, new(input.RunId), ct, () => status.ConfirmFreezeAsync(input, ct));
 
 
     public Task<ServerStatus> GetServerState(GetServerStateInput input, CancellationToken ct) =>
-        Step(ActivityNames.GetServerState, StepSubject.None, () => provisioner.GetStateAsync(input, ct));
+        Step(ActivityNames.GetServerState, StepSubject.None, ct, () => provisioner.GetStateAsync(input, ct));
 
 
     public Task<AcquireServerResult> AcquireServer(AcquireServerInput input, CancellationToken ct) =>
-        Step(ActivityNames.AcquireServer, new(input.RunId), () => restoredServers.AcquireAsync(input, ct));
+        Step(ActivityNames.AcquireServer, new(input.RunId), ct, () => restoredServers.AcquireAsync(input, ct));
 
     public Task<ReleaseServerResult> ReleaseServer(ReleaseServerInput input, CancellationToken ct) =>
-        Step(ActivityNames.ReleaseServer, new(input.RunId), () => restoredServers.ReleaseAsync(input, ct));
+        Step(ActivityNames.ReleaseServer, new(input.RunId), ct, () => restoredServers.ReleaseAsync(input, ct));
 
     public Task<PreflightResult> Preflight(PreflightInput input, CancellationToken ct) =>
-        Step(ActivityNames.Preflight, new(Tenant: input.Tenant), () => preflight.CheckAsync(input, ct));
+        Step(ActivityNames.Preflight, new(Tenant: input.Tenant), ct, () => preflight.CheckAsync(input, ct));
 
     // The long steps: a host that aborts one (Azure Functions at functionTimeout) and starts it again is bounded by the ledger.
     public Task<DumpTenantResult> DumpTenant(DumpTenantInput input, CancellationToken ct) =>
-        Step(ActivityNames.DumpTenant, new(input.RunId, input.Tenant, TransferMode.Runbook),
+        Step(ActivityNames.DumpTenant, new(input.RunId, input.Tenant, TransferMode.Runbook), ct,
             () => starts.RunAsync(input.RunId, ActivityNames.DumpTenant, token => dumper.DumpAsync(input, token), ct), r => r.Reused ? 0 : r.SizeBytes);
 
     public Task<DeleteDumpResult> DeleteDump(DeleteDumpInput input, CancellationToken ct) =>
-        Step(ActivityNames.DeleteDump, new(input.RunId), () => dumper.DeleteAsync(input, ct));
+        Step(ActivityNames.DeleteDump, new(input.RunId), ct, () => dumper.DeleteAsync(input, ct));
 
     public Task<RestoreDatabaseResult> RestoreDatabase(RestoreDatabaseInput input, CancellationToken ct) =>
-        Step(ActivityNames.RestoreDatabase, new(input.RunId, input.Tenant),
+        Step(ActivityNames.RestoreDatabase, new(input.RunId, input.Tenant), ct,
             () => starts.RunAsync(input.RunId, ActivityNames.RestoreDatabase, token => loader.LoadAsync(input, token), ct));
 
     public Task<MoveTenantResult> MoveTenant(MoveTenantInput input, CancellationToken ct) =>
-        Step(ActivityNames.MoveTenant, new(input.RunId, input.Tenant, input.Mode),
+        Step(ActivityNames.MoveTenant, new(input.RunId, input.Tenant, input.Mode), ct,
             () => starts.RunAsync(input.RunId, ActivityNames.MoveTenant, token => transfer.MoveAsync(input, token), ct), r => r.Reused ? 0 : r.BytesMoved);
 
     public Task<ParityReport> ParityProbe(ParityProbeInput input, CancellationToken ct) =>
-        Step(ActivityNames.ParityProbe, new(input.RunId, input.Tenant), async () =>
+        Step(ActivityNames.ParityProbe, new(input.RunId, input.Tenant), ct, async () =>
         {
             var report = await parity.ProbeAsync(input, ct);
             // The full table lives in the master database; the run's status keeps what fits its size budget.
@@ -91,35 +91,36 @@ public sealed class RestoreActivities(
         });
 
     public Task<SwapCutoverResult> SwapCutover(SwapCutoverInput input, CancellationToken ct) =>
-        Step(ActivityNames.SwapCutover, new(input.RunId, input.Tenant), () => swap.CutOverAsync(input, ct));
+        Step(ActivityNames.SwapCutover, new(input.RunId, input.Tenant), ct, () => swap.CutOverAsync(input, ct));
 
     public Task<FlipRefCutoverResult> FlipRefCutover(FlipRefCutoverInput input, CancellationToken ct) =>
-        Step(ActivityNames.FlipRefCutover, new(input.RunId, input.Tenant), () => flip.FlipAsync(input, ct));
+        Step(ActivityNames.FlipRefCutover, new(input.RunId, input.Tenant), ct, () => flip.FlipAsync(input, ct));
 
     public Task<RollbackSwapResult> RollbackSwap(RollbackSwapInput input, CancellationToken ct) =>
-        Step(ActivityNames.RollbackSwap, new(input.RunId, input.Tenant), () => swap.RollBackAsync(input, ct));
+        Step(ActivityNames.RollbackSwap, new(input.RunId, input.Tenant), ct, () => swap.RollBackAsync(input, ct));
 
     public Task<RollbackFlipResult> RollbackFlip(RollbackFlipInput input, CancellationToken ct) =>
-        Step(ActivityNames.RollbackFlip, new(input.RunId), () => flip.RollBackAsync(input, ct));
+        Step(ActivityNames.RollbackFlip, new(input.RunId), ct, () => flip.RollBackAsync(input, ct));
 
     public Task<VerifyCutoverResult> VerifyCutover(VerifyCutoverInput input, CancellationToken ct) =>
-        Step(ActivityNames.VerifyCutover, StepSubject.None, () => parity.VerifyCutoverAsync(input, ct));
+        Step(ActivityNames.VerifyCutover, StepSubject.None, ct, () => parity.VerifyCutoverAsync(input, ct));
 
     public Task<bool> InvalidateTenantCache(InvalidateTenantCacheInput input, CancellationToken ct) =>
-        Step(ActivityNames.InvalidateTenantCache, StepSubject.None, async () =>
+        Step(ActivityNames.InvalidateTenantCache, StepSubject.None, ct, async () =>
         {
             await cache.InvalidateAsync(input, ct);
             return true;
         });
 
     /// <summary>
-    /// Writes the audit row; the execution that inserts a run's final row also records the run's end, so a retry or a
-    /// redelivery that finds the row never counts the run twice.
+    /// Writes the audit row. The execution that inserts a run's first final row also records the run's end: a retry or a
+    /// redelivery finds its row, and a later final row of the same run (a step after cutover failed) is not the first, so a
+    /// run is never counted twice.
     /// </summary>
     public async Task<WriteAuditResult> WriteAudit(WriteAuditInput input, CancellationToken ct)
     {
-        var result = await Step(ActivityNames.WriteAudit, new(input.RunId), () => audit.WriteAsync(input, ct));
-        if (result.Inserted)
+        var result = await Step(ActivityNames.WriteAudit, new(input.RunId), ct, () => audit.WriteAsync(input, ct));
+        if (result.Inserted && RunOutcomes.Of(input.Event) is not null && await IsRunsFirstEndAsync(input, ct))
         {
             await StepTelemetry.RunEndedAsync(input.RunId, input.Event, input.Details, ct);
         }
@@ -127,15 +128,27 @@ public sealed class RestoreActivities(
         return result;
     }
 
+    private async Task<bool> IsRunsFirstEndAsync(WriteAuditInput input, CancellationToken ct)
+    {
+        try
+        {
+            return await audit.IsFirstOfAsync(input.RunId, input.Event, RunOutcomes.Events, ct);
+        }
+        catch (Npgsql.NpgsqlException)
+        {
+            return false; // the row is written; a run's telemetry is not worth failing the step for
+        }
+    }
+
     public Task<bool> Notify(NotifyInput input, CancellationToken ct) =>
-        Step(ActivityNames.Notify, new(input.RunId, input.Tenant), async () =>
+        Step(ActivityNames.Notify, new(input.RunId, input.Tenant), ct, async () =>
         {
             await notifier.NotifyAsync(input, ct);
             return true;
         });
 
     public Task<DropDerivedDatabaseResult> DropDerivedDatabase(DropDerivedDatabaseInput input, CancellationToken ct) =>
-        Step(ActivityNames.DropDerivedDatabase, new(input.RunId, input.Tenant), () => dropper.DropAsync(input, ct));
+        Step(ActivityNames.DropDerivedDatabase, new(input.RunId, input.Tenant), ct, () => dropper.DropAsync(input, ct));
 
     public Task<bool> ScheduleRetentionDrop(ScheduleRetentionDropInput input, CancellationToken ct) => ScheduleRetentionDrop(orchestrations, input, ct);
 
@@ -146,7 +159,7 @@ public sealed class RestoreActivities(
     {
         ArgumentNullException.ThrowIfNull(terminator);
         ArgumentNullException.ThrowIfNull(input);
-        return Step(ActivityNames.CancelRetentionDrop, StepSubject.None, () => terminator.TerminateIfActiveAsync(RunIds.Require(input.InstanceId), input.Reason, ct));
+        return Step(ActivityNames.CancelRetentionDrop, StepSubject.None, ct, () => terminator.TerminateIfActiveAsync(RunIds.Require(input.InstanceId), input.Reason, ct));
     }
 
     /// <summary>Starts the retention timer instance of a run (its id is deterministic, so a retry finds it).</summary>
@@ -154,7 +167,7 @@ public sealed class RestoreActivities(
     {
         ArgumentNullException.ThrowIfNull(orchestrations);
         ArgumentNullException.ThrowIfNull(input);
-        return Step(ActivityNames.ScheduleRetentionDrop, new(input.RunId, input.Tenant), () => orchestrations.StartIfAbsentAsync(
+        return Step(ActivityNames.ScheduleRetentionDrop, new(input.RunId, input.Tenant), ct, () => orchestrations.StartIfAbsentAsync(
             RetentionDropOrchestrator.Name,
             RetentionDropOrchestrator.InstanceIdFor(input.RunId, input.Kind),
             new RetentionDropRequest(input.RunId, input.Live, input.Tenant, input.Stamp, input.DropAfterUtc, input.Kind, input.LiveDatabase),
@@ -162,6 +175,6 @@ public sealed class RestoreActivities(
     }
 #pragma warning restore CS1591
 
-    private static Task<T> Step<T>(string name, StepSubject subject, Func<Task<T>> run, Func<T, long>? bytesMoved = null) =>
-        StepTelemetry.RunAsync(name, subject, run, bytesMoved);
+    private static Task<T> Step<T>(string name, StepSubject subject, CancellationToken ct, Func<Task<T>> run, Func<T, long>? bytesMoved = null) =>
+        StepTelemetry.RunAsync(name, subject, run, bytesMoved, ct);
 }

@@ -5,6 +5,13 @@ namespace RcmPitr.Telemetry;
 /// <summary>How a run ended, by the final audit event it wrote (the <c>rcmpitr.outcome</c> of run records).</summary>
 public static class RunOutcomes
 {
+    /// <summary>The audit events that end a run.</summary>
+    public static IReadOnlyList<string> Events { get; } =
+    [
+        AuditEvents.PitrRestored, AuditEvents.PitrFailed, AuditEvents.PitrRejected, AuditEvents.PitrApprovalTimedOut,
+        AuditEvents.PitrCancelled, AuditEvents.PitrRolledBack, AuditEvents.PitrDryRun, AuditEvents.PitrSnapshot,
+    ];
+
     /// <summary>The outcome a final audit event stands for, or null for an event that does not end a run.</summary>
     public static string? Of(string? auditEvent) => auditEvent switch
     {

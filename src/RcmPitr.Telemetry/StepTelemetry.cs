@@ -19,7 +19,7 @@ public static partial class StepTelemetry
     /// Runs one activity execution inside a span named after <paramref name="step"/> and records its duration and
     /// outcome; <paramref name="bytesMoved"/> reads what a transfer step moved from its result. Exceptions pass through.
     /// </summary>
-    public static async Task<T> RunAsync<T>(string step, StepSubject subject, Func<Task<T>> run, Func<T, long>? bytesMoved = null)
+    public static async Task<T> RunAsync<T>(string step, StepSubject subject, Func<Task<T>> run, Func<T, long>? bytesMoved = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(subject);
         ArgumentNullException.ThrowIfNull(run);
@@ -38,7 +38,7 @@ public static partial class StepTelemetry
         }
         catch (Exception e)
         {
-            Record(span, step, tenant, mode, OutcomeOf(e), e.GetType().FullName ?? e.GetType().Name, bytes: null, started);
+            Record(span, step, tenant, mode, OutcomeOf(e, cancellationToken), e.GetType().FullName ?? e.GetType().Name, bytes: null, started);
             throw;
         }
     }
@@ -194,10 +194,11 @@ public static partial class StepTelemetry
         return list;
     }
 
-    private static string OutcomeOf(Exception e) => e switch
+    /// <summary><c>cancelled</c> only when the execution itself was cancelled (lease lost, host stopping): a client's own timeout is a failure.</summary>
+    private static string OutcomeOf(Exception e, CancellationToken cancellationToken) => e switch
     {
         RcmPitrException => "refused",
-        OperationCanceledException => "cancelled",
+        OperationCanceledException when cancellationToken.IsCancellationRequested => "cancelled",
         _ => "failed",
     };
 

@@ -52,19 +52,21 @@ public sealed class ActivityTelemetryTests(FunctionsClusterFixture fx)
         var details = new Dictionary<string, string> { ["mode"] = "DryRun", ["runId"] = runId };
         var audit = new WriteAuditInput(runId, tenantId, AuditEvents.PitrDryRun, "alice", "quarterly dry run", details);
 
-        // Act: the audit, its redelivery, and a refused one.
+        // Act: the audit, its redelivery, a refused one, and a second final event of the same run (its clean-up failed after
+        // the dry run's audit), which must not count the run again.
         var results = new List<WriteAuditResult>();
         await middleware.Invoke(context, async _ => results.Add(await functions.WriteAudit(audit, client.Object, CancellationToken.None)));
         await middleware.Invoke(context, async _ => results.Add(await functions.WriteAudit(audit, client.Object, CancellationToken.None)));
         await middleware.Invoke(context, async _ => await Assert.ThrowsAsync<InvalidRestoreInputException>(
             () => functions.WriteAudit(audit with { Event = "NOT_AN_AUDIT_EVENT" }, client.Object, CancellationToken.None)));
+        await middleware.Invoke(context, async _ => results.Add(await functions.WriteAudit(audit with { Event = AuditEvents.PitrFailed }, client.Object, CancellationToken.None)));
         metering!.ForceFlush();
 
         // Assert: the spans.
-        Assert.Equal([true, false], results.Select(r => r.Inserted));
+        Assert.Equal([true, false, true], results.Select(r => r.Inserted));
         var mine = spans.Snapshot().Where(s => Equals(s.GetTagItem(RcmPitrTelemetry.Tags.RunId), runId)).ToList();
         var steps = mine.Where(s => s.OperationName == ActivityNames.WriteAudit).ToList();
-        Assert.Equal(["succeeded", "succeeded", "refused"], steps.Select(s => s.GetTagItem(RcmPitrTelemetry.Tags.Outcome)));
+        Assert.Equal(["succeeded", "succeeded", "refused", "succeeded"], steps.Select(s => s.GetTagItem(RcmPitrTelemetry.Tags.Outcome)));
         Assert.All(steps, s => Assert.Equal(slug, s.GetTagItem(RcmPitrTelemetry.Tags.Tenant)));
         Assert.Equal(typeof(InvalidRestoreInputException).FullName, steps[2].GetTagItem(RcmPitrTelemetry.Tags.ErrorType));
         Assert.Equal(ActivityStatusCode.Error, steps[2].Status);
@@ -82,7 +84,7 @@ public sealed class ActivityTelemetryTests(FunctionsClusterFixture fx)
         var duration = Assert.Single(points, p => p.Name == RcmPitrTelemetry.RunDuration).Point;
         Assert.Equal(1, duration.GetHistogramCount());
         Assert.InRange(duration.GetHistogramSum(), 89, 300);
-        Assert.Equal(2, Assert.Single(points, p => p.Name == RcmPitrTelemetry.StepDuration && Equals(p.Tags[RcmPitrTelemetry.Tags.Outcome], "succeeded")).Point.GetHistogramCount());
+        Assert.Equal(3, Assert.Single(points, p => p.Name == RcmPitrTelemetry.StepDuration && Equals(p.Tags[RcmPitrTelemetry.Tags.Outcome], "succeeded")).Point.GetHistogramCount());
         var refused = Assert.Single(points, p => p.Name == RcmPitrTelemetry.StepDuration && Equals(p.Tags[RcmPitrTelemetry.Tags.Outcome], "refused"));
         Assert.Equal(typeof(InvalidRestoreInputException).FullName, refused.Tags[RcmPitrTelemetry.Tags.ErrorType]);
     }

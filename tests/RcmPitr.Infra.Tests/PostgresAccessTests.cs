@@ -25,7 +25,7 @@ public sealed class PostgresAccessTests
     }
 
     [Fact]
-    public async Task Role_Actions_CoverRestoresIntoAVirtualNetworkAndAPrivateDnsZone()
+    public async Task Role_Actions_CoverRestoresIntoAVirtualNetworkAPrivateDnsZoneACustomerManagedKeyAndGeoFirewallRules()
     {
         var template = await Bicep.CompileAsync(Module);
         var role = ArmTemplate.Single(template, "Microsoft.Authorization/roleDefinitions");
@@ -35,6 +35,8 @@ public sealed class PostgresAccessTests
         Assert.Contains("Microsoft.DBforPostgreSQL/flexibleServers/write", actions);
         Assert.Contains("Microsoft.Network/virtualNetworks/subnets/join/action", actions);
         Assert.Contains("Microsoft.Network/privateDnsZones/join/action", actions);
+        Assert.Contains("Microsoft.ManagedIdentity/userAssignedIdentities/assign/action", actions);
+        Assert.Contains("Microsoft.DBforPostgreSQL/flexibleServers/firewallRules/write", actions);
         Assert.DoesNotContain(actions, a => a.Contains('*', StringComparison.Ordinal));
     }
 }

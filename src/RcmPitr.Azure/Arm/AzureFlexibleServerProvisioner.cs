@@ -389,9 +389,22 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
             return new OperationStatus("InProgress", null);
         }
 
+        if (status == 404)
+        {
+            return null; // the operation is not known (yet): the server's own state decides
+        }
+
+        if (status is 401 or 403)
+        {
+            throw new InvalidOperationException(
+                $"ARM refused reading the restore's operation ({status}): the app's identity needs the azureAsyncOperation / operationResults " +
+                "read actions of the RcmPitr restorer role (infra/modules/postgres-access.bicep)");
+        }
+
         if (status >= 400)
         {
-            return null;
+            // A Location-style poll answers a failed operation with a 4xx and ARM's error body.
+            return new OperationStatus("Failed", ErrorOf(content) ?? $"HTTP {status} from the operation");
         }
 
         if (content.ToMemory().IsEmpty)
@@ -402,19 +415,29 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
         using var body = JsonDocument.Parse(content.ToMemory());
         var root = body.RootElement;
         var reported = root.ValueKind == JsonValueKind.Object ? Text(root, "status") : null;
-        if (reported is null)
-        {
-            return new OperationStatus("Succeeded", null); // a Location poll that finished answers with the resource
-        }
+        return reported is null
+            ? new OperationStatus("Succeeded", null) // a Location poll that finished answers with the resource
+            : new OperationStatus(reported, ErrorOf(content));
+    }
 
-        string? error = null;
-        if (root.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.Object)
+    /// <summary>ARM's <c>error.code: error.message</c> in an operation's body, at most 1000 characters; null when there is none.</summary>
+    private static string? ErrorOf(BinaryData content)
+    {
+        try
         {
+            using var body = JsonDocument.Parse(content.ToMemory());
+            if (body.RootElement.ValueKind != JsonValueKind.Object || !body.RootElement.TryGetProperty("error", out var e) || e.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
             var text = $"{Text(e, "code") ?? "(no code)"}: {Text(e, "message") ?? "(no message)"}";
-            error = text.Length <= 1000 ? text : text[..1000] + "…";
+            return text.Length <= 1000 ? text : text[..1000] + "…";
         }
-
-        return new OperationStatus(reported, error);
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private sealed record OperationStatus(string Status, string? Error)

@@ -13,12 +13,20 @@ namespace RcmPitr.Postgres.ControlPlane;
 public sealed class ParityReportStore(ControlPlaneDatabase master)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+    private volatile bool _schemaReady;
 
     /// <summary>Records the run's report (a re-run of the probe replaces it).</summary>
     public async Task WriteAsync(string runId, ParityReport report, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(runId);
         ArgumentNullException.ThrowIfNull(report);
+        if (!_schemaReady)
+        {
+            // A master that missed the hosts' start-up gets the table here, or a message naming the script to apply.
+            await master.EnsureOwnTablesAsync(["rcm_pitr.parity_reports"], "V005__parity_reports.sql", cancellationToken);
+            _schemaReady = true;
+        }
+
         await using var connection = await master.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand(
             """
@@ -31,12 +39,19 @@ public sealed class ParityReportStore(ControlPlaneDatabase master)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>The run's report, or null when it has none.</summary>
+    /// <summary>The run's report, or null when it has none (or the master has no such table yet).</summary>
     public async Task<ParityReport?> GetAsync(string runId, CancellationToken cancellationToken)
     {
         await using var connection = await master.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand("SELECT report::text FROM rcm_pitr.parity_reports WHERE run_id = $1", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = runId });
-        return await command.ExecuteScalarAsync(cancellationToken) is string json ? JsonSerializer.Deserialize<ParityReport>(json, Json) : null;
+        try
+        {
+            return await command.ExecuteScalarAsync(cancellationToken) is string json ? JsonSerializer.Deserialize<ParityReport>(json, Json) : null;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return null;
+        }
     }
 }

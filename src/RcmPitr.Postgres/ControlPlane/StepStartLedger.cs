@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using RcmPitr.Postgres.Operations;
 using RcmPitr.Workflow.Errors;
@@ -13,7 +15,7 @@ namespace RcmPitr.Postgres.ControlPlane;
 /// <see cref="DataMoverOptions.MaxAbortedStarts"/> earlier starts that never ended is refused
 /// (<see cref="StepRestartedTooOftenException"/>, never retried) instead of run. A cancelled attempt counts as aborted.
 /// </summary>
-public sealed class StepStartLedger(ControlPlaneDatabase master, DataMoverOptions options, TimeProvider time)
+public sealed partial class StepStartLedger(ControlPlaneDatabase master, DataMoverOptions options, TimeProvider time, ILogger<StepStartLedger>? logger = null)
 {
     private volatile bool _schemaReady;
 
@@ -35,13 +37,32 @@ public sealed class StepStartLedger(ControlPlaneDatabase master, DataMoverOption
         }
         catch
         {
-            await EndAsync(run, step, CancellationToken.None);
-            throw;
+            await TryEndAsync(run, step);
+            throw; // the step's own failure, never one of the ledger's
         }
 
-        await EndAsync(run, step, CancellationToken.None);
+        await TryEndAsync(run, step);
         return result;
     }
+
+    /// <summary>
+    /// Counts the end; a master that cannot be reached then must not turn the step's result (hours of work) or its refusal into
+    /// a transient failure. The cost of a lost end is one start counted as aborted.
+    /// </summary>
+    private async Task TryEndAsync(string runId, string step)
+    {
+        try
+        {
+            await EndAsync(runId, step, CancellationToken.None);
+        }
+        catch (NpgsqlException e)
+        {
+            LogEndNotCounted(logger ?? (ILogger)NullLogger.Instance, runId, step, e.SqlState ?? e.GetType().Name);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The end of step {Step} of run {RunId} could not be counted in rcm_pitr.activity_starts ({Reason}); a later start of it counts this one as aborted")]
+    private static partial void LogEndNotCounted(ILogger logger, string runId, string step, string reason);
 
     private async Task BeginAsync(string runId, string step, CancellationToken cancellationToken)
     {

@@ -27,4 +27,19 @@ public sealed class AuditWriter(ControlPlaneDatabase master)
             input.Details ?? new Dictionary<string, string>(), cancellationToken);
         return new WriteAuditResult(id, inserted);
     }
+
+    /// <summary>
+    /// Whether the row of <paramref name="auditEvent"/> is the run's first (lowest id) among its rows of <paramref name="events"/>:
+    /// a run that wrote two final events (restored, then a later step failed) ended once, at the first.
+    /// </summary>
+    public async Task<bool> IsFirstOfAsync(string runId, string auditEvent, IReadOnlyCollection<string> events, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var run = RunIds.Require(runId);
+        await using var connection = await master.OpenAsync(cancellationToken);
+        await using var command = new Npgsql.NpgsqlCommand(
+            "SELECT idempotency_key FROM identity.tenant_audit WHERE idempotency_key = ANY($1) ORDER BY id LIMIT 1", connection);
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = events.Select(e => KeyFor(run, e)).ToArray() });
+        return await command.ExecuteScalarAsync(cancellationToken) is string first && first == KeyFor(run, auditEvent);
+    }
 }

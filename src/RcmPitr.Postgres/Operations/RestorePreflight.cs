@@ -154,9 +154,11 @@ public sealed class RestorePreflight(PgConnector connector, PgToolLocator tools,
                 $"the tenant database {database} does not exist on server {server.Name}; is the restore time before the tenant was provisioned?",
             ]);
         }
-        catch (PostgresException e) when (restored && e.SqlState is PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification)
+        catch (PostgresException e) when (restored && e.SqlState == PostgresErrorCodes.InvalidPassword)
         {
-            // A point-in-time restore brings back the whole server as it was at T, its roles and their passwords included.
+            // A point-in-time restore brings back the whole server as it was at T, its roles and their passwords included. Only
+            // a refused password (28P01) means that: 28000 is also "no pg_hba.conf entry", e.g. a firewall not yet open, which
+            // stays a transient failure retried like any other.
             throw new PreflightFailedException([
                 $"could not log in to the restored server {server.Name} as {server.AdminUser} ({e.SqlState}: {e.MessageText}). A restored server carries " +
                 $"the admin password that was valid at the restore time, not the current one in secret {server.AdminSecretRef}: if that password " +

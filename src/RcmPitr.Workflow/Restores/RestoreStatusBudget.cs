@@ -8,9 +8,10 @@ namespace RcmPitr.Workflow.Restores;
 /// <summary>
 /// Keeps a run's published status within a size budget. Durable Functions' default storage provider refuses a custom
 /// status over 16 KB, and a status can grow with the canary tables, with retried steps' reasons and with refused
-/// decisions. The status is shrunk in steps until it fits: first the parity table keeps only the rows that need a look
-/// (the full table is in the master database), then texts and retry lists get shorter. What matters for a decision —
-/// the verdict, the failing rows, every step's outcome, the accepted decisions — stays.
+/// decisions. The status is shrunk in steps until it fits: first the parity table keeps only the rows that need a look,
+/// failing ones first (the full table is in the master database; <see cref="ParityReport.RowsOmitted"/> counts the rest),
+/// then texts and retry lists get shorter. The verdict, every step's outcome and the accepted decisions always stay; the
+/// failing rows stay unless there are so many that the last steps must leave some of them out too.
 /// </summary>
 public static class RestoreStatusBudget
 {

@@ -60,4 +60,38 @@ public sealed class StepStartLedgerTests(ClusterFixture fx)
         var row = await s.MasterScalarAsync<string>("SELECT starts || '/' || ends FROM rcm_pitr.activity_starts WHERE run_id = $1 AND step = 'DumpTenant'", runId);
         Assert.Equal("6/6", row);
     }
+
+    [Fact]
+    public async Task RunAsync_MasterFailsWhileTheEndIsCounted_ReturnsTheStepsOwnResultOrRefusal()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var ledger = new StepStartLedger(s.Master, new DataMoverOptions { MaxAbortedStarts = 3 }, TimeProvider.System);
+        var runId = $"restore-{s.NewSlug()}--20260422143015-9c8d7e6f";
+        // The ledger's table goes away while the step runs: counting its end fails as a master that cannot be reached would.
+        async Task LoseTheLedgerAsync() => await s.ExecMasterAsync("ALTER TABLE rcm_pitr.activity_starts RENAME TO activity_starts_away");
+        async Task RestoreTheLedgerAsync() => await s.ExecMasterAsync("ALTER TABLE rcm_pitr.activity_starts_away RENAME TO activity_starts");
+
+        try
+        {
+            var moved = await ledger.RunAsync(runId, "MoveTenant", async _ =>
+            {
+                await LoseTheLedgerAsync();
+                return "moved";
+            }, CancellationToken.None);
+            Assert.Equal("moved", moved);
+            await RestoreTheLedgerAsync();
+
+            // A refusal stays a refusal (never retried), not a transient database error the workflow would retry.
+            var refusal = await Assert.ThrowsAsync<DatabaseStateConflictException>(() => ledger.RunAsync<int>(runId, "MoveTenant", async _ =>
+            {
+                await LoseTheLedgerAsync();
+                throw new DatabaseStateConflictException("another run's database is in the way");
+            }, CancellationToken.None));
+            Assert.Contains("another run's database", refusal.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await s.ExecMasterAsync("DO $$ BEGIN IF to_regclass('rcm_pitr.activity_starts_away') IS NOT NULL THEN ALTER TABLE rcm_pitr.activity_starts_away RENAME TO activity_starts; END IF; END $$");
+        }
+    }
 }
