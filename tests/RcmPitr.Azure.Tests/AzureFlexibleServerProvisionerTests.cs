@@ -82,6 +82,31 @@ public sealed class AzureFlexibleServerProvisionerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetState_OperationReadForbidden_SaysWhichRoleActionIsMissingInsteadOfWaitingAsNotFound()
+    {
+        var started = await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
+        _standIn.OperationStatusOverride = 403;
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            _provisioner.GetStateAsync(new GetServerStateInput(_source, Name, started.OperationUrl), CancellationToken.None));
+
+        Assert.Contains("azureAsyncOperation", error.Message, StringComparison.Ordinal);
+        Assert.Contains("403", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetState_OperationAnsweringAClientError_FailsWithArmsError()
+    {
+        var started = await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);
+        _standIn.OperationStatusOverride = 400;
+
+        var status = await _provisioner.GetStateAsync(new GetServerStateInput(_source, Name, started.OperationUrl), CancellationToken.None);
+
+        Assert.Equal(ServerState.Failed, status.State);
+        Assert.Contains("OperationFailed: operation", status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GetState_OperationUrlOfAnotherHost_IsRefusedWithoutSendingTheToken()
     {
         await _provisioner.ProvisionAsync(new ProvisionServerInput("run-1", _source, Name, RestoreTime), CancellationToken.None);

@@ -45,6 +45,9 @@ public sealed class AzureStandIn : IAsyncDisposable
     /// <summary>The body of the last PUT of each server, as sent.</summary>
     public ConcurrentDictionary<string, JsonObject> PutBodies { get; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>When set, operation GETs answer this status with ARM's error body (403: a role without the read action).</summary>
+    public int? OperationStatusOverride { get; set; }
+
     /// <summary>The async operations ARM handed out, by id.</summary>
     public ConcurrentDictionary<string, Operation> Operations { get; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -169,6 +172,8 @@ public sealed class AzureStandIn : IAsyncDisposable
         });
         app.MapGet($"/subscriptions/{Subscription}/providers/Microsoft.DBforPostgreSQL/locations/{{location}}/azureAsyncOperation/{{id}}", (string id, HttpContext http) =>
             !RequireBearer(http) ? Results.Empty
+            : OperationStatusOverride is { } forced
+                ? Results.Json(new { error = new { code = forced == 403 ? "AuthorizationFailed" : "OperationFailed", message = $"operation {id} answered {forced}" } }, statusCode: forced)
             : Operations.TryGetValue(id, out var operation) ? Results.Json(OperationBody(id, operation))
             : Results.Json(new { error = new { code = "ResourceNotFound", message = $"operation {id}" } }, statusCode: 404));
         app.MapGet(servers + "/firewallRules", (string name, HttpContext http) =>
