@@ -32,6 +32,21 @@ public sealed class StartRateLimitFunctionsTests(FunctionsClusterFixture fx) : I
         Assert.Contains("Too many starts", body, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Rollback_PrincipalOverItsLimit_Is429AndReachesNothing()
+    {
+        var limiter = new StartRateLimiter(new StartRateLimitOptions { StartsPerWindow = 1, Window = TimeSpan.FromHours(1) }, TimeProvider.System);
+        Assert.True(limiter.TryReserve(ClientPrincipals.OidOf("carol"), out _, out _));
+        var functions = FunctionsHttp.Functions(_master, limiter);
+
+        // The strict client mock fails the test if the handler reaches Durable at all.
+        var (status, _, body) = await FunctionsHttp.ExecuteAsync(functions.Rollback(
+            FunctionsHttp.Request("""{"reason":"the restore brought back the wrong data"}""", "carol"), "restore-acme--20260422143000-abcd1234", _client.Object));
+
+        Assert.Equal(429, status);
+        Assert.Contains("Too many starts", body, StringComparison.Ordinal);
+    }
+
     public async ValueTask InitializeAsync() => _master = await fx.NewMasterAsync();
 
     public async ValueTask DisposeAsync() => await _master.DisposeAsync();

@@ -80,7 +80,8 @@ public sealed class RestoreHttpFunctions(
         AuthenticatedAsync(request, async principal =>
         {
             var (body, problem) = await ApiRequestBody.ReadRollbackAsync(request, request.HttpContext.RequestAborted);
-            return problem ?? await Handlers(client).RollbackAsync(id, body, principal, request.HttpContext, request.HttpContext.RequestAborted);
+            // A rollback starts a run: it counts against the principal's starts like a restore.
+            return problem ?? await limiter.LimitAsync(principal, () => Handlers(client).RollbackAsync(id, body, principal, request.HttpContext, request.HttpContext.RequestAborted));
         });
 
     private async Task<IResult> DecideAsync(HttpRequest request, string id, bool approved, DurableTaskClient client, Principal principal)

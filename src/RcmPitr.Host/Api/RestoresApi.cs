@@ -40,10 +40,17 @@ public static class RestoresApi
             var (body, problem) = await ApiRequestBody.ReadReasonAsync(http.Request, ct);
             return problem ?? await api.CancelAsync(id, body, ApiKeys.PrincipalOf(http), ct);
         });
-        group.MapPost("/{id}/rollback", async (string id, HttpContext http, RestoreApiHandlers api, CancellationToken ct) =>
+        group.MapPost("/{id}/rollback", async (string id, HttpContext http, RestoreApiHandlers api, StartRateLimiter limiter, CancellationToken ct) =>
         {
             var (body, problem) = await ApiRequestBody.ReadRollbackAsync(http.Request, ct);
-            return problem ?? await api.RollbackAsync(id, body, ApiKeys.PrincipalOf(http), http, ct);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            // A rollback starts a run: it counts against the principal's starts like a restore.
+            var principal = ApiKeys.PrincipalOf(http);
+            return await limiter.LimitAsync(principal, () => api.RollbackAsync(id, body, principal, http, ct));
         });
         return group;
     }
