@@ -60,7 +60,9 @@ public sealed class Scenario : IAsyncDisposable
         TimeProvider.System,
         Logs.For<TenantTransfer>());
 
-    public ParityProbe Parity => new(Connector);
+    /// <summary>The post-cutover smoke probe's settings (off until a test sets a role).</summary>
+    public SmokeProbeOptions SmokeProbe { get; } = new();
+    public ParityProbe Parity => new(Connector, new SmokeProbe(_fx.Secrets, Connector.Options, SmokeProbe));
     public SwapCutover Swap => new(Connector, Logs.For<SwapCutover>());
     public FlipRefCutover Flip => new(Master, Connector, _fx.Secrets);
     public DerivedDatabaseDropper Dropper => new(Connector, Logs.For<DerivedDatabaseDropper>());

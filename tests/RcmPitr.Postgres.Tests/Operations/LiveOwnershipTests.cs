@@ -69,6 +69,63 @@ public sealed class LiveOwnershipTests(ClusterFixture fx)
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
     }
 
+    [Fact]
+    public async Task VerifyCutoverAsync_SmokeProbeAsTheApplicationRole_SignsInAndRunsTheQuery()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var (tenant, app, _) = await RestoreAndSwapAsync(s);
+        s.SmokeProbe.Role = app;
+        s.SmokeProbe.PasswordSecret = "smoke-" + s.Id;
+        s.SmokeProbe.Query = "SELECT full_name FROM members.member";
+        await s.Fixture.Secrets.SetSecretAsync(s.SmokeProbe.PasswordSecret, AppPassword, CancellationToken.None);
+
+        var result = await s.Parity.VerifyCutoverAsync(VerifyInput(s, tenant.DatabaseName), CancellationToken.None);
+
+        Assert.Equal(app, result.SignedInAs);
+    }
+
+    [Theory]
+    [InlineData("stranger", "SELECT 1", "connecting", "42501")]
+    [InlineData("app", "SELECT full_name::int FROM members.member", "running the configured query", "22P02")]
+    [InlineData("app", "DELETE FROM members.member", "running the configured query", "25006")]
+    public async Task VerifyCutoverAsync_SmokeProbeFails_FailsTheStepNamingTheRoleWithoutRowData(string who, string query, string step, string sqlState)
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var (tenant, app, stranger) = await RestoreAndSwapAsync(s);
+        s.SmokeProbe.Role = who == "app" ? app : stranger;
+        s.SmokeProbe.PasswordSecret = "smoke-" + s.Id;
+        s.SmokeProbe.Query = query;
+        await s.Fixture.Secrets.SetSecretAsync(s.SmokeProbe.PasswordSecret, AppPassword, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<RcmPitr.Workflow.Errors.DatabaseStateConflictException>(
+            () => s.Parity.VerifyCutoverAsync(VerifyInput(s, tenant.DatabaseName), CancellationToken.None));
+
+        Assert.Contains($"smoke probe failed {step} as {s.SmokeProbe.Role} on {tenant.DatabaseName}", error.Message, StringComparison.Ordinal);
+        Assert.Contains(sqlState, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Member", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(AppPassword, error.Message, StringComparison.Ordinal);
+        Assert.Equal(9L, await s.ScalarAsync<long>(s.Live, tenant.DatabaseName, "SELECT count(*) FROM members.member"));
+    }
+
+    private static VerifyCutoverInput VerifyInput(Scenario s, string database) =>
+        new(s.Live, database, new Dictionary<string, long> { ["members.member"] = 9 });
+
+    private static async Task<(TenantInfo Tenant, string App, string Stranger)> RestoreAndSwapAsync(Scenario s)
+    {
+        var slug = s.NewSlug();
+        var tenant = await s.AddTenantAsync(slug, liveMembers: 5, pitrMembers: 9);
+        var app = await s.AddLoginRoleAsync("app", AppPassword);
+        var stranger = await s.AddLoginRoleAsync("stranger", AppPassword);
+        foreach (var server in new[] { s.Live, s.Pitr })
+        {
+            await GiveTheTenantToAsync(s, server, tenant.DatabaseName, app);
+        }
+
+        await s.Transfer.MoveAsync(new MoveTenantInput(s.RunId, s.Pitr, s.Live, slug, TestData.Stamp, DerivedDatabaseKind.Restore, TransferMode.Streaming), CancellationToken.None);
+        await s.Swap.CutOverAsync(new SwapCutoverInput(s.RunId, s.Live, slug, TestData.Stamp), CancellationToken.None);
+        return (tenant, app, stranger);
+    }
+
     /// <summary>What a tenant's provisioning typically leaves: the application owns a schema and its objects, holds grants
     /// on the others and default privileges for new tables, and only it may connect.</summary>
     private static async Task GiveTheTenantToAsync(Scenario s, DbServerInfo server, string database, string app)
