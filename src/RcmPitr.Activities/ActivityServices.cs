@@ -1,5 +1,6 @@
 using System.Runtime.Versioning;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using RcmPitr.Postgres.Connections;
 using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Movers;
@@ -33,6 +34,9 @@ public static class ActivityServices
         services.AddSingleton<TenantMover>();
         services.AddSingleton<TransferProgressStore>();
         services.AddSingleton<TenantTransfer>();
+        // A host that configures the smoke probe registers its options (before or after this call); none: no probe.
+        services.TryAddSingleton(new SmokeProbeOptions());
+        services.AddSingleton<SmokeProbe>();
         services.AddSingleton<ParityProbe>();
         services.AddSingleton<ParityReportStore>();
         services.AddSingleton<SwapCutover>();

@@ -44,6 +44,7 @@ public static class FunctionsServices
         services.Configure<WorkerOptions>(options => options.Serializer = new JsonObjectSerializer(Json));
         services.AddSingleton(Bind<AzureArmOptions>(configuration, "AzureArm"));
         services.AddSingleton(Bind<DataMoverOptions>(configuration, "DataMover"));
+        services.AddSingleton(Bind<SmokeProbeOptions>(configuration, "SmokeProbe"));
         services.AddSingleton(Bind<PgConnectionOptions>(configuration, "PgConnection"));
         services.AddSingleton(Bind<DryRunOptions>(configuration, "DryRun"));
         services.AddSingleton(Bind<RestoreSettings>(configuration, "Restore"));

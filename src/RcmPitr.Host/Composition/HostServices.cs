@@ -26,6 +26,7 @@ public static class HostServices
         services.AddSingleton<ISecretStore>(sp => new LocalSecretStore(sp.GetRequiredService<RcmPitrOptions>().SecretsFile));
         services.AddRestoreActivities();
         services.AddSingleton(sp => sp.GetRequiredService<RcmPitrOptions>().DataMover);
+        services.AddSingleton(sp => sp.GetRequiredService<RcmPitrOptions>().SmokeProbe);
         services.AddSingleton(sp => sp.GetRequiredService<RcmPitrOptions>().Connections);
         services.AddSingleton(sp => new ControlPlaneDatabase(DataSource(sp, sp.GetRequiredService<RcmPitrOptions>().ControlPlane)));
         services.AddSingleton(sp => new StateDatabase(DataSource(sp, sp.GetRequiredService<RcmPitrOptions>().StateDatabase)));

@@ -50,6 +50,9 @@ public sealed class RcmPitrOptions
     /// <summary>Dump / restore settings.</summary>
     public DataMoverOptions DataMover { get; set; } = new();
 
+    /// <summary>The post-cutover "customer can sign in" probe (<c>RcmPitr__SmokeProbe__Role</c>, <c>__PasswordSecret</c>, <c>__Query</c>); off unless a role is set.</summary>
+    public SmokeProbeOptions SmokeProbe { get; set; } = new();
+
     /// <summary>Connection settings for tenant servers.</summary>
     public PgConnectionOptions Connections { get; set; } = new();
 

@@ -10,8 +10,9 @@ namespace RcmPitr.Postgres.Operations;
 /// <summary>
 /// Runbook step 5: counts of the canary tables in the restored copy and in the live database, and the
 /// verdict of <see cref="ParityRules"/>. Only counts leave the databases — never row data. Read-only.
+/// After cutover it also runs the <see cref="SmokeProbe"/>, when one is configured.
 /// </summary>
-public sealed class ParityProbe(PgConnector connector)
+public sealed class ParityProbe(PgConnector connector, SmokeProbe? smoke = null)
 {
     /// <summary>Counts and judges.</summary>
     public async Task<ParityReport> ProbeAsync(ParityProbeInput input, CancellationToken cancellationToken)
@@ -48,9 +49,13 @@ public sealed class ParityProbe(PgConnector connector)
                      ?? throw new Workflow.Errors.DatabaseStateConflictException($"{database} does not exist on {input.Live.Name} after cutover.");
         var found = tables.Select((t, i) => (Table: t.ToString(), Count: counts[i])).ToList();
         var mismatches = found.Where(f => f.Count != input.ExpectedCounts[f.Table]).Select(f => $"{f.Table}: expected {input.ExpectedCounts[f.Table]}, found {f.Count?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no table"}").ToList();
-        return mismatches.Count == 0
-            ? new VerifyCutoverResult(database, found.ToDictionary(f => f.Table, f => f.Count!.Value))
-            : throw new Workflow.Errors.DatabaseStateConflictException($"{database} after cutover does not match the restored copy: {string.Join("; ", mismatches)}");
+        if (mismatches.Count > 0)
+        {
+            throw new Workflow.Errors.DatabaseStateConflictException($"{database} after cutover does not match the restored copy: {string.Join("; ", mismatches)}");
+        }
+
+        var signedInAs = smoke is { Enabled: true } ? await smoke.RunAsync(input.Live, database, cancellationToken) : null;
+        return new VerifyCutoverResult(database, found.ToDictionary(f => f.Table, f => f.Count!.Value)) { SignedInAs = signedInAs };
     }
 
     /// <summary>Counts per table (null: table missing); null overall when the database does not exist.</summary>

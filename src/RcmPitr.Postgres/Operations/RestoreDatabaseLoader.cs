@@ -47,14 +47,24 @@ public sealed partial class RestoreDatabaseLoader(
                 connector, catalog, names, target, runId, stamp, m => m.IsLoadedBy(runId) && m.Sha256 == input.DumpSha256, () => LogDroppingPartial(logger, target), cancellationToken))
         {
             LogReused(logger, target);
-            return new RestoreDatabaseResult(target, await catalog.SizeAsync(target, cancellationToken), Reused: true);
+            var again = await ApplyOwnershipAsync(input, names, target, cancellationToken);
+            return new RestoreDatabaseResult(target, await catalog.SizeAsync(target, cancellationToken), Reused: true) { Ownership = again };
         }
 
         await RunPgRestoreAsync(input, dumpPath, target, cancellationToken);
+        var ownership = await ApplyOwnershipAsync(input, names, target, cancellationToken);
         await catalog.SetMarkerAsync(target, new DatabaseMarker(DatabaseMarker.Loaded, runId, stamp.Value, input.DumpSha256), cancellationToken);
         var size = await catalog.SizeAsync(target, cancellationToken);
         LogLoaded(logger, target, size);
-        return new RestoreDatabaseResult(target, size, Reused: false);
+        return new RestoreDatabaseResult(target, size, Reused: false) { Ownership = ownership };
+    }
+
+    /// <summary>pg_restore ran with <c>--no-owner --no-privileges</c>: the copy gets live's before it is marked loaded.</summary>
+    private async Task<OwnershipSummary> ApplyOwnershipAsync(RestoreDatabaseInput input, TenantDatabaseNames names, string target, CancellationToken cancellationToken)
+    {
+        var summary = await LiveOwnership.ApplyFromLiveAsync(connector, input.Live, [names.Canonical], target, cancellationToken);
+        LogOwnership(logger, target, summary.Owners.Values.Sum(), summary.Privileges.Values.Sum(), summary.MissingInCopy, summary.OnlyInCopy);
+        return summary;
     }
 
     private async Task RunPgRestoreAsync(RestoreDatabaseInput input, string dumpPath, string target, CancellationToken cancellationToken)
@@ -92,6 +102,9 @@ public sealed partial class RestoreDatabaseLoader(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Database}: {SizeBytes} bytes")]
     private static partial void LogLoaded(ILogger logger, string database, long sizeBytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Gave {Database} live's owners and privileges: {Owners} owners set, {Privileges} grants/revokes; {Missing} live objects not in the copy, {OnlyInCopy} copy objects not in live")]
+    private static partial void LogOwnership(ILogger logger, string database, int owners, int privileges, int missing, int onlyInCopy);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Database} was already loaded by an earlier attempt of this run")]
     private static partial void LogReused(ILogger logger, string database);

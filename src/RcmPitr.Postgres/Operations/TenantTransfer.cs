@@ -44,8 +44,11 @@ public sealed partial class TenantTransfer(
             {
                 LogReused(logger, target);
                 var previous = await TryReadProgressAsync(runId, cancellationToken);
+                // Applied again: it converges (no statement when nothing differs), and a copy an older version loaded gets it too.
+                var ownership = await ApplyOwnershipAsync(input, names, target, cancellationToken);
                 return new MoveTenantResult(
-                    target, await catalog.SizeAsync(target, cancellationToken), Reused: true, input.Mode, previous?.TablesTotal ?? 0, previous?.BytesMoved ?? 0, 0, 0);
+                    target, await catalog.SizeAsync(target, cancellationToken), Reused: true, input.Mode, previous?.TablesTotal ?? 0, previous?.BytesMoved ?? 0, 0, 0)
+                { Ownership = ownership };
             }
         }
 
@@ -73,14 +76,25 @@ public sealed partial class TenantTransfer(
         }
 
         await watch.FinishAsync(watching, stop, error: null);
+        var applied = await ApplyOwnershipAsync(input, names, target, cancellationToken);
         await using (var maintenance = await connector.OpenMaintenanceAsync(input.Live, cancellationToken))
         {
             var catalog = new ServerCatalog(maintenance);
             await catalog.SetMarkerAsync(target, new DatabaseMarker(DatabaseMarker.Loaded, runId, stamp.Value), cancellationToken);
             var size = await catalog.SizeAsync(target, cancellationToken);
             LogMoved(logger, target, input.Mode, result.Tables, result.BytesMoved, result.Elapsed.TotalSeconds);
-            return new MoveTenantResult(target, size, Reused: false, input.Mode, result.Tables, result.BytesMoved, result.PeakScratchBytes, Math.Round(result.Elapsed.TotalSeconds, 3));
+            return new MoveTenantResult(target, size, Reused: false, input.Mode, result.Tables, result.BytesMoved, result.PeakScratchBytes, Math.Round(result.Elapsed.TotalSeconds, 3))
+            { Ownership = applied };
         }
+    }
+
+    /// <summary>The copy was loaded without owners and privileges: it gets live's before it is marked loaded.</summary>
+    private async Task<OwnershipSummary> ApplyOwnershipAsync(MoveTenantInput input, TenantDatabaseNames names, string target, CancellationToken cancellationToken)
+    {
+        var summary = await LiveOwnership.ApplyFromLiveAsync(
+            connector, input.Live, [names.OwnOrCanonical(input.SourceDatabase, "sourceDatabase"), names.Canonical], target, cancellationToken);
+        LogOwnership(logger, target, summary.Owners.Values.Sum(), summary.Privileges.Values.Sum(), summary.MissingInCopy, summary.OnlyInCopy);
+        return summary;
     }
 
     private async Task<TransferProgress?> TryReadProgressAsync(string runId, CancellationToken cancellationToken)
@@ -198,6 +212,9 @@ public sealed partial class TenantTransfer(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Moved into {Database} ({Mode}): {Tables} tables, {Bytes} bytes in {Seconds:0.0} s")]
     private static partial void LogMoved(ILogger logger, string database, TransferMode mode, int tables, long bytes, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Gave {Database} live's owners and privileges: {Owners} owners set, {Privileges} grants/revokes; {Missing} live objects not in the copy, {OnlyInCopy} copy objects not in live")]
+    private static partial void LogOwnership(ILogger logger, string database, int owners, int privileges, int missing, int onlyInCopy);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Database} was already filled by an earlier attempt of this run")]
     private static partial void LogReused(ILogger logger, string database);

@@ -52,4 +52,8 @@ public sealed record MoveTenantResult(
     int Tables,
     long BytesMoved,
     long PeakScratchBytes,
-    double Seconds);
+    double Seconds)
+{
+    /// <summary>The live database's owners and privileges applied to the copy before it was marked loaded.</summary>
+    public OwnershipSummary? Ownership { get; init; }
+}

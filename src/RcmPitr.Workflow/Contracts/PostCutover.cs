@@ -9,7 +9,11 @@ namespace RcmPitr.Workflow.Contracts;
 public sealed record VerifyCutoverInput(DbServerInfo Live, string Database, IReadOnlyDictionary<string, long> ExpectedCounts);
 
 /// <summary>The counts found (equal to the expected ones; a mismatch fails the step).</summary>
-public sealed record VerifyCutoverResult(string Database, IReadOnlyDictionary<string, long> Counts);
+public sealed record VerifyCutoverResult(string Database, IReadOnlyDictionary<string, long> Counts)
+{
+    /// <summary>The application role the configured smoke probe signed in as and ran its query; null: no probe configured.</summary>
+    public string? SignedInAs { get; init; }
+}
 
 /// <summary>A message for the people who follow a tenant's restores (on-call channel, ticket).</summary>
 public sealed record NotifyInput(string RunId, string Tenant, string Subject, string Body);

@@ -13,4 +13,8 @@ public sealed record RestoreDatabaseInput(
 
 /// <summary>The loaded restore database.</summary>
 /// <param name="Reused">True when an earlier attempt of this run had already completed the load.</param>
-public sealed record RestoreDatabaseResult(string DatabaseName, long SizeBytes, bool Reused);
+public sealed record RestoreDatabaseResult(string DatabaseName, long SizeBytes, bool Reused)
+{
+    /// <summary>The live database's owners and privileges applied to the copy before it was marked loaded.</summary>
+    public OwnershipSummary? Ownership { get; init; }
+}

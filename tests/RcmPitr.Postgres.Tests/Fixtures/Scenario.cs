@@ -19,6 +19,7 @@ public sealed class Scenario : IAsyncDisposable
 {
     private readonly ClusterFixture _fx;
     private readonly List<string> _slugs = [];
+    private readonly List<string> _roles = [];
     private readonly string _masterName;
 
     private Scenario(ClusterFixture fx, string id, IProcessRunner processes, PgConnectionOptions? connection)
@@ -59,7 +60,9 @@ public sealed class Scenario : IAsyncDisposable
         TimeProvider.System,
         Logs.For<TenantTransfer>());
 
-    public ParityProbe Parity => new(Connector);
+    /// <summary>The post-cutover smoke probe's settings (off until a test sets a role).</summary>
+    public SmokeProbeOptions SmokeProbe { get; } = new();
+    public ParityProbe Parity => new(Connector, new SmokeProbe(_fx.Secrets, Connector.Options, SmokeProbe));
     public SwapCutover Swap => new(Connector, Logs.For<SwapCutover>());
     public FlipRefCutover Flip => new(Master, Connector, _fx.Secrets);
     public DerivedDatabaseDropper Dropper => new(Connector, Logs.For<DerivedDatabaseDropper>());
@@ -92,6 +95,22 @@ public sealed class Scenario : IAsyncDisposable
         var slug = $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
         _slugs.Add(slug);
         return slug;
+    }
+
+    /// <summary>
+    /// A LOGIN role unique to this scenario, created on both clusters (roles are cluster-wide, and the restored server
+    /// has the live server's roles); dropped on disposal, after the databases whose objects it owns.
+    /// </summary>
+    public async Task<string> AddLoginRoleAsync(string prefix, string password)
+    {
+        var role = $"{prefix}_{Id}";
+        _roles.Add(role);
+        foreach (var server in new[] { Live, Pitr })
+        {
+            await ExecAsync(server, "postgres", $"CREATE ROLE {PgQuote.Identifier(role)} LOGIN PASSWORD {PgQuote.Literal(password)}");
+        }
+
+        return role;
     }
 
     /// <summary>
@@ -179,6 +198,14 @@ public sealed class Scenario : IAsyncDisposable
                     await using var connection = await Connector.OpenMaintenanceAsync(server, CancellationToken.None);
                     await new ServerCatalog(connection).DropIfExistsAsync(database, CancellationToken.None);
                 }
+            }
+        }
+
+        foreach (var role in _roles)
+        {
+            foreach (var server in new[] { Live, Pitr })
+            {
+                await ExecAsync(server, "postgres", $"DROP ROLE IF EXISTS {PgQuote.Identifier(role)}");
             }
         }
 
