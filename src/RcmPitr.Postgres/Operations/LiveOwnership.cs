@@ -342,7 +342,18 @@ public static class LiveOwnership
         foreach (var sql in statements)
         {
             await using var command = new NpgsqlCommand(sql, connection);
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            try
+            {
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+            {
+                // Not a passing fault: a retry would fail the same way. Where the admin is no superuser (Azure), it must be
+                // able to act as every role that owns or grants the tenant's objects.
+                throw new DatabaseStateConflictException(
+                    $"The admin {connection.UserName} may not give the restored copy the tenant's owners and privileges ({e.SqlState}: {e.MessageText}). " +
+                    $"Grant each role that owns the tenant's objects to the admin (GRANT <role> TO {connection.UserName}), then start the restore again.");
+            }
         }
     }
 
