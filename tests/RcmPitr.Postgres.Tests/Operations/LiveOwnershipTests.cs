@@ -1,4 +1,5 @@
 using Npgsql;
+using RcmPitr.Postgres.Operations;
 using RcmPitr.Postgres.Sql;
 using RcmPitr.Postgres.Tests.Fixtures;
 using RcmPitr.Workflow.Contracts;
@@ -128,6 +129,32 @@ public sealed class LiveOwnershipTests(ClusterFixture fx)
 
     /// <summary>What a tenant's provisioning typically leaves: the application owns a schema and its objects, holds grants
     /// on the others and default privileges for new tables, and only it may connect.</summary>
+    [Fact]
+    public async Task ApplyAsync_AdminThatMayNotActAsTheOwnerRole_IsARefusalNamingTheGrant()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var slug = s.NewSlug();
+        var tenant = await s.AddTenantAsync(slug, liveMembers: 2, pitrMembers: 2);
+        var app = await s.AddLoginRoleAsync("app", AppPassword);
+        await GiveTheTenantToAsync(s, s.Live, tenant.DatabaseName, app);
+        // An admin as on Azure: no superuser, and not a member of the application role.
+        var admin = await s.AddLoginRoleAsync("admin", AppPassword);
+        await s.ExecAsync(s.Live, "postgres", $"GRANT CONNECT ON DATABASE {PgQuote.Identifier(tenant.DatabaseName)} TO {PgQuote.Identifier(admin)}");
+        var secret = "limited-admin-" + slug;
+        await s.Fixture.Secrets.SetSecretAsync(secret, AppPassword, CancellationToken.None);
+        var copy = "rcmtmp_copy_" + slug.Replace('-', '_');
+        await s.ExecAsync(s.Live, "postgres", $"CREATE DATABASE {PgQuote.Identifier(copy)} OWNER {PgQuote.Identifier(admin)}");
+        await s.ExecAsync(s.Live, copy, $"SET ROLE {PgQuote.Identifier(admin)}; CREATE SCHEMA members; CREATE TABLE members.member (id int)");
+        var limited = s.Live with { AdminUser = admin, AdminSecretRef = secret };
+
+        var error = await Assert.ThrowsAsync<Workflow.Errors.DatabaseStateConflictException>(() =>
+            LiveOwnership.ApplyAsync(s.Connector, limited, tenant.DatabaseName, copy, CancellationToken.None));
+
+        Assert.Contains($"GRANT <role> TO {admin}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("42501", error.Message, StringComparison.Ordinal);
+        await s.ExecAsync(s.Live, "postgres", $"DROP DATABASE {PgQuote.Identifier(copy)}");
+    }
+
     private static async Task GiveTheTenantToAsync(Scenario s, DbServerInfo server, string database, string app)
     {
         var role = PgQuote.Identifier(app);
