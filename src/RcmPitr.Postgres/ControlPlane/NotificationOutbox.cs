@@ -88,7 +88,7 @@ public sealed class NotificationOutbox(ControlPlaneDatabase master, TimeProvider
         await using (var record = new NpgsqlCommand(
             """
             UPDATE rcm_pitr.notification_outbox
-            SET attempts = $4, last_error = $5, state = $6, sent_at = $7, next_attempt_at = $8
+            SET attempts = $4, last_error = coalesce($5, last_error), state = $6, sent_at = $7, next_attempt_at = $8
             WHERE run_id = $1 AND event = $2 AND target = $3
             """,
             connection,
