@@ -155,6 +155,34 @@ public sealed class NotificationTests(HostClusterFixture fx)
         Assert.All(env.Logs.Entries, e => Assert.DoesNotContain(env.Receiver.Token, e, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task WriteAudit_RunFailedAndRedelivered_QueuesOneFailedMessageNamingTheTenantAndStep()
+    {
+        await using var env = await NotificationEnv.StartAsync(fx, Targets(("hook", NotificationPayloadKind.Webhook)));
+        var tenantId = Guid.NewGuid();
+        await env.ExecAsync("INSERT INTO identity.db_server (name, fqdn, port, admin_user, admin_secret_ref, major_version) VALUES ('pg-live', 'localhost', 5432, 'a', 'r', 15)");
+        await env.ExecAsync($"INSERT INTO identity.tenant (id, slug, db_server, db_config_ref) VALUES ('{tenantId}', 'acme', 'pg-live', 'ref')");
+        var activities = new Activities.RestoreActivities(
+            resolver: null!, status: null!, provisioner: null!, restoredServers: null!, preflight: null!, dumper: null!, loader: null!, transfer: null!,
+            parity: null!, parityReports: null!, swap: null!, flip: null!, cache: null!, audit: new Postgres.Operations.AuditWriter(env.Master), dropper: null!,
+            notifier: new OutboxNotifier(new NotificationOutbox(env.Master, env.Clock), env.Options, new RecordingLogger<OutboxNotifier>()),
+            orchestrations: null!, terminator: null!, starts: null!);
+        var failed = new WriteAuditInput("run-g", tenantId, AuditEvents.PitrFailed, "alice", "wrong invoice batch",
+            new Dictionary<string, string> { ["failedStep"] = "move", ["reason"] = "pg_restore exited 1", ["operatorAction"] = string.Empty });
+
+        await activities.WriteAudit(failed, CancellationToken.None);
+        await activities.WriteAudit(failed, CancellationToken.None); // a redelivered audit step
+        await activities.WriteAudit(failed with { RunId = "run-h", Event = AuditEvents.PitrDryRun }, CancellationToken.None);
+        await env.Dispatcher.DispatchDueAsync(CancellationToken.None);
+
+        using var message = JsonDocument.Parse(Assert.Single(env.Receiver.Requests).Body);
+        Assert.Equal("failed", message.RootElement.GetProperty("event").GetString());
+        Assert.Equal("acme", message.RootElement.GetProperty("tenant").GetString());
+        Assert.Equal("Restore run-g failed", message.RootElement.GetProperty("subject").GetString());
+        Assert.Equal("Step move: pg_restore exited 1 Requested by alice.", message.RootElement.GetProperty("body").GetString());
+        Assert.Equal(1L, await env.ScalarAsync<long>("SELECT count(*) FROM rcm_pitr.notification_outbox"));
+    }
+
     private static NotifyInput Message(string runId) => new(runId, "acme", "Tenant acme restored", "tenant_acme is live; approved by bob.");
 
     private static List<NotificationTarget> Targets(params (string Name, NotificationPayloadKind Kind)[] targets) =>
@@ -241,6 +269,8 @@ public sealed class NotificationTests(HostClusterFixture fx)
         public Task NotifyAsync(string runId, string notificationEvent) =>
             new OutboxNotifier(new NotificationOutbox(Master, Clock), Options, new RecordingLogger<OutboxNotifier>())
                 .NotifyAsync(notificationEvent, Message(runId), CancellationToken.None);
+
+        public Task ExecAsync(string sql) => _fx.ExecAsync(_fx.LiveServer, _database, sql);
 
         public Task<T> ScalarAsync<T>(string sql) => _fx.ScalarAsync<T>(_fx.LiveServer, _database, sql);
 
