@@ -46,6 +46,7 @@ public static class ActivityServices
         services.AddSingleton<DerivedDatabaseDropper>();
         services.AddSingleton<RestoredServers>();
         services.AddSingleton<StepStartLedger>();
+        services.AddSingleton<NotificationOutbox>();
         services.AddSingleton<RestoreActivities>();
         return services;
     }

@@ -1,4 +1,5 @@
 using System.Runtime.Versioning;
+using RcmPitr.Activities.Notifications;
 using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Operations;
 using RcmPitr.Postgres.Provisioning;
@@ -119,13 +120,43 @@ public sealed class RestoreActivities(
     /// </summary>
     public async Task<WriteAuditResult> WriteAudit(WriteAuditInput input, CancellationToken ct)
     {
-        var result = await Step(ActivityNames.WriteAudit, new(input.RunId), ct, () => audit.WriteAsync(input, ct));
+        var result = await Step(ActivityNames.WriteAudit, new(input.RunId), ct, async () =>
+        {
+            var written = await audit.WriteAsync(input, ct);
+            await NotifyOfAuditAsync(input, ct);
+            return written;
+        });
         if (result.Inserted && RunOutcomes.Of(input.Event) is not null && await IsRunsFirstEndAsync(input, ct))
         {
             await StepTelemetry.RunEndedAsync(input.RunId, input.Event, input.Details, ct);
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// A run that ends otherwise than restored (failed, rejected, timed out, cancelled) or is rolled back says so from its
+    /// final audit step, the one step every such path runs; the outbox's key (run, event) makes a retry write nothing new.
+    /// </summary>
+    private Task NotifyOfAuditAsync(WriteAuditInput input, CancellationToken ct)
+    {
+        if (NotificationEvents.ForAudit(input.Event) is not { } notificationEvent)
+        {
+            return Task.CompletedTask;
+        }
+
+        string? Detail(string key) => input.Details is not null && input.Details.TryGetValue(key, out var value) && !string.IsNullOrEmpty(value) ? value : null;
+        var body = string.Join(
+            " ",
+            new[]
+            {
+                Detail("failedStep") is { } step ? $"Step {step}:" : null,
+                Detail("reason"),
+                Detail("operatorAction") is { } action ? $"Operator action: {action}" : null,
+                $"Requested by {input.Actor}.",
+            }.Where(part => part is not null));
+        var subject = $"Restore {input.RunId} {notificationEvent.Replace('_', ' ')}";
+        return notifier.NotifyAsync(notificationEvent, new NotifyInput(input.RunId, input.TenantId.ToString(), subject, body), ct);
     }
 
     private async Task<bool> IsRunsFirstEndAsync(WriteAuditInput input, CancellationToken ct)
@@ -143,7 +174,7 @@ public sealed class RestoreActivities(
     public Task<bool> Notify(NotifyInput input, CancellationToken ct) =>
         Step(ActivityNames.Notify, new(input.RunId, input.Tenant), ct, async () =>
         {
-            await notifier.NotifyAsync(input, ct);
+            await notifier.NotifyAsync(NotificationEvents.Restored, input, ct);
             return true;
         });
 

@@ -65,5 +65,7 @@ public sealed class ActivityFunctionsTests
 
         Assert.NotNull(functions);
         Assert.NotNull(services.GetRequiredService<RestoredServers>());
+        Assert.IsType<RcmPitr.Activities.Notifications.OutboxNotifier>(services.GetRequiredService<RcmPitr.Activities.INotifier>());
+        Assert.Contains(services.GetServices<Microsoft.Extensions.Hosting.IHostedService>(), s => s is RcmPitr.Activities.Notifications.NotificationDispatchService);
     }
 }

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using RcmPitr.Activities;
+using RcmPitr.Activities.Notifications;
 using RcmPitr.Api;
 using RcmPitr.Azure.Arm;
 using RcmPitr.Azure.KeyVault;
@@ -56,7 +57,13 @@ public static class FunctionsServices
         services.AddSingleton<IServerProvisioner, AzureFlexibleServerProvisioner>();
         services.AddSingleton(sp => new ControlPlaneDatabase(SecretBackedDataSource.Create(
             Bind<DatabaseEndpoint>(configuration, "ControlPlane"), sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<PgConnectionOptions>())));
-        services.AddSingleton<INotifier, LogNotifier>();
+        services.AddSingleton(Bind<NotificationOptions>(configuration, "Notifications"));
+        services.AddSingleton<INotifier, OutboxNotifier>();
+        services.AddSingleton<NotificationDispatcher>();
+        // A hosted service, as on the embedded host: the app runs on an Elastic Premium plan, whose always-ready instance
+        // keeps it polling (a timer trigger would add nothing but a minute's granularity); scaled-out instances share the
+        // outbox safely because each row is claimed with FOR UPDATE SKIP LOCKED.
+        services.AddHostedService<NotificationDispatchService>();
         services.AddSingleton<DecisionLog>();
         services.AddSingleton<TenantRunLock>();
         services.AddHostedService<OwnSchemaStartup>();

@@ -44,6 +44,9 @@ public sealed class RcmPitrOptions
     /// <summary>The links the API returns (<c>RcmPitr:Links:PublicBaseUrl</c>).</summary>
     public RcmPitr.Api.ApiLinkOptions Links { get; set; } = new();
 
+    /// <summary>Where run notifications go (<c>RcmPitr:Notifications</c>); without targets they are only logged.</summary>
+    public Activities.Notifications.NotificationOptions Notifications { get; set; } = new();
+
     /// <summary>How the restored server is obtained.</summary>
     public ProvisionerOptions Provisioner { get; set; } = new();
 
