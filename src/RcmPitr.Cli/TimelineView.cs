@@ -9,7 +9,7 @@ internal sealed class TimelineView(TextWriter output)
 {
     private readonly Dictionary<int, string> _printed = [];
     private readonly Dictionary<int, int> _attemptsPrinted = [];
-    private int _decisionsPrinted;
+    private readonly HashSet<string> _decisionsPrinted = new(StringComparer.Ordinal);
     private readonly Dictionary<int, int> _redeliveriesPrinted = [];
     private bool _approvalHinted;
     private bool _parityPrinted;
@@ -66,12 +66,18 @@ internal sealed class TimelineView(TextWriter output)
 
         if (custom.TryGetProperty("decisions", out var decisions) && decisions.ValueKind == JsonValueKind.Array)
         {
-            foreach (var decision in decisions.EnumerateArray().Skip(_decisionsPrinted))
+            // By identity, not position: the API merges in refused attempts by time, and a long list is shortened from the front.
+            foreach (var decision in decisions.EnumerateArray())
             {
+                var verdict = decision.GetProperty("accepted").GetBoolean() ? "accepted" : "refused";
+                var key = $"{decision.GetProperty("at").GetRawText()}|{decision.GetProperty("by").GetString()}|{decision.GetProperty("decision").GetString()}|{verdict}";
+                if (!_decisionsPrinted.Add(key))
+                {
+                    continue;
+                }
+
                 var note = decision.TryGetProperty("note", out var n) && n.ValueKind == JsonValueKind.String ? $" — {n.GetString()}" : string.Empty;
-                output.WriteLine($"    decision: {decision.GetProperty("decision").GetString()} by {decision.GetProperty("by").GetString()} " +
-                                 $"{(decision.GetProperty("accepted").GetBoolean() ? "accepted" : "refused")}{note}");
-                _decisionsPrinted++;
+                output.WriteLine($"    decision: {decision.GetProperty("decision").GetString()} by {decision.GetProperty("by").GetString()} {verdict}{note}");
             }
         }
 
