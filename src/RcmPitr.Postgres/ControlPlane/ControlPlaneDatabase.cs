@@ -8,6 +8,8 @@ namespace RcmPitr.Postgres.ControlPlane;
 /// </summary>
 public sealed class ControlPlaneDatabase(NpgsqlDataSource dataSource) : IAsyncDisposable
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _ensuredScripts = new(StringComparer.Ordinal);
+
     /// <summary>The pooled data source.</summary>
     public NpgsqlDataSource DataSource { get; } = dataSource;
 
@@ -34,11 +36,22 @@ public sealed class ControlPlaneDatabase(NpgsqlDataSource dataSource) : IAsyncDi
     /// <summary>
     /// Makes sure RcmPitr's own <paramref name="tables"/> exist, creating its schema when they do not (a master that missed
     /// the hosts' start-up migration); when the login may not create them, fails naming the <paramref name="script"/> an
-    /// owner must apply. Returns once they exist.
+    /// owner must apply. Returns once they exist; once they have, later calls for that script return at once.
     /// </summary>
     public async Task EnsureOwnTablesAsync(IReadOnlyList<string> tables, string script, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tables);
+        if (_ensuredScripts.ContainsKey(script))
+        {
+            return;
+        }
+
+        await EnsureOwnTablesOnceAsync(tables, script, cancellationToken);
+        _ensuredScripts.TryAdd(script, true);
+    }
+
+    private async Task EnsureOwnTablesOnceAsync(IReadOnlyList<string> tables, string script, CancellationToken cancellationToken)
+    {
         await using (var connection = await OpenAsync(cancellationToken))
         await using (var check = new NpgsqlCommand("SELECT bool_and(to_regclass(t) IS NOT NULL) FROM unnest($1::text[]) AS t", connection))
         {

@@ -9,8 +9,6 @@ namespace RcmPitr.Postgres.ControlPlane;
 /// </summary>
 public sealed class NotificationOutbox(ControlPlaneDatabase master, TimeProvider time)
 {
-    private volatile bool _schemaReady;
-
     /// <summary>
     /// Records the message once per target (a redelivered step finds its rows). <paramref name="tenant"/> is the tenant's
     /// slug, or its id, which is shown as the slug the master knows it by. Returns how many rows were new.
@@ -112,11 +110,7 @@ public sealed class NotificationOutbox(ControlPlaneDatabase master, TimeProvider
 
     private async Task EnsureTableAsync(CancellationToken cancellationToken)
     {
-        if (!_schemaReady)
-        {
-            // A master that missed the hosts' start-up gets the table here, or a message naming the script to apply.
-            await master.EnsureOwnTablesAsync(["rcm_pitr.notification_outbox"], "V007__notification_outbox.sql", cancellationToken);
-            _schemaReady = true;
-        }
+        // A master that missed the hosts' start-up gets the table here, or a message naming the script to apply.
+        await master.EnsureOwnTablesAsync(["rcm_pitr.notification_outbox"], "V007__notification_outbox.sql", cancellationToken);
     }
 }

@@ -13,19 +13,14 @@ namespace RcmPitr.Postgres.ControlPlane;
 public sealed class ParityReportStore(ControlPlaneDatabase master)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
-    private volatile bool _schemaReady;
 
     /// <summary>Records the run's report (a re-run of the probe replaces it).</summary>
     public async Task WriteAsync(string runId, ParityReport report, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(runId);
         ArgumentNullException.ThrowIfNull(report);
-        if (!_schemaReady)
-        {
-            // A master that missed the hosts' start-up gets the table here, or a message naming the script to apply.
-            await master.EnsureOwnTablesAsync(["rcm_pitr.parity_reports"], "V005__parity_reports.sql", cancellationToken);
-            _schemaReady = true;
-        }
+        // A master that missed the hosts' start-up gets the table here, or a message naming the script to apply.
+        await master.EnsureOwnTablesAsync(["rcm_pitr.parity_reports"], "V005__parity_reports.sql", cancellationToken);
 
         await using var connection = await master.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand(

@@ -17,8 +17,6 @@ namespace RcmPitr.Postgres.ControlPlane;
 /// </summary>
 public sealed partial class StepStartLedger(ControlPlaneDatabase master, DataMoverOptions options, TimeProvider time, ILogger<StepStartLedger>? logger = null)
 {
-    private volatile bool _schemaReady;
-
     /// <summary>Runs <paramref name="work"/> as one start of <paramref name="step"/> of <paramref name="runId"/>, unless too many earlier starts were aborted.</summary>
     public async Task<T> RunAsync<T>(string runId, string step, Func<CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
@@ -104,10 +102,6 @@ public sealed partial class StepStartLedger(ControlPlaneDatabase master, DataMov
     // privilege then) gets them on first use, or a message naming the script.
     private async Task EnsureSchemaAsync(CancellationToken cancellationToken)
     {
-        if (!_schemaReady)
-        {
-            await master.EnsureOwnTablesAsync(["rcm_pitr.activity_starts"], "V006__activity_starts.sql", cancellationToken);
-            _schemaReady = true;
-        }
+        await master.EnsureOwnTablesAsync(["rcm_pitr.activity_starts"], "V006__activity_starts.sql", cancellationToken);
     }
 }

@@ -28,7 +28,6 @@ public sealed partial class RestoredServers(ControlPlaneDatabase master, IServer
     private const string Active = "active";
     private const string Deleting = "deleting";
 
-    private volatile bool _schemaReady;
 
     /// <summary>Takes (or finds) the run's hold on the server for (source, T), creating the server if the run is the first holder.</summary>
     public async Task<AcquireServerResult> AcquireAsync(AcquireServerInput input, CancellationToken cancellationToken)
@@ -250,11 +249,7 @@ public sealed partial class RestoredServers(ControlPlaneDatabase master, IServer
     // and tests have them from the full migration already.
     private async Task EnsureSchemaAsync(CancellationToken cancellationToken)
     {
-        if (!_schemaReady)
-        {
-            await master.EnsureOwnTablesAsync(["rcm_pitr.restored_server", "rcm_pitr.restored_server_holder"], "V003__restored_servers.sql", cancellationToken);
-            _schemaReady = true;
-        }
+        await master.EnsureOwnTablesAsync(["rcm_pitr.restored_server", "rcm_pitr.restored_server_holder"], "V003__restored_servers.sql", cancellationToken);
     }
 
     private static async Task<Row?> ReadAsync(
