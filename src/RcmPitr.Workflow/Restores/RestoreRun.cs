@@ -193,6 +193,21 @@ internal sealed class RestoreRun
         }
     }
 
+    /// <summary>
+    /// The last step before a cutover: the tenant must still be frozen by this run (a write made after someone lifted the
+    /// freeze would be moved aside), and no cancel may have arrived. Past it, the cutover has started.
+    /// </summary>
+    public async Task ConfirmFreezeBeforeCutoverAsync()
+    {
+        var tenant = RequireTenant;
+        await StepAsync(
+            RestoreSteps.ConfirmFreeze,
+            () => CallAsync<ConfirmFreezeResult>(ActivityNames.ConfirmFreeze, new ConfirmFreezeInput(RunId, tenant.TenantId)),
+            f => $"read_only by this run since {f.FrozenAt.UtcDateTime:O}");
+        ThrowIfCancelled();
+        CutoverStarted = true;
+    }
+
     public void ThrowIfCancelled()
     {
         if (_cancel.IsCompletedSuccessfully && !CutoverStarted && !_compensating)

@@ -208,14 +208,7 @@ public sealed class RestoreTenantOrchestrator
             throw new RunStoppedException(RestoreOutcome.Rejected, $"rejected by {decision.DecidedBy}" + (decision.Comment is null ? string.Empty : $": {decision.Comment}"));
         }
 
-        // The tenant must still be frozen by this run: a write made after someone lifted the freeze would be moved aside by the swap.
-        var tenant = run.RequireTenant;
-        await run.StepAsync(
-            RestoreSteps.ConfirmFreeze,
-            () => run.CallAsync<ConfirmFreezeResult>(ActivityNames.ConfirmFreeze, new ConfirmFreezeInput(run.RunId, tenant.TenantId)),
-            f => $"read_only by this run since {f.FrozenAt.UtcDateTime:O}");
-        run.ThrowIfCancelled();
-        run.CutoverStarted = true;
+        await run.ConfirmFreezeBeforeCutoverAsync();
         var cutover = new CutoverSteps(run, copy, parity, decision);
         return await cutover.RunAsync();
     }

@@ -28,18 +28,13 @@ public sealed class RollbackOrchestrator
         });
         try
         {
-            var tenant = run.Tenant = await run.StepAsync(
+            run.Tenant = await run.StepAsync(
                 RestoreSteps.Resolve,
                 () => run.CallAsync<TenantInfo>(ActivityNames.ResolveTenant, new ResolveTenantInput(request.Tenant, RequireActive: false)),
                 t => t.Live);
             var decision = await DecideAsync(run, request);
             await FreezeAsync(run, request);
-            await run.StepAsync(
-                RestoreSteps.ConfirmFreeze,
-                () => run.CallAsync<ConfirmFreezeResult>(ActivityNames.ConfirmFreeze, new ConfirmFreezeInput(run.RunId, tenant.TenantId)),
-                f => $"read_only by this run since {f.FrozenAt.UtcDateTime:O}");
-            run.ThrowIfCancelled();
-            run.CutoverStarted = true;
+            await run.ConfirmFreezeBeforeCutoverAsync();
             return await RollBackAsync(run, request, decision);
         }
         catch (Exception e) when (!run.CutoverStarted)
