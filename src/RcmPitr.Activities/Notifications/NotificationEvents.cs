@@ -1,3 +1,4 @@
+using RcmPitr.Telemetry;
 using RcmPitr.Workflow.Contracts;
 
 namespace RcmPitr.Activities.Notifications;
@@ -15,17 +16,13 @@ public static class NotificationEvents
 #pragma warning restore CS1591
 
     /// <summary>
-    /// The event a final audit row announces, or null. A restore's success is announced by the Notify step (which names
-    /// the live database and the approver), so <see cref="AuditEvents.PitrRestored"/> maps to none here; dry runs and
-    /// snapshots are not announced.
+    /// The event a final audit row announces, or null: the run's outcome as telemetry names it (<see cref="RunOutcomes"/>).
+    /// A restore's success is announced by the Notify step (which names the live database and the approver), so
+    /// <see cref="AuditEvents.PitrRestored"/> maps to none here; dry runs and snapshots are not announced.
     /// </summary>
     public static string? ForAudit(string auditEvent) => auditEvent switch
     {
-        AuditEvents.PitrFailed => Failed,
-        AuditEvents.PitrRejected => Rejected,
-        AuditEvents.PitrApprovalTimedOut => ApprovalTimedOut,
-        AuditEvents.PitrCancelled => Cancelled,
-        AuditEvents.PitrRolledBack => RolledBack,
-        _ => null,
+        AuditEvents.PitrRestored or AuditEvents.PitrDryRun or AuditEvents.PitrSnapshot => null,
+        _ => RunOutcomes.Of(auditEvent),
     };
 }
