@@ -57,6 +57,8 @@ public static class RcmPitrApp
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapRestoresApi();
+        app.MapCallerApi();
+        app.MapWebPages();
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
         return app;
     }
