@@ -32,7 +32,7 @@ public sealed class RestoreHttpFunctions(
     /// <summary><c>POST /api/restores</c>.</summary>
     [Function("StartRestore")]
     public Task<IActionResult> Start(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores")] HttpRequest request, [DurableClient] DurableTaskClient client) =>
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/restores")] HttpRequest request, [DurableClient] DurableTaskClient client) =>
         AuthenticatedAsync(request, async principal =>
         {
             var (body, problem) = await ApiRequestBody.ReadStartAsync(request, request.HttpContext.RequestAborted);
@@ -42,31 +42,31 @@ public sealed class RestoreHttpFunctions(
     /// <summary><c>GET /api/restores/{id}</c>.</summary>
     [Function("GetRestore")]
     public Task<IActionResult> Get(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "restores/{id}")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/restores/{id}")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
         AuthenticatedAsync(request, _ => Handlers(client).GetAsync(id, request.HttpContext, request.HttpContext.RequestAborted));
 
     /// <summary><c>GET /api/restores?tenant=&amp;status=</c>.</summary>
     [Function("ListRestores")]
     public Task<IActionResult> List(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "restores")] HttpRequest request, [DurableClient] DurableTaskClient client) =>
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/restores")] HttpRequest request, [DurableClient] DurableTaskClient client) =>
         AuthenticatedAsync(request, _ => Handlers(client).ListAsync(Query(request, "tenant"), Query(request, "status"), request.HttpContext.RequestAborted, Query(request, "kind")));
 
     /// <summary><c>POST /api/restores/{id}/approve</c>.</summary>
     [Function("ApproveRestore")]
     public Task<IActionResult> Approve(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores/{id}/approve")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/restores/{id}/approve")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
         AuthenticatedAsync(request, principal => DecideAsync(request, id, approved: true, client, principal));
 
     /// <summary><c>POST /api/restores/{id}/reject</c>.</summary>
     [Function("RejectRestore")]
     public Task<IActionResult> Reject(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores/{id}/reject")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/restores/{id}/reject")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
         AuthenticatedAsync(request, principal => DecideAsync(request, id, approved: false, client, principal));
 
     /// <summary><c>POST /api/restores/{id}/cancel</c>.</summary>
     [Function("CancelRestore")]
     public Task<IActionResult> Cancel(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores/{id}/cancel")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/restores/{id}/cancel")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
         AuthenticatedAsync(request, async principal =>
         {
             var (body, problem) = await ApiRequestBody.ReadReasonAsync(request, request.HttpContext.RequestAborted);
@@ -76,13 +76,18 @@ public sealed class RestoreHttpFunctions(
     /// <summary><c>POST /api/restores/{id}/rollback</c>.</summary>
     [Function("RollbackRestore-Http")]
     public Task<IActionResult> Rollback(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores/{id}/rollback")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/restores/{id}/rollback")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
         AuthenticatedAsync(request, async principal =>
         {
             var (body, problem) = await ApiRequestBody.ReadRollbackAsync(request, request.HttpContext.RequestAborted);
             // A rollback starts a run: it counts against the principal's starts like a restore.
             return problem ?? await limiter.LimitAsync(principal, () => Handlers(client).RollbackAsync(id, body, principal, request.HttpContext, request.HttpContext.RequestAborted));
         });
+
+    /// <summary><c>GET /api/me</c>: the verified caller's id, name and roles (the web page tells the requester from an approver by it).</summary>
+    [Function("GetCaller")]
+    public Task<IActionResult> Me([HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/me")] HttpRequest request) =>
+        AuthenticatedAsync(request, principal => Task.FromResult<IResult>(TypedResults.Json(CallerInfo.From(principal))));
 
     private async Task<IResult> DecideAsync(HttpRequest request, string id, bool approved, DurableTaskClient client, Principal principal)
     {
