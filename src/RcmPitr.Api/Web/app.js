@@ -82,6 +82,12 @@
     return end ? text : `${text} so far`;
   }
 
+  function bytes(n) {
+    if (typeof n !== 'number') { return ''; }
+    if (n < 1024 * 1024) { return `${(n / 1024).toFixed(1)} KB`; }
+    return n < 1024 * 1024 * 1024 ? `${(n / 1048576).toFixed(1)} MB` : `${(n / 1073741824).toFixed(2)} GB`;
+  }
+
   function count(n) { return typeof n === 'number' ? n.toLocaleString('en-US') : ''; }
 
   function announce(text) { $('live').textContent = text; }
@@ -249,7 +255,7 @@
     const node = $('run-state');
     if (node.textContent !== text) {
       node.textContent = text;
-      announce(`Run ${text}.`);
+      announce(`Status: ${text}.`);
     }
     node.dataset.outcome = output.outcome || run.runtimeStatus;
   }
@@ -324,8 +330,7 @@
     }
     if (t.phase === 'done') { progress.max = 1; progress.value = 1; }
     const tables = t.tablesTotal > 0 ? `${t.tablesDone} of ${t.tablesTotal} tables, ` : '';
-    const mb = (t.bytesMoved / 1048576).toFixed(1);
-    $('transfer-text').textContent = `${t.mode}: ${t.phase} — ${tables}${mb} MB, updated ${when(t.updatedAt)}${t.error ? ` — ${t.error}` : ''}`;
+    $('transfer-text').textContent = `${t.mode}: ${t.phase} — ${tables}${bytes(t.bytesMoved)}, updated ${when(t.updatedAt)}${t.error ? ` — ${t.error}` : ''}`;
   }
 
   function renderTimeline(run) {
@@ -341,8 +346,18 @@
         details.appendChild(list);
         attemptsCell = details;
       }
-      return row([step.name, { text: step.outcome, className: `outcome ${step.outcome}` }, when(step.startedAt), duration(step.startedAt, step.endedAt), attemptsCell, step.detail]);
+      const tr = row([step.name, { text: step.outcome, className: `outcome ${step.outcome} nowrap` }, { text: when(step.startedAt), className: 'nowrap' },
+        { text: duration(step.startedAt, step.endedAt), className: 'nowrap' }, attemptsCell, step.detail]);
+      if (!step.endedAt) { tr.cells[3].dataset.runningSince = step.startedAt; }
+      return tr;
     }));
+  }
+
+  // A running step's duration grows between refreshes even when the status itself has not changed.
+  function tickDurations() {
+    for (const cell of document.querySelectorAll('#timeline-body td[data-running-since]')) {
+      cell.textContent = duration(cell.dataset.runningSince, null);
+    }
   }
 
   function renderParity(run) {
@@ -506,6 +521,7 @@
         renderParity(run);
         renderDecisions(run);
       }
+      tickDurations();
       renderDecision(run);
       renderChanges(run, changes);
     } catch (e) {
