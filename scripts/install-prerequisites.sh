@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what RcmPitr needs beyond the .NET SDK: PostgreSQL server and client binaries (the tests and
-# the local environment start real clusters), the Bicep CLI (the infrastructure tests) and Azurite (the Azure Storage
-# tests). Idempotent; does nothing when they are present.
+# the local environment start real clusters), the Bicep CLI (the infrastructure tests), Azurite (the Azure Storage
+# tests) and Chromium with its driver (the web page's browser test). Idempotent; does nothing when they are present.
 set -euo pipefail
 
 if ! command -v dotnet >/dev/null 2>&1; then
@@ -58,6 +58,28 @@ else
     || echo "npm could not install Azurite; the Azure Storage durability tests will be skipped (and fail when CI=true)." >&2
 fi
 
+# apt-get update at most once per run, and only when something is installed.
+apt_updated=false
+apt_update_once() {
+  if [ "$apt_updated" = false ]; then
+    apt-get update -qq
+    apt_updated=true
+  fi
+}
+
+# Chromium and its driver (Debian packages chromium and chromium-driver) for the web page's browser test
+# (tests/RcmPitr.Browser.Tests, headless). Without them that test is skipped locally and fails when CI=true.
+if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+  :
+elif [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "Chromium not found (/usr/bin/chromium, /usr/bin/chromedriver): install the Debian packages chromium and chromium-driver as root; the browser test will be skipped (and fail when CI=true)." >&2
+else
+  echo "Installing Chromium and its driver from Debian packages..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt_update_once
+  apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+fi
+
 if [ -n "${PG_BIN:-}" ] && [ -x "$PG_BIN/initdb" ]; then
   exit 0
 fi
@@ -73,7 +95,7 @@ fi
 
 echo "Installing PostgreSQL (server and client tools) from Debian packages..." >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+apt_update_once
 apt-get install -y -qq --no-install-recommends postgresql postgresql-contrib >/dev/null
 # Debian's package starts a default cluster; RcmPitr starts its own, so stop that one.
 if command -v pg_ctlcluster >/dev/null 2>&1; then
