@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Drawing;
+using System.Text.Json;
+using Deque.AxeCore.Commons;
 using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
 using RcmPitr.Testing;
@@ -43,6 +45,7 @@ public sealed class Chromium : IDisposable
         service.HideCommandPromptWindow = true;
         var driver = new ChromeDriver(service, options, TimeSpan.FromSeconds(120));
         driver.Manage().Timeouts().PageLoad = TimeSpan.FromSeconds(60);
+        driver.Manage().Timeouts().AsynchronousJavaScript = TimeSpan.FromSeconds(60);
         return new Chromium(driver);
     }
 
@@ -94,6 +97,23 @@ public sealed class Chromium : IDisposable
         {
             return $"(page unreadable: {e.Message})";
         }
+    }
+
+    /// <summary>
+    /// What axe-core (Deque's engine, its bundled script) finds against WCAG 2.1 A and AA on the page as it is now: one
+    /// line per violation with the elements it concerns; empty when there is none.
+    /// </summary>
+    public IReadOnlyList<string> AccessibilityViolations()
+    {
+        Driver.ExecuteScript(new BundledAxeScriptProvider().GetScript());
+        var json = (string?)Driver.ExecuteAsyncScript(
+            """
+            const done = arguments[arguments.length - 1];
+            axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+              .then((r) => done(JSON.stringify(r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`))))
+              .catch((e) => done(JSON.stringify([`axe failed: ${e}`])));
+            """);
+        return JsonSerializer.Deserialize<List<string>>(json ?? "[\"axe returned nothing\"]")!;
     }
 
     /// <summary>A screenshot of the whole page at the window's width, saved as PNG.</summary>

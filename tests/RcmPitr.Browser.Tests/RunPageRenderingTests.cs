@@ -94,6 +94,7 @@ public sealed class RunPageRenderingTests
         Assert.Contains("streaming: data — 2 of 5 tables, 3.0 MB", browser.ById("transfer-text").Text, StringComparison.Ordinal);
         Assert.Equal("2", browser.ById("transfer-progress").GetAttribute("value"));
         Assert.Contains("alice approve refused", browser.ById("decisions-body").Text, StringComparison.Ordinal);
+        Assert.Empty(browser.AccessibilityViolations());
 
         // carol may decide; the keyboard reaches the buttons with a visible focus; the API's 409 is shown.
         browser.WaitUntil("an enabled approve button", () => browser.ById("approve").Enabled);
@@ -103,5 +104,9 @@ public sealed class RunPageRenderingTests
         browser.Driver.SwitchTo().ActiveElement().SendKeys(Keys.Enter);
         browser.WaitForText("decide-result", "Not approved: Already decided — Run was already approved by bob");
         Assert.Contains($"POST /api/restores/{RunId}/approve", stub.Requests);
+
+        // The accessibility check is live: without its label the comment box is a violation.
+        browser.Driver.ExecuteScript("document.querySelector('label[for=decide-comment]').remove();");
+        Assert.Contains(browser.AccessibilityViolations(), v => v.StartsWith("label ", StringComparison.Ordinal) && v.Contains("#decide-comment", StringComparison.Ordinal));
     }
 }

@@ -41,11 +41,14 @@ public sealed class RunPageTests(HostClusterFixture fx)
 
         // The list, signed in with alice's key through the page's form; the run's link opens its page.
         browser.Open(new Uri(address, "/"));
+        browser.WaitUntil("the sign-in form", () => browser.ById("signin").Displayed);
+        Assert.Empty(browser.AccessibilityViolations());
         SignIn(browser, HostRun.AliceKey, "alice");
         browser.WaitUntil($"the runs list to link run {id}", () => browser.Driver.FindElements(By.LinkText(id)).Count == 1);
         var listed = browser.ById("runs-body").Text;
         Assert.Contains(acme.Slug, listed, StringComparison.Ordinal);
         Assert.Contains("restore", listed, StringComparison.Ordinal);
+        Assert.Empty(browser.AccessibilityViolations());
         browser.Driver.FindElement(By.LinkText(id)).Click();
         browser.WaitUntil("the run page", () => browser.Driver.Url.EndsWith($"/runs/{id}", StringComparison.Ordinal));
 
@@ -63,6 +66,7 @@ public sealed class RunPageTests(HostClusterFixture fx)
         Assert.Contains("Verdict: Warn", browser.ById("parity-verdict").Text, StringComparison.Ordinal);
         browser.WaitForText("transfer-text", "done");
         await AssertChangeReportAsync(run, browser, id);
+        Assert.Empty(browser.AccessibilityViolations());
         SaveScreenshot(browser);
 
         // Signing out forgets the key.
@@ -90,6 +94,7 @@ public sealed class RunPageTests(HostClusterFixture fx)
         var decisions = browser.ById("decisions-body").Text;
         Assert.Contains("bob approve accepted counts as expected", decisions, StringComparison.Ordinal);
         Assert.Contains("Restored", browser.ById("summary").Text, StringComparison.Ordinal);
+        Assert.Empty(browser.AccessibilityViolations());
 
         // What the API says agrees, and no key ever reached the page.
         var final = await run.StatusAsync(id);
