@@ -10,17 +10,17 @@ namespace RcmPitr.Browser.Tests;
 
 /// <summary>
 /// Headless Chromium (Debian's <c>chromium</c>) through its <c>chromedriver</c> (<c>chromium-driver</c>), both at their
-/// Debian paths: nothing is downloaded. Missing, it skips the test locally and fails it when <c>CI=true</c>, like every
+/// Debian paths unless the environment names others: nothing is downloaded. Missing, it skips the test locally and fails it when <c>CI=true</c>, like every
 /// other prerequisite. Waits are bounded polls of the page, never sleeps; a wait that runs out fails with what the page
 /// shows.
 /// </summary>
 public sealed class Chromium : IDisposable
 {
-    /// <summary>The browser.</summary>
-    public const string BrowserPath = "/usr/bin/chromium";
+    /// <summary>The browser: <c>/usr/bin/chromium</c>, or <c>$RCMPITR_CHROMIUM</c>.</summary>
+    public static readonly string BrowserPath = Environment.GetEnvironmentVariable("RCMPITR_CHROMIUM") is { Length: > 0 } browser ? browser : "/usr/bin/chromium";
 
-    /// <summary>Its driver.</summary>
-    public const string DriverPath = "/usr/bin/chromedriver";
+    /// <summary>Its driver: <c>/usr/bin/chromedriver</c>, or <c>$RCMPITR_CHROMEDRIVER</c>.</summary>
+    public static readonly string DriverPath = Environment.GetEnvironmentVariable("RCMPITR_CHROMEDRIVER") is { Length: > 0 } driver ? driver : "/usr/bin/chromedriver";
 
     /// <summary>How long a wait lasts at most: generous, for a slow 2-core machine.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(90);

@@ -24,13 +24,13 @@ public sealed class RunPageTests(HostClusterFixture fx)
     public async Task RunPage_RequesterCannotApprove_SecondPersonApprovesFromThePage_RunIsRestored()
     {
         var clock = Stopwatch.StartNew();
+        using var browser = Chromium.Start();
         await using var run = await HostRun.StartAsync(fx, kestrel: true, settings: new Dictionary<string, string?>
         {
             // A requester who is not an approver.
             ["RcmPitr:Principals:dave:KeySha256"] = ApiKeyPrincipals.HashHex(DaveKey),
             ["RcmPitr:Principals:dave:Roles:0"] = "requester",
         });
-        using var browser = Chromium.Start();
         var acme = await run.AddTenantAsync("acme", liveMembers: 4, membersAtT: 10);
 
         // alice requests the restore through the API, as the CLI does.
