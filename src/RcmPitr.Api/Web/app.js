@@ -100,6 +100,13 @@
     if (state.timer) { clearTimeout(state.timer); state.timer = null; }
   }
 
+  // One pending refresh at most, even when a refresh asked for by a click overlaps one the timer started.
+  function schedule(refresh, ms) {
+    stopTimer();
+    if (!state.me) { return; } // signed out while the refresh was under way
+    state.timer = setTimeout(refresh, ms);
+  }
+
   function sameId(a, b) {
     const norm = (v) => (typeof v === 'string' ? v.trim().toLowerCase() : '');
     return norm(a).length > 0 && norm(a) === norm(b);
@@ -111,8 +118,9 @@
     stopTimer();
     state.me = null;
     $('who').hidden = true;
-    show('signin');
     $('signin-why').textContent = why || '';
+    if (!$('signin').hidden) { return; } // already asking: leave what is being typed alone
+    show('signin');
     $('api-key').value = '';
     $('api-key').focus();
   }
@@ -198,7 +206,7 @@
       if (e instanceof Unauthorized) { askToSignIn(e.message); return; }
       $('list-error').textContent = e.message;
     }
-    state.timer = setTimeout(refreshList, LIST_REFRESH_MS);
+    schedule(refreshList, LIST_REFRESH_MS);
   }
 
   // ---- one run -------------------------------------------------------------------------------------------------
@@ -529,7 +537,7 @@
       $('run-error').textContent = e.message;
       active = true;
     }
-    if (active) { state.timer = setTimeout(refreshRun, RUN_REFRESH_MS); }
+    if (active) { schedule(refreshRun, RUN_REFRESH_MS); }
   }
 
   // ---- routing -------------------------------------------------------------------------------------------------
