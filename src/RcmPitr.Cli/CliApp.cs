@@ -95,6 +95,7 @@ public static class CliApp
             await using var app = RcmPitrApp.Build(hostArgs, file?.FullName);
             await app.StartAsync(ct);
             await output.WriteLineAsync($"RcmPitr embedded host listening on {string.Join(", ", app.Urls)}");
+            await output.WriteLineAsync($"Web page: {app.Urls.First().TrimEnd('/')}/ (sign in with your API key)");
             await app.WaitForShutdownAsync(ct);
             return 0;
         });
