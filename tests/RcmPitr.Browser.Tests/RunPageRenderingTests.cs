@@ -95,6 +95,9 @@ public sealed class RunPageRenderingTests
         Assert.Equal("2", browser.ById("transfer-progress").GetAttribute("value"));
         Assert.Contains("alice approve refused", browser.ById("decisions-body").Text, StringComparison.Ordinal);
         Assert.Empty(browser.AccessibilityViolations());
+        var screenshot = Path.Combine(AppContext.BaseDirectory, "screenshots", "run-page-scripted.png");
+        browser.SaveFullPageScreenshot(screenshot);
+        TestContext.Current.AddAttachment("run-page-scripted.png", File.ReadAllBytes(screenshot), "image/png");
 
         // carol may decide; the keyboard reaches the buttons with a visible focus; the API's 409 is shown.
         browser.WaitUntil("an enabled approve button", () => browser.ById("approve").Enabled);

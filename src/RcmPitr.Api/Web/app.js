@@ -78,7 +78,11 @@
     const ms = (end ? new Date(end) : new Date()) - new Date(start);
     if (Number.isNaN(ms) || ms < 0) { return ''; }
     const s = ms / 1000;
-    const text = s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+    let text;
+    if (s < 60) { text = `${s.toFixed(1)} s`; }
+    else if (s < 3600) { text = `${Math.floor(s / 60)} min ${Math.floor(s % 60)} s`; }
+    else if (s < 86400) { text = `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`; }
+    else { text = `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`; }
     return end ? text : `${text} so far`;
   }
 
