@@ -1,6 +1,7 @@
 using System.Runtime.Versioning;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using RcmPitr.Postgres.Changes;
 using RcmPitr.Postgres.Connections;
 using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Movers;
@@ -39,6 +40,11 @@ public static class ActivityServices
         services.AddSingleton<SmokeProbe>();
         services.AddSingleton<ParityProbe>();
         services.AddSingleton<ParityReportStore>();
+        // A host that configures the change report registers its options (section Changes); none: the defaults.
+        services.TryAddSingleton(new ChangeReportOptions());
+        services.AddSingleton<TenantChangeComparer>();
+        services.AddSingleton<ChangeReportStore>();
+        services.AddSingleton<ChangeReporter>();
         services.AddSingleton<SwapCutover>();
         services.AddSingleton<FlipRefCutover>();
         services.AddSingleton<TenantCacheInvalidator>();

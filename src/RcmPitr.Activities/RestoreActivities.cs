@@ -1,5 +1,6 @@
 using System.Runtime.Versioning;
 using RcmPitr.Activities.Notifications;
+using RcmPitr.Postgres.Changes;
 using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Operations;
 using RcmPitr.Postgres.Provisioning;
@@ -29,6 +30,7 @@ public sealed class RestoreActivities(
     TenantTransfer transfer,
     ParityProbe parity,
     ParityReportStore parityReports,
+    ChangeReporter changes,
     SwapCutover swap,
     FlipRefCutover flip,
     TenantCacheInvalidator cache,
@@ -90,6 +92,10 @@ public sealed class RestoreActivities(
             await parityReports.WriteAsync(input.RunId, report, ct);
             return report;
         });
+
+    // Bounded by its time budget (Changes:TimeBudget), after which the report says it is partial; the full report goes to the master.
+    public Task<ChangeSummary> CompareChanges(CompareChangesInput input, CancellationToken ct) =>
+        Step(ActivityNames.CompareChanges, new(input.RunId, input.Tenant), ct, () => changes.CompareAsync(input, ct));
 
     public Task<SwapCutoverResult> SwapCutover(SwapCutoverInput input, CancellationToken ct) =>
         Step(ActivityNames.SwapCutover, new(input.RunId, input.Tenant), ct, () => swap.CutOverAsync(input, ct));
@@ -174,7 +180,13 @@ public sealed class RestoreActivities(
     public Task<bool> Notify(NotifyInput input, CancellationToken ct) =>
         Step(ActivityNames.Notify, new(input.RunId, input.Tenant), ct, async () =>
         {
-            await notifier.NotifyAsync(NotificationEvents.Restored, input, ct);
+            var notificationEvent = input.Event ?? NotificationEvents.Restored;
+            if (notificationEvent is not (NotificationEvents.Restored or NotificationEvents.AwaitingApproval))
+            {
+                throw new Workflow.Errors.InvalidRestoreInputException("event", $"the notify step announces {NotificationEvents.AwaitingApproval} or {NotificationEvents.Restored}, not '{notificationEvent}'");
+            }
+
+            await notifier.NotifyAsync(notificationEvent, input, ct);
             return true;
         });
 

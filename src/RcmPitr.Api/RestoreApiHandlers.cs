@@ -34,7 +34,8 @@ public sealed class RestoreApiHandlers(
     RestorePreflight? preflight = null,
     TransferProgressStore? progress = null,
     ApiLinkOptions? links = null,
-    ParityReportStore? parityReports = null)
+    ParityReportStore? parityReports = null,
+    ChangeReportStore? changeReports = null)
 {
     /// <summary>Seconds a poller should wait between status requests while a run is active.</summary>
     public const int RetryAfterSeconds = 10;
@@ -163,6 +164,40 @@ public sealed class RestoreApiHandlers(
         return TypedResults.Json(status);
     }
 
+    /// <summary>
+    /// <c>GET /api/restores/{id}/changes</c> (JSON) and <c>…/changes.csv</c> (the sampled keys): the run's change report from the
+    /// master database. After a swap cutover the JSON names the kept database the rows written after the restore time are in.
+    /// </summary>
+    public async Task<IResult> ChangesAsync(string id, bool csv, CancellationToken ct)
+    {
+        var run = await runs.GetAsync(id, ct);
+        if (run is null || !RestoreTenantOrchestrator.IsRestore(run.Name))
+        {
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown run", detail: $"No restore run with id '{id}'.");
+        }
+
+        var report = changeReports is null ? null : await changeReports.GetAsync(run.InstanceId, ct);
+        if (report is null)
+        {
+            return Results.Problem(
+                statusCode: StatusCodes.Status404NotFound,
+                title: "No change report",
+                detail: run.Name == RestoreTenantV2Orchestrator.Name
+                    ? $"Run '{id}' was started by a version that made no change report."
+                    : $"Run '{id}' has no change report yet: it is made after the parity probe, before the approval gate.");
+        }
+
+        if (csv)
+        {
+            return Results.Text(ChangeReportCsv.Write(report), "text/csv; charset=utf-8");
+        }
+
+        var json = JsonSerializer.SerializeToNode(report, ApiJson.Options)!.AsObject();
+        json["keptDatabase"] = ApiJson.Read<RestoreResult>(run.Output) is { Outcome: RestoreOutcome.Restored } restored ? restored.KeptDatabase : null;
+        json["note"] = "Only primary key values leave the database; no other row data is in this report.";
+        return TypedResults.Json(json, ApiJson.Options);
+    }
+
     /// <summary><c>GET /api/restores?tenant=&amp;status=&amp;kind=</c>: runs newest first; retention timers only with <c>kind=retention</c> or <c>all</c>.</summary>
     public async Task<IResult> ListAsync(string? tenant, string? status, CancellationToken ct, string? kind = null)
     {
@@ -198,7 +233,7 @@ public sealed class RestoreApiHandlers(
     {
         ArgumentNullException.ThrowIfNull(principal);
         var run = await runs.GetAsync(id, ct);
-        if (run is null || run.Name is not (RestoreTenantOrchestrator.Name or RollbackOrchestrator.Name))
+        if (run is null || !RestoreTenantOrchestrator.TakesDecisions(run.Name))
         {
             return UnknownRun(id);
         }
@@ -260,7 +295,7 @@ public sealed class RestoreApiHandlers(
     {
         ArgumentNullException.ThrowIfNull(principal);
         var run = await runs.GetAsync(id, ct);
-        if (run is null || run.Name is not (RestoreTenantOrchestrator.Name or RollbackOrchestrator.Name))
+        if (run is null || !RestoreTenantOrchestrator.TakesDecisions(run.Name))
         {
             return UnknownRun(id);
         }
@@ -300,7 +335,7 @@ public sealed class RestoreApiHandlers(
                 detail: $"'{id}' is a rollback run; a rollback cannot itself be rolled back. To return to the restored copy, start a new restore.");
         }
 
-        if (run.Name != RestoreTenantOrchestrator.Name)
+        if (!RestoreTenantOrchestrator.IsRestore(run.Name))
         {
             return UnknownRun(id);
         }
@@ -404,7 +439,7 @@ public sealed class RestoreApiHandlers(
                 merged["parity"] = JsonSerializer.SerializeToNode(full, ApiJson.Options);
             }
 
-            if (run.Name is RestoreTenantOrchestrator.Name or RollbackOrchestrator.Name)
+            if (RestoreTenantOrchestrator.TakesDecisions(run.Name))
             {
                 // The run records what reached it; the attempts refused at the door are only here.
                 var refused = (await decisions.AttemptsAsync(run.InstanceId, ct)).Where(a => !a.Accepted).ToList();
@@ -426,7 +461,7 @@ public sealed class RestoreApiHandlers(
     }
 
     private async Task<string?> ActiveRunOfAsync(string tenant, CancellationToken ct) =>
-        (await runs.ListAsync(tenant, null, ct)).FirstOrDefault(r => r.IsActive && r.Name is RestoreTenantOrchestrator.Name or RollbackOrchestrator.Name && TenantOf(r) == tenant)?.InstanceId;
+        (await runs.ListAsync(tenant, null, ct)).FirstOrDefault(r => r.IsActive && RestoreTenantOrchestrator.TakesDecisions(r.Name) && TenantOf(r) == tenant)?.InstanceId;
 
     /// <summary>
     /// Run ids of a tenant start with this (the Functions host lists a tenant's runs by it). Slugs never contain

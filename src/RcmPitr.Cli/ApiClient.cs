@@ -33,6 +33,35 @@ internal sealed class ApiClient(HttpClient http)
         return (response.StatusCode, json);
     }
 
+    /// <summary>A GET whose answer is text (CSV): the text on success, else the problem body.</summary>
+    public async Task<(HttpStatusCode Status, string? Text, JsonElement Problem)> GetTextAsync(string path, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        using var response = await http.SendAsync(request, ct);
+        var text = await response.Content.ReadAsStringAsync(ct);
+        if (response.IsSuccessStatusCode)
+        {
+            return (response.StatusCode, text, default);
+        }
+
+        if ((int)response.StatusCode is >= 300 and < 400)
+        {
+            throw new InvalidOperationException($"the API answered {(int)response.StatusCode} with a redirect; not following it, since the API key would go along. If that is the API, pass it with --url");
+        }
+
+        JsonElement problem = default;
+        try
+        {
+            problem = string.IsNullOrWhiteSpace(text) ? default : JsonDocument.Parse(text).RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            // Not a problem+json body: the status code says it.
+        }
+
+        return (response.StatusCode, null, problem);
+    }
+
     /// <summary>The one-line reason of a problem+json body (or the status code).</summary>
     public static string Describe(HttpStatusCode status, JsonElement body)
     {

@@ -138,6 +138,7 @@ public static class CliApp
         {
             yield return Restore();
             yield return Status();
+            yield return Changes();
             yield return Decide("approve", "Approve the cutover of a run awaiting approval (not as its requester).");
             yield return Decide("reject", "Reject the cutover of a run awaiting approval; the run undoes what it did.");
             yield return Simple("cancel", "Cancel a run; it stops at its next step and undoes what it did.", "/cancel", "reason");
@@ -207,6 +208,47 @@ public static class CliApp
                 }
 
                 await PrintAsync(body);
+                return 0;
+            });
+            return command;
+        }
+
+        private Command Changes()
+        {
+            var id = new Argument<string>("id") { Description = "Run id" };
+            var csv = new Option<bool>("--csv") { Description = "Print the sampled primary keys as CSV (table, category, key columns, key values)" };
+            var json = new Option<bool>("--json") { Description = "Print the raw report JSON" };
+            var samples = new Option<int>("--samples") { Description = "Sampled keys shown per table and category (default 5)", DefaultValueFactory = _ => 5 };
+            var command = new Command("changes", "Show what a run's cutover changes (or changed), table by table: rows written after the restore time, rows that come back, rows that differ.") { id, csv, json, samples };
+            command.SetAction(async (parse, ct) =>
+            {
+                var api = new ApiClient(client(parse));
+                var path = $"/api/restores/{Uri.EscapeDataString(parse.GetValue(id)!)}/changes";
+                if (parse.GetValue(csv))
+                {
+                    var (csvStatus, text, problem) = await api.GetTextAsync(path + ".csv", ct);
+                    if (text is null)
+                    {
+                        return await FailAsync(csvStatus, problem);
+                    }
+
+                    await output.WriteAsync(text);
+                    return 0;
+                }
+
+                var (status, body) = await api.SendAsync(HttpMethod.Get, path, null, ct);
+                if (status != HttpStatusCode.OK)
+                {
+                    return await FailAsync(status, body);
+                }
+
+                if (parse.GetValue(json))
+                {
+                    await output.WriteLineAsync(JsonSerializer.Serialize(body, Indented));
+                    return 0;
+                }
+
+                ChangesView.Print(output, body, Math.Max(0, parse.GetValue(samples)));
                 return 0;
             });
             return command;

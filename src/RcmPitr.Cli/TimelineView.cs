@@ -13,6 +13,7 @@ internal sealed class TimelineView(TextWriter output)
     private readonly Dictionary<int, int> _redeliveriesPrinted = [];
     private bool _approvalHinted;
     private bool _parityPrinted;
+    private bool _changesPrinted;
     private string? _transferKey;
     private long _transferPrintedAt;
     private bool _transferErrorPrinted;
@@ -98,11 +99,45 @@ internal sealed class TimelineView(TextWriter output)
             }
         }
 
+        if (!_changesPrinted && custom.TryGetProperty("changes", out var changes) && changes.ValueKind == JsonValueKind.Object)
+        {
+            _changesPrinted = true;
+            RenderChanges(id, changes);
+        }
+
         if (!_approvalHinted && custom.TryGetProperty("awaitingApproval", out var awaiting) && awaiting.GetBoolean())
         {
             _approvalHinted = true;
             output.WriteLine($"  awaiting approval by a second person: rcm-pitr approve {id}   (or: rcm-pitr reject {id})");
         }
+    }
+
+    /// <summary>What the cutover changes: totals, then the changed tables the status carries (the API serves every table and the sampled keys).</summary>
+    private void RenderChanges(string id, JsonElement changes)
+    {
+        long Number(JsonElement e, string name) => e.GetProperty(name).GetInt64();
+        var partial = changes.GetProperty("partial").GetBoolean() ? " — PARTIAL: the time budget ran out, counts so far" : string.Empty;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  changes: {Number(changes, "tablesChanged")} of {Number(changes, "tablesCompared")} tables change, compared in {changes.GetProperty("seconds").GetDouble():0.0} s{partial}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"    {Number(changes, "onlyInLive")} rows written after T leave with the cutover (kept in the _pre_pitr_ copy), {Number(changes, "onlyInCopy")} deleted rows come back, {Number(changes, "different")} rows differ"));
+        var tables = changes.GetProperty("tables");
+        if (tables.GetArrayLength() > 0)
+        {
+            output.WriteLine($"    {"table",-36} {"after T",10} {"come back",10} {"differ",10}  matched by");
+            foreach (var table in tables.EnumerateArray())
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"    {table.GetProperty("table").GetString(),-36} {Number(table, "onlyInLive"),10} {Number(table, "onlyInCopy"),10} {Number(table, "different"),10}  {table.GetProperty("matchedBy").GetString()}{(table.GetProperty("partial").GetBoolean() ? " (partial)" : string.Empty)}"));
+            }
+        }
+
+        if (changes.TryGetProperty("tablesOmitted", out var omitted) && omitted.ValueKind == JsonValueKind.Number && omitted.GetInt32() > 0)
+        {
+            output.WriteLine($"    … {omitted.GetInt32()} more changed tables");
+        }
+
+        output.WriteLine($"    every table and the sampled keys: rcm-pitr changes {id}   (CSV: rcm-pitr changes {id} --csv)");
     }
 
     private void RenderTransfer(JsonElement transfer)

@@ -17,7 +17,7 @@ public sealed class RestoreSurvivesHostKillTests(Azurite azurite) : IClassFixtur
     private static readonly string[] BeforeApproval =
     [
         ActivityNames.ResolveTenant, ActivityNames.FreezeTenant, ActivityNames.AcquireServer, ActivityNames.GetServerState,
-        ActivityNames.Preflight, ActivityNames.MoveTenant, ActivityNames.ParityProbe,
+        ActivityNames.Preflight, ActivityNames.MoveTenant, ActivityNames.ParityProbe, ActivityNames.CompareChanges, ActivityNames.Notify,
     ];
 
     private static readonly string[] AfterApproval =

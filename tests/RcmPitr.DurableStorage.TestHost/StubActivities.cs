@@ -29,6 +29,9 @@ public static class StubActivities
             new MoveTenantResult($"tenant_{i.Tenant}_restore_{i.Stamp}", 8_192_000, Reused: false, i.Mode, Tables: 3, BytesMoved: 8_000_000, PeakScratchBytes: 0, Seconds: 0.5));
         Stub(registry, log, ActivityNames.ParityProbe, (ParityProbeInput i) =>
             ParityReport.From($"tenant_{i.Tenant}", $"tenant_{i.Tenant}_restore_{i.Stamp}", [new ParityRow("public.claims", 120, 118, ParityVerdict.Pass, "restored ≤ live")]));
+        Stub(registry, log, ActivityNames.CompareChanges, (CompareChangesInput _) =>
+            new ChangeSummary(Partial: false, Seconds: 0.2, TablesCompared: 1, TablesChanged: 1, OnlyInLive: 2, OnlyInCopy: 0, Different: 0,
+                [new TableChangeCount("public.claims", TableMatch.PrimaryKey, 2, 0, 0, false)]));
         Stub(registry, log, ActivityNames.ConfirmFreeze, (ConfirmFreezeInput _) => new ConfirmFreezeResult(TimeProvider.System.GetUtcNow()));
         Stub(registry, log, ActivityNames.SwapCutover, (SwapCutoverInput i) =>
             new SwapCutoverResult($"tenant_{i.Tenant}", $"tenant_{i.Tenant}_pre_pitr_{i.Stamp}", TerminatedConnections: 0, AlreadyDone: false));

@@ -20,6 +20,9 @@ public sealed class NotificationTests(HostClusterFixture fx)
 {
     private static readonly DateTimeOffset Start = new(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);
 
+    /// <summary>The dispatcher's serializer settings: what a receiver gets.</summary>
+    private static readonly JsonSerializerOptions Sent = new(JsonSerializerDefaults.Web);
+
     [Fact]
     public async Task DispatchDueAsync_WebhookAndTextTargets_EachReceivesItsJsonOnce()
     {
@@ -43,6 +46,40 @@ public sealed class NotificationTests(HostClusterFixture fx)
         Assert.Single(chat.RootElement.EnumerateObject());
         Assert.Equal(2L, await env.ScalarAsync<long>("SELECT count(*) FROM rcm_pitr.notification_outbox WHERE state = 'sent' AND attempts = 1"));
         Assert.Equal(0, await env.Dispatcher.DispatchDueAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public void Payload_AwaitingApproval_LinksTheRunPageStatusAndDecisionsUnderThePublicAddress()
+    {
+        var message = new OutboxMessage("restore-acme--20260422143015-abcd1234", NotificationEvents.AwaitingApproval, "hook", "acme", "Restore awaits approval", "body", 0, DateTimeOffset.UnixEpoch);
+
+        var webhook = JsonSerializer.SerializeToElement(NotificationDispatcher.Payload(NotificationPayloadKind.Webhook, message, "https://pitr.example.com"), Sent);
+        var text = JsonSerializer.SerializeToElement(NotificationDispatcher.Payload(NotificationPayloadKind.Text, message, "https://pitr.example.com"), Sent).GetProperty("text").GetString();
+
+        var links = webhook.GetProperty("links");
+        Assert.Equal("https://pitr.example.com/runs/restore-acme--20260422143015-abcd1234", links.GetProperty("page").GetString());
+        Assert.Equal("https://pitr.example.com/api/restores/restore-acme--20260422143015-abcd1234", links.GetProperty("status").GetString());
+        Assert.Equal("https://pitr.example.com/api/restores/restore-acme--20260422143015-abcd1234/approve", links.GetProperty("approve").GetString());
+        Assert.Equal("https://pitr.example.com/api/restores/restore-acme--20260422143015-abcd1234/reject", links.GetProperty("reject").GetString());
+        Assert.Equal(
+            "Restore awaits approval\nbody\nRun page: https://pitr.example.com/runs/restore-acme--20260422143015-abcd1234\n" +
+            "Status: https://pitr.example.com/api/restores/restore-acme--20260422143015-abcd1234\n" +
+            "Approve (POST): https://pitr.example.com/api/restores/restore-acme--20260422143015-abcd1234/approve\n" +
+            "Reject (POST): https://pitr.example.com/api/restores/restore-acme--20260422143015-abcd1234/reject",
+            text);
+    }
+
+    [Fact]
+    public void Payload_AnEndedRun_LinksNoDecisionAndNoAddressMeansNoLinks()
+    {
+        var message = new OutboxMessage("run-1", NotificationEvents.Restored, "hook", "acme", "Restored", "body", 0, DateTimeOffset.UnixEpoch);
+
+        var linked = JsonSerializer.SerializeToElement(NotificationDispatcher.Payload(NotificationPayloadKind.Webhook, message, "http://127.0.0.1:7171"), Sent).GetProperty("links");
+        var unlinked = JsonSerializer.SerializeToElement(NotificationDispatcher.Payload(NotificationPayloadKind.Webhook, message), Sent);
+
+        Assert.Equal("http://127.0.0.1:7171/runs/run-1", linked.GetProperty("page").GetString());
+        Assert.Equal(JsonValueKind.Null, linked.GetProperty("approve").ValueKind);
+        Assert.Equal(JsonValueKind.Null, unlinked.GetProperty("links").ValueKind);
     }
 
     [Fact]
@@ -164,7 +201,7 @@ public sealed class NotificationTests(HostClusterFixture fx)
         await env.ExecAsync($"INSERT INTO identity.tenant (id, slug, db_server, db_config_ref) VALUES ('{tenantId}', 'acme', 'pg-live', 'ref')");
         var activities = new Activities.RestoreActivities(
             resolver: null!, status: null!, provisioner: null!, restoredServers: null!, preflight: null!, dumper: null!, loader: null!, transfer: null!,
-            parity: null!, parityReports: null!, swap: null!, flip: null!, cache: null!, audit: new Postgres.Operations.AuditWriter(env.Master), dropper: null!,
+            parity: null!, parityReports: null!, changes: null!, swap: null!, flip: null!, cache: null!, audit: new Postgres.Operations.AuditWriter(env.Master), dropper: null!,
             notifier: new OutboxNotifier(new NotificationOutbox(env.Master, env.Clock), env.Options, new RecordingLogger<OutboxNotifier>()),
             orchestrations: null!, terminator: null!, starts: null!);
         var failed = new WriteAuditInput("run-g", tenantId, AuditEvents.PitrFailed, "alice", "wrong invoice batch",

@@ -24,7 +24,7 @@ namespace RcmPitr.Host.Tests;
 public sealed partial class TelemetryTests(HostClusterFixture fx)
 {
     private static readonly string[] DryRunSteps =
-        ["ResolveTenant", "Preflight", "AcquireServer", "MoveTenant", "ParityProbe", "WriteAudit", "ReleaseServer", "DeleteDump"];
+        ["ResolveTenant", "Preflight", "AcquireServer", "MoveTenant", "ParityProbe", "CompareChanges", "WriteAudit", "ReleaseServer", "DeleteDump"];
 
     [Fact]
     public async Task DryRun_OnTheEmbeddedEngine_EveryStepAndTheRunAreRecordedWithBoundedTags()

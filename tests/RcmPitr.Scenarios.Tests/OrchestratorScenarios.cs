@@ -67,7 +67,8 @@ public abstract class OrchestratorScenarios : IAsyncLifetime
         Assert.Equal(
         [
             ActivityNames.ResolveTenant, ActivityNames.FreezeTenant, ActivityNames.AcquireServer, ActivityNames.GetServerState,
-            ActivityNames.Preflight, ActivityNames.MoveTenant, ActivityNames.ParityProbe, ActivityNames.ConfirmFreeze, ActivityNames.SwapCutover,
+            ActivityNames.Preflight, ActivityNames.MoveTenant, ActivityNames.ParityProbe, ActivityNames.CompareChanges, ActivityNames.Notify,
+            ActivityNames.ConfirmFreeze, ActivityNames.SwapCutover,
             ActivityNames.InvalidateTenantCache, ActivityNames.VerifyCutover, ActivityNames.UnfreezeTenant, ActivityNames.WriteAudit, ActivityNames.Notify,
             ActivityNames.ReleaseServer, ActivityNames.DeleteDump, ActivityNames.ScheduleRetentionDrop,
         ], Activities.Names);
@@ -95,10 +96,12 @@ public abstract class OrchestratorScenarios : IAsyncLifetime
         [
             (RestoreSteps.Resolve, "succeeded"), (RestoreSteps.Freeze, "succeeded"), (RestoreSteps.CacheWait, "succeeded"), (RestoreSteps.Provision, "succeeded"),
             (RestoreSteps.WaitReady, "succeeded"), (RestoreSteps.Preflight, "succeeded"), (RestoreSteps.Transfer, "succeeded"), (RestoreSteps.Parity, "succeeded"),
-            (RestoreSteps.Approval, "running"),
+            (RestoreSteps.Changes, "succeeded"), (RestoreSteps.NotifyApprovers, "succeeded"), (RestoreSteps.Approval, "running"),
         ], timeline.Steps.Select(s => (s.Name, s.Outcome)));
         Assert.All(timeline.Steps.SkipLast(1), s => Assert.True(s.EndedAt >= s.StartedAt, $"{s.Name} ended before it started"));
         Assert.Equal(Workflow.Parity.ParityVerdict.Pass, timeline.Parity!.Verdict);
+        Assert.Equal((1, 20L, 1L), (timeline.Changes!.TablesChanged, timeline.Changes.OnlyInLive, timeline.Changes.OnlyInCopy));
+        Assert.Equal(TableMatch.PrimaryKey, Assert.Single(timeline.Changes.Tables).MatchedBy);
         Assert.Null(timeline.Error);
         await engine.RaiseEventAsync(run, RestoreEvents.Approval, new ApprovalDecision(true, "bob"));
         Assert.Equal(RestoreOutcome.Restored, (await WaitForEndAsync(run)).Output<RestoreResult>().Outcome);
@@ -115,11 +118,26 @@ public abstract class OrchestratorScenarios : IAsyncLifetime
 
         Assert.Equal(RunState.Completed, end.State);
         Assert.Equal(RestoreOutcome.Rejected, end.Output<RestoreResult>().Outcome);
-        AssertCompensatedAfter(ActivityNames.ParityProbe, AuditEvents.PitrRejected);
+        AssertCompensatedAfter(ActivityNames.Notify, AuditEvents.PitrRejected);
         Assert.DoesNotContain(ActivityNames.SwapCutover, Activities.Names);
         var approval = end.Timeline.Steps.Single(s => s.Name == RestoreSteps.Approval);
         Assert.Equal(("stopped", "succeeded"), (end.Timeline.Phase, approval.Outcome));
         Assert.Contains("rejected by bob", approval.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Restore_OfThePreviousVersion_StillRunsItsOwnStepsToTheEnd()
+    {
+        var (engine, run) = await StartRestoreAsync(orchestrator: RestoreTenantV2Orchestrator.Name);
+        await WaitUntilAsync(run, s => s.AwaitingApproval, "the run awaits approval");
+
+        await engine.RaiseEventAsync(run, RestoreEvents.Approval, new ApprovalDecision(true, "bob"));
+        var end = await WaitForEndAsync(run);
+
+        Assert.Equal(RestoreOutcome.Restored, end.Output<RestoreResult>().Outcome);
+        Assert.DoesNotContain(ActivityNames.CompareChanges, Activities.Names);
+        Assert.Equal([ActivityNames.ParityProbe, ActivityNames.ConfirmFreeze], Activities.Names.SkipWhile(n => n != ActivityNames.ParityProbe).Take(2));
+        Assert.Null(end.Timeline.Changes);
     }
 
     [Fact]
@@ -130,7 +148,7 @@ public abstract class OrchestratorScenarios : IAsyncLifetime
         var end = await WaitForEndAsync(run);
 
         Assert.Equal(RestoreOutcome.ApprovalTimedOut, end.Output<RestoreResult>().Outcome);
-        AssertCompensatedAfter(ActivityNames.ParityProbe, AuditEvents.PitrApprovalTimedOut);
+        AssertCompensatedAfter(ActivityNames.Notify, AuditEvents.PitrApprovalTimedOut);
         Assert.Equal("stopped", end.Timeline.Phase);
     }
 
@@ -146,7 +164,7 @@ public abstract class OrchestratorScenarios : IAsyncLifetime
         var result = end.Output<RestoreResult>();
         Assert.Equal(RestoreOutcome.Cancelled, result.Outcome);
         Assert.Contains("carol", result.Detail, StringComparison.Ordinal);
-        AssertCompensatedAfter(ActivityNames.ParityProbe, AuditEvents.PitrCancelled);
+        AssertCompensatedAfter(ActivityNames.Notify, AuditEvents.PitrCancelled);
         Assert.False(end.Timeline.AwaitingApproval);
     }
 
@@ -269,7 +287,7 @@ public abstract class OrchestratorScenarios : IAsyncLifetime
         Assert.Equal(
         [
             ActivityNames.ResolveTenant, ActivityNames.AcquireServer, ActivityNames.GetServerState, ActivityNames.Preflight, ActivityNames.MoveTenant,
-            ActivityNames.ParityProbe, ActivityNames.WriteAudit, ActivityNames.DropDerivedDatabase, ActivityNames.ReleaseServer, ActivityNames.DeleteDump,
+            ActivityNames.ParityProbe, ActivityNames.CompareChanges, ActivityNames.WriteAudit, ActivityNames.DropDerivedDatabase, ActivityNames.ReleaseServer, ActivityNames.DeleteDump,
         ], Activities.Names);
         Assert.False(Activities.CallsOf(ActivityNames.ResolveTenant).Single().InputAs<ResolveTenantInput>().RequireActive);
         Assert.Equal(AuditEvents.PitrDryRun, Activities.CallsOf(ActivityNames.WriteAudit).Single().InputAs<WriteAuditInput>().Event);
@@ -379,11 +397,11 @@ public abstract class OrchestratorScenarios : IAsyncLifetime
 
     private async Task<ScenarioEngine> EngineAsync() => _engine ??= await StartEngineAsync(Activities);
 
-    private async Task<(ScenarioEngine Engine, string Run)> StartRestoreAsync(RestoreRequest? request = null)
+    private async Task<(ScenarioEngine Engine, string Run)> StartRestoreAsync(RestoreRequest? request = null, string orchestrator = RestoreTenantOrchestrator.Name)
     {
         var engine = await EngineAsync();
         var run = NewRunId();
-        await engine.StartAsync(RestoreTenantOrchestrator.Name, run, request ?? Request());
+        await engine.StartAsync(orchestrator, run, request ?? Request());
         return (engine, run);
     }
 

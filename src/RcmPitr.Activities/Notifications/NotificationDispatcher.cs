@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using RcmPitr.Postgres.Connections;
 using RcmPitr.Postgres.ControlPlane;
+using RcmPitr.Workflow.Contracts;
 
 namespace RcmPitr.Activities.Notifications;
 
@@ -22,6 +23,7 @@ public sealed partial class NotificationDispatcher : IDisposable
     private readonly Dictionary<string, NotificationTarget> _targets;
     private readonly OutboxRetryPolicy _policy;
     private readonly HttpClient _http;
+    private readonly NotificationOptions _options;
 
     /// <summary>Checks the targets' names (they are stored with each message) and creates the one HTTP client.</summary>
     public NotificationDispatcher(NotificationOutbox outbox, NotificationOptions options, ISecretStore secrets, ILogger<NotificationDispatcher> logger)
@@ -37,6 +39,9 @@ public sealed partial class NotificationDispatcher : IDisposable
         }
 
         _policy = new OutboxRetryPolicy(options.MaxAttempts, options.FirstRetryDelay, options.MaxRetryDelay);
+        _options = options;
+        // A configured address is checked now; the embedded host may fill in its listening address once it listens.
+        BaseUrl(options.PublicBaseUrl);
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AllowAutoRedirect = false })
         {
             Timeout = options.SendTimeout,
@@ -81,13 +86,17 @@ public sealed partial class NotificationDispatcher : IDisposable
             : throw new InvalidOperationException("Notifications:Targets names must be unique.");
     }
 
-    /// <summary>The JSON body a target of <paramref name="kind"/> receives for <paramref name="message"/>.</summary>
-    public static object Payload(NotificationPayloadKind kind, OutboxMessage message)
+    /// <summary>
+    /// The JSON body a target of <paramref name="kind"/> receives for <paramref name="message"/>, with the run's links under
+    /// <paramref name="baseUrl"/> (none when null).
+    /// </summary>
+    public static object Payload(NotificationPayloadKind kind, OutboxMessage message, string? baseUrl = null)
     {
         ArgumentNullException.ThrowIfNull(message);
+        var links = baseUrl is null ? null : NotificationLinks.For(baseUrl, message.RunId, decide: message.Event == NotifyEvents.AwaitingApproval);
         return kind switch
         {
-            NotificationPayloadKind.Text => new { text = $"{message.Subject}\n{message.Body}" },
+            NotificationPayloadKind.Text => new { text = string.Join("\n", new[] { message.Subject, message.Body }.Concat(links?.Lines() ?? [])) },
             _ => new
             {
                 @event = message.Event,
@@ -97,9 +106,16 @@ public sealed partial class NotificationDispatcher : IDisposable
                 body = message.Body,
                 createdAt = message.CreatedAt,
                 attempt = message.Attempts + 1,
+                links,
             },
         };
     }
+
+    /// <summary>The configured base address without a trailing slash; throws naming the setting when it is not an absolute http(s) URL.</summary>
+    internal static string? BaseUrl(string? configured) =>
+        string.IsNullOrWhiteSpace(configured) ? null
+        : Uri.TryCreate(configured, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" ? uri.GetLeftPart(UriPartial.Path).TrimEnd('/')
+        : throw new InvalidOperationException($"Notifications:PublicBaseUrl '{configured}' is not an absolute http(s) address.");
 
     /// <inheritdoc />
     public void Dispose() => _http.Dispose();
@@ -133,7 +149,7 @@ public sealed partial class NotificationDispatcher : IDisposable
         try
         {
             var url = new Uri(await _secrets.GetSecretAsync(target.UrlSecretRef, cancellationToken), UriKind.Absolute);
-            using var content = JsonContent.Create(Payload(target.Kind, message), options: Json);
+            using var content = JsonContent.Create(Payload(target.Kind, message, BaseUrl(_options.PublicBaseUrl)), options: Json);
             using var response = await _http.PostAsync(url, content, cancellationToken);
             return response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}";
         }

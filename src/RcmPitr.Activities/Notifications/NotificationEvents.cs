@@ -7,7 +7,8 @@ namespace RcmPitr.Activities.Notifications;
 public static class NotificationEvents
 {
 #pragma warning disable CS1591 // The names are their own documentation.
-    public const string Restored = "restored";
+    public const string AwaitingApproval = NotifyEvents.AwaitingApproval;
+    public const string Restored = NotifyEvents.Restored;
     public const string Failed = "failed";
     public const string Rejected = "rejected";
     public const string ApprovalTimedOut = "approval_timed_out";

@@ -21,6 +21,14 @@ public sealed class NotificationOptions
     /// <summary>How often the dispatcher looks for due messages.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The public address of the run pages and the API (e.g. <c>https://rcm-pitr.example.com</c>): every message links to its
+    /// run's page and status, and a run awaiting approval also to its approve and reject endpoints. Unset, the hosts use
+    /// <c>Links:PublicBaseUrl</c>, then their own address (the embedded host's listening URL, the Function app's
+    /// <c>WEBSITE_HOSTNAME</c>); none known: messages carry no links.
+    /// </summary>
+    public string? PublicBaseUrl { get; set; }
+
     /// <summary>How long one delivery may take before it counts as failed.</summary>
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(15);
 }

@@ -53,6 +53,9 @@ public sealed class ActivityFunctions(RestoreActivities activities)
     [Function(ActivityNames.ParityProbe)]
     public Task<ParityReport> ParityProbe([ActivityTrigger] ParityProbeInput input, CancellationToken cancellationToken) => activities.ParityProbe(input, cancellationToken);
 
+    [Function(ActivityNames.CompareChanges)]
+    public Task<ChangeSummary> CompareChanges([ActivityTrigger] CompareChangesInput input, CancellationToken cancellationToken) => activities.CompareChanges(input, cancellationToken);
+
     [Function(ActivityNames.SwapCutover)]
     public Task<SwapCutoverResult> SwapCutover([ActivityTrigger] SwapCutoverInput input, CancellationToken cancellationToken) => activities.SwapCutover(input, cancellationToken);
 

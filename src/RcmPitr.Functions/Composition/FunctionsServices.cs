@@ -46,6 +46,7 @@ public static class FunctionsServices
         services.AddSingleton(Bind<AzureArmOptions>(configuration, "AzureArm"));
         services.AddSingleton(Bind<DataMoverOptions>(configuration, "DataMover"));
         services.AddSingleton(Bind<SmokeProbeOptions>(configuration, "SmokeProbe"));
+        services.AddSingleton(Bind<RcmPitr.Postgres.Changes.ChangeReportOptions>(configuration, RcmPitr.Postgres.Changes.ChangeReportOptions.Section));
         services.AddSingleton(Bind<PgConnectionOptions>(configuration, "PgConnection"));
         services.AddSingleton(Bind<DryRunOptions>(configuration, "DryRun"));
         services.AddSingleton(Bind<RestoreSettings>(configuration, "Restore"));
@@ -57,7 +58,7 @@ public static class FunctionsServices
         services.AddSingleton<IServerProvisioner, AzureFlexibleServerProvisioner>();
         services.AddSingleton(sp => new ControlPlaneDatabase(SecretBackedDataSource.Create(
             Bind<DatabaseEndpoint>(configuration, "ControlPlane"), sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<PgConnectionOptions>())));
-        services.AddSingleton(Bind<NotificationOptions>(configuration, "Notifications"));
+        services.AddSingleton(WithLinks(Bind<NotificationOptions>(configuration, "Notifications"), configuration));
         services.AddSingleton<INotifier, OutboxNotifier>();
         services.AddSingleton<NotificationDispatcher>();
         // A hosted service, as on the embedded host: the app runs on an Elastic Premium plan, whose always-ready instance
@@ -96,5 +97,21 @@ public static class FunctionsServices
 
         public Task<bool> TerminateIfActiveAsync(string instanceId, string reason, CancellationToken cancellationToken) =>
             throw new InvalidOperationException("In Azure Functions orchestrations are stopped through the DurableClient binding.");
+    }
+
+    /// <summary>
+    /// The base of the links in messages: <c>Notifications:PublicBaseUrl</c>, else <c>Links:PublicBaseUrl</c>, else the app's
+    /// default host name (<c>WEBSITE_HOSTNAME</c>, set by App Service) over HTTPS.
+    /// </summary>
+    internal static NotificationOptions WithLinks(NotificationOptions notifications, IConfiguration configuration)
+    {
+        if (string.IsNullOrWhiteSpace(notifications.PublicBaseUrl))
+        {
+            notifications.PublicBaseUrl = configuration["Links:PublicBaseUrl"] is { Length: > 0 } links ? links
+                : configuration["WEBSITE_HOSTNAME"] is { Length: > 0 } host ? $"https://{host}"
+                : null;
+        }
+
+        return notifications;
     }
 }

@@ -22,7 +22,7 @@ namespace RcmPitr.Functions.Http;
 public sealed class RestoreHttpFunctions(
     TenantResolver tenants, IServerProvisioner provisioner, RestoreSettings settings, TimeProvider time, AuthOptions auth, StartRateLimiter limiter,
     DecisionLog decisions, TenantRunLock tenantRuns, RestorePreflight? preflight = null, TransferProgressStore? progress = null, ApiLinkOptions? links = null,
-    ParityReportStore? parityReports = null)
+    ParityReportStore? parityReports = null, ChangeReportStore? changeReports = null)
 {
     /// <summary>The header App Service authentication sets to the signed-in principal's claims.</summary>
     public const string PrincipalHeader = AppServicePrincipal.Header;
@@ -44,6 +44,18 @@ public sealed class RestoreHttpFunctions(
     public Task<IActionResult> Get(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/restores/{id}")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
         AuthenticatedAsync(request, _ => Handlers(client).GetAsync(id, request.HttpContext, request.HttpContext.RequestAborted));
+
+    /// <summary><c>GET /api/restores/{id}/changes</c>: the run's change report.</summary>
+    [Function("GetRestoreChanges")]
+    public Task<IActionResult> Changes(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "restores/{id}/changes")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
+        AuthenticatedAsync(request, _ => Handlers(client).ChangesAsync(id, csv: false, request.HttpContext.RequestAborted));
+
+    /// <summary><c>GET /api/restores/{id}/changes.csv</c>: the change report's sampled keys as CSV.</summary>
+    [Function("GetRestoreChangesCsv")]
+    public Task<IActionResult> ChangesCsv(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "restores/{id}/changes.csv")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
+        AuthenticatedAsync(request, _ => Handlers(client).ChangesAsync(id, csv: true, request.HttpContext.RequestAborted));
 
     /// <summary><c>GET /api/restores?tenant=&amp;status=</c>.</summary>
     [Function("ListRestores")]
@@ -95,7 +107,7 @@ public sealed class RestoreHttpFunctions(
         return problem ?? await Handlers(client).DecideAsync(id, approved, body, principal, request.HttpContext.RequestAborted);
     }
 
-    private RestoreApiHandlers Handlers(DurableTaskClient client) => new(new DurableRestoreRuns(client, tenantRuns), tenants, provisioner, settings, time, decisions, preflight, progress, links, parityReports);
+    private RestoreApiHandlers Handlers(DurableTaskClient client) => new(new DurableRestoreRuns(client, tenantRuns), tenants, provisioner, settings, time, decisions, preflight, progress, links, parityReports, changeReports);
 
     private async Task<IActionResult> AuthenticatedAsync(HttpRequest request, Func<Principal, Task<IResult>> handle)
     {

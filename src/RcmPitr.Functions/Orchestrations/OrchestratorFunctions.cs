@@ -22,6 +22,14 @@ public static class OrchestratorFunctions
         return new RestoreTenantOrchestrator().RunAsync(new DurableContextAdapter(context), Required(context, request));
     }
 
+    /// <summary>Runs started by the previous version, until they have drained (ADR 0008).</summary>
+    [Function(RestoreTenantV2Orchestrator.Name)]
+    public static Task<RestoreResult> RestoreTenantV2([OrchestrationTrigger] TaskOrchestrationContext context, RestoreRequest? request)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return new RestoreTenantV2Orchestrator().RunAsync(new DurableContextAdapter(context), Required(context, request));
+    }
+
     /// <summary>The rollback of a swap-and-keep cutover.</summary>
     [Function(RollbackOrchestrator.Name)]
     public static Task<RestoreResult> RollbackRestore([OrchestrationTrigger] TaskOrchestrationContext context, RollbackRequest? request)

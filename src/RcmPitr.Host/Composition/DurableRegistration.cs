@@ -15,6 +15,7 @@ public static class DurableRegistration
         ArgumentNullException.ThrowIfNull(a);
         return new DurableRegistry()
             .AddOrchestrator<RestoreRequest, RestoreResult>(RestoreTenantOrchestrator.Name, new RestoreTenantOrchestrator().RunAsync)
+            .AddOrchestrator<RestoreRequest, RestoreResult>(RestoreTenantV2Orchestrator.Name, new RestoreTenantV2Orchestrator().RunAsync)
             .AddOrchestrator<RollbackRequest, RestoreResult>(RollbackOrchestrator.Name, new RollbackOrchestrator().RunAsync)
             .AddOrchestrator<RetentionDropRequest, DropDerivedDatabaseResult>(RetentionDropOrchestrator.Name, new RetentionDropOrchestrator().RunAsync)
             .AddActivity<ResolveTenantInput, TenantInfo>(ActivityNames.ResolveTenant, a.ResolveTenant)
@@ -30,6 +31,7 @@ public static class DurableRegistration
             .AddActivity<RestoreDatabaseInput, RestoreDatabaseResult>(ActivityNames.RestoreDatabase, a.RestoreDatabase)
             .AddActivity<MoveTenantInput, MoveTenantResult>(ActivityNames.MoveTenant, a.MoveTenant)
             .AddActivity<ParityProbeInput, ParityReport>(ActivityNames.ParityProbe, a.ParityProbe)
+            .AddActivity<CompareChangesInput, ChangeSummary>(ActivityNames.CompareChanges, a.CompareChanges)
             .AddActivity<SwapCutoverInput, SwapCutoverResult>(ActivityNames.SwapCutover, a.SwapCutover)
             .AddActivity<FlipRefCutoverInput, FlipRefCutoverResult>(ActivityNames.FlipRefCutover, a.FlipRefCutover)
             .AddActivity<RollbackSwapInput, RollbackSwapResult>(ActivityNames.RollbackSwap, a.RollbackSwap)

@@ -28,12 +28,13 @@ public static class HostServices
         services.AddRestoreActivities();
         services.AddSingleton(sp => sp.GetRequiredService<RcmPitrOptions>().DataMover);
         services.AddSingleton(sp => sp.GetRequiredService<RcmPitrOptions>().SmokeProbe);
+        services.AddSingleton(sp => sp.GetRequiredService<RcmPitrOptions>().Changes);
         services.AddSingleton(sp => sp.GetRequiredService<RcmPitrOptions>().Connections);
         services.AddSingleton(sp => new ControlPlaneDatabase(DataSource(sp, sp.GetRequiredService<RcmPitrOptions>().ControlPlane)));
         services.AddSingleton(sp => new StateDatabase(DataSource(sp, sp.GetRequiredService<RcmPitrOptions>().StateDatabase)));
         services.AddSingleton<IServerProvisioner>(sp => CreateProvisioner(sp, sp.GetRequiredService<RcmPitrOptions>().Provisioner));
         services.AddHostedService<LocalBackupService>();
-        services.AddSingleton(sp => sp.GetRequiredService<RcmPitrOptions>().Notifications);
+        services.AddSingleton(sp => WithLinks(sp.GetRequiredService<RcmPitrOptions>()));
         services.AddSingleton<INotifier, OutboxNotifier>();
         services.AddSingleton<NotificationDispatcher>();
         services.AddHostedService<NotificationDispatchService>();
@@ -53,7 +54,7 @@ public static class HostServices
             sp.GetRequiredService<RcmPitr.Api.IRestoreRuns>(), sp.GetRequiredService<TenantResolver>(), sp.GetRequiredService<IServerProvisioner>(),
             sp.GetRequiredService<RcmPitrOptions>().Restore, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<DecisionLog>(),
             sp.GetRequiredService<RestorePreflight>(), sp.GetRequiredService<TransferProgressStore>(), sp.GetRequiredService<RcmPitrOptions>().Links,
-            sp.GetRequiredService<ParityReportStore>()));
+            sp.GetRequiredService<ParityReportStore>(), sp.GetRequiredService<ChangeReportStore>()));
         services.AddHostedService<EngineService>();
         services.AddHostedService<RcmPitr.Api.OwnSchemaStartup>();
         return services;
@@ -120,5 +121,35 @@ public static class HostServices
         }
 
         public Task StopAsync(CancellationToken cancellationToken) => engine.StopAsync();
+    }
+
+    /// <summary>
+    /// The notification options with the base of the links in messages: their own setting, else <c>RcmPitr:Links:PublicBaseUrl</c>;
+    /// else, once the host listens, its first address that names a host (<see cref="LinkToListeningAddress"/>).
+    /// </summary>
+    internal static NotificationOptions WithLinks(RcmPitrOptions options)
+    {
+        var notifications = options.Notifications;
+        if (string.IsNullOrWhiteSpace(notifications.PublicBaseUrl) && !string.IsNullOrWhiteSpace(options.Links.PublicBaseUrl))
+        {
+            notifications.PublicBaseUrl = options.Links.PublicBaseUrl;
+        }
+
+        return notifications;
+    }
+
+    /// <summary>
+    /// Links to the address the host listens on when no public address is configured: the first bound address that names a host
+    /// a reader could open (a wildcard address does not).
+    /// </summary>
+    internal static void LinkToListeningAddress(NotificationOptions notifications, IEnumerable<string> addresses)
+    {
+        if (!string.IsNullOrWhiteSpace(notifications.PublicBaseUrl))
+        {
+            return;
+        }
+
+        notifications.PublicBaseUrl = addresses.FirstOrDefault(a =>
+            Uri.TryCreate(a, UriKind.Absolute, out var uri) && uri.Port > 0 && uri.Host is not ("*" or "+" or "0.0.0.0" or "[::]" or "::"));
     }
 }

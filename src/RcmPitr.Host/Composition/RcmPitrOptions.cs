@@ -56,6 +56,9 @@ public sealed class RcmPitrOptions
     /// <summary>The post-cutover "customer can sign in" probe (<c>RcmPitr__SmokeProbe__Role</c>, <c>__PasswordSecret</c>, <c>__Query</c>); off unless a role is set.</summary>
     public SmokeProbeOptions SmokeProbe { get; set; } = new();
 
+    /// <summary>The change report before approval: sampled keys, time budget, parallelism (<c>RcmPitr:Changes</c>).</summary>
+    public RcmPitr.Postgres.Changes.ChangeReportOptions Changes { get; set; } = new();
+
     /// <summary>Connection settings for tenant servers.</summary>
     public PgConnectionOptions Connections { get; set; } = new();
 

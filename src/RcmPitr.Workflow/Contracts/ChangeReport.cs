@@ -111,5 +111,20 @@ public sealed record ChangeSummary(
     IReadOnlyList<TableChangeCount> Tables,
     int TablesOmitted = 0);
 
+/// <summary>The change summary as one sentence, for timelines, audit rows and notifications.</summary>
+public static class ChangeText
+{
+    /// <summary>E.g. "2 of 14 tables change: 120 rows written after T leave with the cutover, 4 deleted rows come back, 7 rows differ".</summary>
+    public static string Describe(ChangeSummary changes)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        var partial = changes.Partial ? " (partial: the time budget ran out; counts so far)" : string.Empty;
+        return changes.TablesChanged == 0
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"no differences in {changes.TablesCompared} tables{partial}")
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{changes.TablesChanged} of {changes.TablesCompared} tables change: {changes.OnlyInLive} rows written after T leave with the cutover, {changes.OnlyInCopy} deleted rows come back, {changes.Different} rows differ{partial}");
+    }
+}
+
 /// <summary>One changed table's counts in the <see cref="ChangeSummary"/>.</summary>
 public sealed record TableChangeCount(string Table, string MatchedBy, long OnlyInLive, long OnlyInCopy, long Different, bool Partial);

@@ -16,7 +16,21 @@ public sealed record VerifyCutoverResult(string Database, IReadOnlyDictionary<st
 }
 
 /// <summary>A message for the people who follow a tenant's restores (on-call channel, ticket).</summary>
-public sealed record NotifyInput(string RunId, string Tenant, string Subject, string Body);
+public sealed record NotifyInput(string RunId, string Tenant, string Subject, string Body)
+{
+    /// <summary>What the message announces (<see cref="NotifyEvents"/>); null (as V2 runs send it): <see cref="NotifyEvents.Restored"/>.</summary>
+    public string? Event { get; init; }
+}
+
+/// <summary>The events the workflow's notify activity announces; the others come from a run's final audit row.</summary>
+public static class NotifyEvents
+{
+    /// <summary>The run waits for a second person's decision (the message carries the links to decide).</summary>
+    public const string AwaitingApproval = "awaiting_approval";
+
+    /// <summary>The restored copy is live.</summary>
+    public const string Restored = "restored";
+}
 
 /// <summary>Input of the activity that starts the retention timer dropping a kept (or parked) database later.</summary>
 /// <param name="RunId">The restore run that kept the database (its marker names this run).</param>

@@ -17,6 +17,7 @@ public static class ActivityNames
     public const string RestoreDatabase = nameof(RestoreDatabase);
     public const string MoveTenant = nameof(MoveTenant);
     public const string ParityProbe = nameof(ParityProbe);
+    public const string CompareChanges = nameof(CompareChanges);
     public const string SwapCutover = nameof(SwapCutover);
     public const string FlipRefCutover = nameof(FlipRefCutover);
     public const string RollbackSwap = nameof(RollbackSwap);

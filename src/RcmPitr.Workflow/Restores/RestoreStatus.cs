@@ -1,3 +1,4 @@
+using RcmPitr.Workflow.Contracts;
 using RcmPitr.Workflow.Parity;
 
 namespace RcmPitr.Workflow.Restores;
@@ -5,8 +6,10 @@ namespace RcmPitr.Workflow.Restores;
 /// <summary>
 /// A run's custom status: a timeline a person can read while polling — each step with its start, end,
 /// outcome, a short detail (sizes, counts, server names; never secrets or row data) and every failed attempt,
-/// the parity table, whether the run waits for a human, and every decision it received.
+/// the parity table, the change report's summary, whether the run waits for a human, and every decision it received.
 /// </summary>
+/// <param name="Changes">What the cutover changes, per table (the full report with sampled keys is served by
+/// <c>GET /api/restores/{id}/changes</c>); null before the report, or when it could not be made (its step says why).</param>
 public sealed record RestoreStatus(
     string Tenant,
     string Mode,
@@ -17,7 +20,8 @@ public sealed record RestoreStatus(
     ParityReport? Parity,
     string? Error,
     string? OperatorAction,
-    IReadOnlyList<DecisionRecord>? Decisions = null);
+    IReadOnlyList<DecisionRecord>? Decisions = null,
+    ChangeSummary? Changes = null);
 
 /// <summary>One step of the timeline.</summary>
 /// <param name="Outcome"><c>running</c>, <c>succeeded</c>, <c>failed</c>, <c>stopped</c> (rejected, timed out, cancelled) or <c>compensated</c>.</param>
@@ -47,6 +51,8 @@ public static class RestoreSteps
     public const string Load = "load into new database";
     public const string Transfer = "move tenant database";
     public const string Parity = "parity probe";
+    public const string Changes = "change report";
+    public const string NotifyApprovers = "notify approvers";
     public const string Approval = "await approval";
     public const string ConfirmFreeze = "confirm freeze";
     public const string CancelRetention = "cancel drop of kept database";

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using RcmPitr.Workflow.Contracts;
 using RcmPitr.Workflow.Parity;
 
 namespace RcmPitr.Workflow.Restores;
@@ -10,7 +11,8 @@ namespace RcmPitr.Workflow.Restores;
 /// status over 16 KB, and a status can grow with the canary tables, with retried steps' reasons and with refused
 /// decisions. The status is shrunk in steps until it fits: first the parity table keeps only the rows that need a look,
 /// failing ones first (the full table is in the master database; <see cref="ParityReport.RowsOmitted"/> counts the rest),
-/// then texts and retry lists get shorter. The verdict, every step's outcome and the accepted decisions always stay; the
+/// then the change summary keeps fewer of its most changed tables (<see cref="ChangeSummary.TablesOmitted"/> counts the
+/// rest; the full report is in the master database too), then texts and retry lists get shorter. The verdict, every step's outcome and the accepted decisions always stay; the
 /// failing rows stay unless there are so many that the last steps must leave some of them out too.
 /// </summary>
 public static class RestoreStatusBudget
@@ -26,11 +28,11 @@ public static class RestoreStatusBudget
 
     private static readonly Shrink[] Steps =
     [
-        new(ParityRows: int.MaxValue, Text: int.MaxValue, Attempts: int.MaxValue, RefusedDecisions: int.MaxValue),
-        new(ParityRows: 25, Text: 500, Attempts: 5, RefusedDecisions: 20),
-        new(ParityRows: 10, Text: 200, Attempts: 3, RefusedDecisions: 5),
-        new(ParityRows: 3, Text: 80, Attempts: 1, RefusedDecisions: 1),
-        new(ParityRows: 0, Text: 40, Attempts: 0, RefusedDecisions: 0),
+        new(ParityRows: int.MaxValue, ChangeTables: int.MaxValue, Text: int.MaxValue, Attempts: int.MaxValue, RefusedDecisions: int.MaxValue),
+        new(ParityRows: 25, ChangeTables: 20, Text: 500, Attempts: 5, RefusedDecisions: 20),
+        new(ParityRows: 10, ChangeTables: 10, Text: 200, Attempts: 3, RefusedDecisions: 5),
+        new(ParityRows: 3, ChangeTables: 3, Text: 80, Attempts: 1, RefusedDecisions: 1),
+        new(ParityRows: 0, ChangeTables: 0, Text: 40, Attempts: 0, RefusedDecisions: 0),
     ];
 
     /// <summary>The status as it is published: <paramref name="status"/> shrunk just enough to fit <paramref name="maxBytes"/>.</summary>
@@ -53,7 +55,7 @@ public static class RestoreStatusBudget
     /// <summary>The size of <paramref name="status"/> as JSON, in UTF-8 bytes.</summary>
     public static int SizeOf(RestoreStatus status) => Encoding.UTF8.GetByteCount(JsonSerializer.Serialize(status, Json));
 
-    private sealed record Shrink(int ParityRows, int Text, int Attempts, int RefusedDecisions)
+    private sealed record Shrink(int ParityRows, int ChangeTables, int Text, int Attempts, int RefusedDecisions)
     {
         public RestoreStatus Apply(RestoreStatus status) => status with
         {
@@ -62,7 +64,13 @@ public static class RestoreStatusBudget
             Error = Cut(status.Error, Math.Max(Text, 1000)),
             OperatorAction = Cut(status.OperatorAction, Math.Max(Text, 2000)),
             Decisions = status.Decisions is { } decisions ? Decided(decisions) : null,
+            Changes = status.Changes is { } changes ? Changed(changes) : null,
         };
+
+        /// <summary>The most changed tables first (the summary is in that order); the totals always stay.</summary>
+        private ChangeSummary Changed(ChangeSummary changes) => changes.Tables.Count <= ChangeTables
+            ? changes
+            : changes with { Tables = changes.Tables.Take(ChangeTables).ToList(), TablesOmitted = changes.TablesOmitted + changes.Tables.Count - ChangeTables };
 
         private TimelineStep Step(TimelineStep step) => step with
         {

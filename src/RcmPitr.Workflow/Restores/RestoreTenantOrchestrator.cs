@@ -18,9 +18,26 @@ public sealed class RestoreTenantOrchestrator
     /// <summary>
     /// The orchestrator's registered name, versioned: a change that in-flight runs could not replay gets a new name, and
     /// the old orchestrator stays registered until its runs have drained (ADR 0008). V2: shared restored servers, four eyes
-    /// in the workflow, the freeze confirmed before the cutover, retries in the workflow.
+    /// in the workflow, the freeze confirmed before the cutover, retries in the workflow. V3: the change report after the parity
+    /// probe, and the approvers notified before the approval gate (<see cref="RestoreTenantV2Orchestrator"/> runs V2's runs).
     /// </summary>
-    public const string Name = "RestoreTenantV2";
+    public const string Name = "RestoreTenantV3";
+
+    private readonly int _version;
+
+    /// <summary>The current version.</summary>
+    public RestoreTenantOrchestrator()
+        : this(version: 3)
+    {
+    }
+
+    internal RestoreTenantOrchestrator(int version) => _version = version;
+
+    /// <summary>True for the name of any registered version of this orchestrator (runs of each are restores).</summary>
+    public static bool IsRestore(string? name) => name is Name or RestoreTenantV2Orchestrator.Name;
+
+    /// <summary>True for a restore of any registered version or a rollback: the runs that take decisions.</summary>
+    public static bool TakesDecisions(string? name) => IsRestore(name) || name == RollbackOrchestrator.Name;
 
     /// <summary>Runs the restore (or dry run, or snapshot) described by <paramref name="request"/>.</summary>
     public async Task<RestoreResult> RunAsync(IOrchestrationContext context, RestoreRequest request)
@@ -49,6 +66,11 @@ public sealed class RestoreTenantOrchestrator
             var target = request.Mode == RestoreMode.Snapshot ? DerivedDatabaseKind.AsOf : DerivedDatabaseKind.Restore;
             var copy = await MoveAsync(run, pitr, target);
             var parity = await ProbeParityAsync(run, target);
+            if (_version >= 3)
+            {
+                await CompareChangesAsync(run, target);
+            }
+
             return request.Mode switch
             {
                 RestoreMode.DryRun => await FinishDryRunAsync(run, pitr, parity),
@@ -200,8 +222,66 @@ public sealed class RestoreTenantOrchestrator
             p => p.Verdict.ToString());
     }
 
-    private static async Task<RestoreResult> ApproveAndCutOverAsync(RestoreRun run, RestoreDatabaseResult copy, ParityReport parity)
+    /// <summary>
+    /// The change report (V3): what the cutover discards and brings back, per table. It informs the approver and does not
+    /// gate the run: when it cannot be made (after the step's retries), the step shows why and the approver decides without it.
+    /// </summary>
+    private static async Task CompareChangesAsync(RestoreRun run, DerivedDatabaseKind target)
     {
+        var input = new CompareChangesInput(run.RunId, run.RequireTenant.Server, run.Request.Tenant, run.Stamp, target, run.RequireTenant.Live);
+        try
+        {
+            run.Timeline.Changes = await run.StepAsync(RestoreSteps.Changes, () => run.CallAsync<ChangeSummary>(ActivityNames.CompareChanges, input), ChangeText.Describe);
+            run.Publish();
+        }
+        catch (StepFailedException)
+        {
+            // Recorded as the failed step; a cancel (RunStoppedException) still stops the run.
+        }
+    }
+
+    /// <summary>
+    /// Tells the approvers (V3) that the run waits for them, with the parity verdict and the change summary; the notifier adds
+    /// the links. Like the report, it never gates the run: an outbox that cannot be written shows as the failed step.
+    /// </summary>
+    private static async Task NotifyApproversAsync(RestoreRun run, ParityReport parity)
+    {
+        var request = run.Request;
+        var body = string.Join(
+            " ",
+            $"Restore of tenant {request.Tenant} to {request.RestoreTime.UtcDateTime:O} awaits a second person's decision.",
+            $"Requested by {request.RequestedBy}: {request.Reason}.",
+            $"Parity {parity.Verdict}.",
+            run.Timeline.Changes is { } changes ? $"Changes: {ChangeText.Describe(changes)}." : "No change report (see its step).");
+        var message = new NotifyInput(run.RunId, request.Tenant, $"Restore {run.RunId} awaits approval", body) { Event = NotifyEvents.AwaitingApproval };
+        try
+        {
+            await run.StepAsync(RestoreSteps.NotifyApprovers, () => run.CallAsync<bool>(ActivityNames.Notify, message), _ => "queued for every notification target");
+        }
+        catch (StepFailedException)
+        {
+            // Recorded as the failed step; the run waits for its decision all the same.
+        }
+    }
+
+    private async Task<RestoreResult> ApproveAndCutOverAsync(RestoreRun run, RestoreDatabaseResult copy, ParityReport parity)
+    {
+        if (_version >= 3)
+        {
+            // Decisions are taken from here on (the engines keep one raised before the wait begins), so the approvers' links
+            // work the moment the message arrives.
+            run.Timeline.AwaitingApproval = true;
+            try
+            {
+                await NotifyApproversAsync(run, parity);
+            }
+            catch
+            {
+                run.Timeline.AwaitingApproval = false;
+                throw;
+            }
+        }
+
         var decision = await run.StepAsync(RestoreSteps.Approval, () => run.WaitForDecisionAsync(run.Settings.ApprovalTimeout), d => $"{(d.Approved ? "approved" : "rejected")} by {d.DecidedBy}");
         if (!decision.Approved)
         {
@@ -308,6 +388,11 @@ public sealed class RestoreTenantOrchestrator
         {
             details["parity"] = string.Join("; ", Summarize(parity).Rows);
             details["parityVerdict"] = parity.Verdict.ToString();
+        }
+
+        if (run.Timeline.Changes is { } changes)
+        {
+            details["changes"] = ChangeText.Describe(changes);
         }
 
         var input = new WriteAuditInput(run.RunId, run.RequireTenant.TenantId, auditEvent, run.Request.RequestedBy, run.Request.Reason, details);

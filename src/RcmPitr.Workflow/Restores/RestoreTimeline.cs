@@ -1,3 +1,4 @@
+using RcmPitr.Workflow.Contracts;
 using RcmPitr.Workflow.Parity;
 
 namespace RcmPitr.Workflow.Restores;
@@ -9,6 +10,7 @@ internal sealed class RestoreTimeline(string tenant, string mode, string stamp)
     private readonly List<DecisionRecord> _decisions = [];
 
     public ParityReport? Parity { get; set; }
+    public ChangeSummary? Changes { get; set; }
     public bool AwaitingApproval { get; set; }
     public string Phase { get; set; } = "running";
     public string? Error { get; set; }
@@ -42,5 +44,5 @@ internal sealed class RestoreTimeline(string tenant, string mode, string stamp)
 
     /// <summary>The status to publish, within <see cref="RestoreStatusBudget"/> (the full parity table stays in <see cref="Parity"/>).</summary>
     public RestoreStatus ToStatus() =>
-        RestoreStatusBudget.Fit(new(tenant, mode, stamp, Phase, AwaitingApproval, _steps.ToList(), Parity, Error, OperatorAction, _decisions.Count == 0 ? null : _decisions.ToList()));
+        RestoreStatusBudget.Fit(new(tenant, mode, stamp, Phase, AwaitingApproval, _steps.ToList(), Parity, Error, OperatorAction, _decisions.Count == 0 ? null : _decisions.ToList(), Changes));
 }

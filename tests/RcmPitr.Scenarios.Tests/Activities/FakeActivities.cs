@@ -48,6 +48,8 @@ public sealed class FakeActivities
             new ParityRow("identity.organization", 3, 3, ParityVerdict.Pass, "equal"),
             new ParityRow("members.member", 120, 100, ParityVerdict.Pass, "same order of magnitude"),
         ]));
+        On<CompareChangesInput, ChangeSummary>(ActivityNames.CompareChanges, _ => new ChangeSummary(false, 0.5, 3, 1, 20, 1, 0,
+            [new TableChangeCount("members.member", TableMatch.PrimaryKey, 20, 1, 0, false)]));
         On<SwapCutoverInput, SwapCutoverResult>(ActivityNames.SwapCutover, i => new SwapCutoverResult(LiveDatabase, DerivedName(DerivedDatabaseKind.PrePitr, i.Stamp), 2, false));
         On<FlipRefCutoverInput, FlipRefCutoverResult>(ActivityNames.FlipRefCutover, i => new FlipRefCutoverResult("tenant-db-acme", $"tenant-db-acme-{i.Stamp}", DerivedName(DerivedDatabaseKind.Restore, i.Stamp), true));
         On<RollbackSwapInput, RollbackSwapResult>(ActivityNames.RollbackSwap, i => new RollbackSwapResult(LiveDatabase, DerivedName(DerivedDatabaseKind.Rollback, i.Stamp), 1, false));
@@ -116,7 +118,8 @@ public sealed class FakeActivities
     private async Task<TOutput> RunAsync<TInput, TOutput>(string name, TInput input, Func<TInput, TOutput> result)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var attempt = _attempts.AddOrUpdate(name, 1, (_, n) => n + 1);
+        // Attempts of one call: the same activity with the same input (a run calls Notify twice, for two messages).
+        var attempt = _attempts.AddOrUpdate($"{name}|{input}", 1, (_, n) => n + 1);
         var failure = _failures.TryGetValue(name, out var script) ? script(attempt) : null;
         _calls.Enqueue(new ActivityCall(name, attempt, TimeProvider.System.GetUtcNow().UtcDateTime, input, failure?.GetType().Name));
         if (_holds.TryGetValue(name, out var hold))

@@ -30,6 +30,7 @@ public sealed class DurableTaskSdkScenarioEngine(DurableTaskTestHost host) : Sce
                 // type by the configured converter. Lambdas, not method groups: the Durable analyzers fail on a method
                 // group declared in another assembly.
                 registry.AddOrchestratorFunc<RestoreRequest, RestoreResult>(RestoreTenantOrchestrator.Name, (context, input) => OrchestratorFunctions.RestoreTenant(context, input));
+                registry.AddOrchestratorFunc<RestoreRequest, RestoreResult>(RestoreTenantV2Orchestrator.Name, (context, input) => OrchestratorFunctions.RestoreTenantV2(context, input));
                 registry.AddOrchestratorFunc<RollbackRequest, RestoreResult>(RollbackOrchestrator.Name, (context, input) => OrchestratorFunctions.RollbackRestore(context, input));
                 registry.AddOrchestratorFunc<RetentionDropRequest, DropDerivedDatabaseResult>(RetentionDropOrchestrator.Name, (context, input) => OrchestratorFunctions.DropKeptDatabase(context, input));
                 activities.RegisterOn(registry);

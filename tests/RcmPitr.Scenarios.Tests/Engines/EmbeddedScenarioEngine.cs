@@ -22,9 +22,10 @@ public sealed class EmbeddedScenarioEngine : ScenarioEngine
     public static async Task<ScenarioEngine> StartAsync(string connectionString, FakeActivities activities)
     {
         ArgumentNullException.ThrowIfNull(activities);
-        // The same three registrations as the embedded host's (RcmPitr.Host DurableRegistration).
+        // The same registrations as the embedded host's (RcmPitr.Host DurableRegistration).
         var registry = new DurableRegistry()
             .AddOrchestrator<RestoreRequest, RestoreResult>(RestoreTenantOrchestrator.Name, new RestoreTenantOrchestrator().RunAsync)
+            .AddOrchestrator<RestoreRequest, RestoreResult>(RestoreTenantV2Orchestrator.Name, new RestoreTenantV2Orchestrator().RunAsync)
             .AddOrchestrator<RollbackRequest, RestoreResult>(RollbackOrchestrator.Name, new RollbackOrchestrator().RunAsync)
             .AddOrchestrator<RetentionDropRequest, DropDerivedDatabaseResult>(RetentionDropOrchestrator.Name, new RetentionDropOrchestrator().RunAsync);
         activities.RegisterOn(registry);

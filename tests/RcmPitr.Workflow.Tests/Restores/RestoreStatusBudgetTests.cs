@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using RcmPitr.Workflow.Contracts;
 using RcmPitr.Workflow.Parity;
 using RcmPitr.Workflow.Restores;
 
@@ -39,6 +40,26 @@ public sealed class RestoreStatusBudgetTests
         Assert.Equal(400, parity.Rows.Count + (parity.RowsOmitted ?? 0));
         Assert.NotNull(parity.RowsOmitted);
         Assert.Equal(status.Steps.Select(s => (s.Name, s.Outcome)), fitted.Steps.Select(s => (s.Name, s.Outcome)));
+    }
+
+    [Fact]
+    public void Fit_ChangeSummaryOfHundredsOfTables_KeepsTheTotalsAndTheMostChangedTablesUnderTheProviderCap()
+    {
+        var tables = Enumerable.Range(0, 300)
+            .Select(i => new TableChangeCount($"schema_with_a_long_name_{i:000}.table_with_a_long_name_{i:000}", TableMatch.PrimaryKey, 1000 - i, i, 3, false))
+            .ToList();
+        var changes = new ChangeSummary(false, 12.5, 320, 300, tables.Sum(t => t.OnlyInLive), tables.Sum(t => t.OnlyInCopy), 900, tables);
+        var status = Status(Parity(rows: 5, failing: []), steps: 12, attemptsPerStep: 0, refusedDecisions: 0) with { Changes = changes };
+        Assert.True(Size(status) > ProviderCap, "the scenario must exceed the cap without the budget");
+
+        var fitted = RestoreStatusBudget.Fit(status);
+
+        Assert.InRange(Size(fitted), 1, RestoreStatusBudget.DefaultMaxBytes);
+        var kept = fitted.Changes!;
+        Assert.Equal((changes.TablesChanged, changes.OnlyInLive, changes.OnlyInCopy, changes.Different), (kept.TablesChanged, kept.OnlyInLive, kept.OnlyInCopy, kept.Different));
+        Assert.NotEmpty(kept.Tables);
+        Assert.Equal(tables.Take(kept.Tables.Count), kept.Tables);
+        Assert.Equal(300, kept.Tables.Count + kept.TablesOmitted);
     }
 
     [Fact]

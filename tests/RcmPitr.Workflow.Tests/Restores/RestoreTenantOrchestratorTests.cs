@@ -20,8 +20,8 @@ public sealed class RestoreTenantOrchestratorTests
         Assert.Equal(
         [
             ActivityNames.ResolveTenant, ActivityNames.FreezeTenant, ActivityNames.AcquireServer, ActivityNames.GetServerState,
-            ActivityNames.Preflight, ActivityNames.DumpTenant, ActivityNames.RestoreDatabase, ActivityNames.ParityProbe,
-            ActivityNames.ConfirmFreeze, ActivityNames.SwapCutover, ActivityNames.InvalidateTenantCache, ActivityNames.VerifyCutover, ActivityNames.UnfreezeTenant,
+            ActivityNames.Preflight, ActivityNames.DumpTenant, ActivityNames.RestoreDatabase, ActivityNames.ParityProbe, ActivityNames.CompareChanges,
+            ActivityNames.Notify, ActivityNames.ConfirmFreeze, ActivityNames.SwapCutover, ActivityNames.InvalidateTenantCache, ActivityNames.VerifyCutover, ActivityNames.UnfreezeTenant,
             ActivityNames.WriteAudit, ActivityNames.Notify, ActivityNames.ReleaseServer, ActivityNames.DeleteDump, ActivityNames.ScheduleRetentionDrop,
         ], context.CallNames);
         Assert.Equal(RestoreOutcome.Restored, result.Outcome);
@@ -30,6 +30,95 @@ public sealed class RestoreTenantOrchestratorTests
         Assert.Equal(AuditEvents.PitrRestored, Assert.Single(context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit)).Event);
         Assert.Equal("bob", context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit).Single().Details!["approvedBy"]);
         Assert.Equal("alice", context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit).Single().Actor);
+    }
+
+    [Fact]
+    public async Task RunAsync_ChangeReport_IsMadeAfterParityPublishedAndAudited()
+    {
+        var context = Script.HappyPath();
+        context.Raise(RestoreEvents.Approval, new ApprovalDecision(true, "bob"));
+
+        await _orchestrator.RunAsync(context, Script.Request());
+
+        var compare = context.InputsOf<CompareChangesInput>(ActivityNames.CompareChanges).Single();
+        Assert.Equal((Script.Live, "acme", DerivedDatabaseKind.Restore, "tenant_acme"), (compare.Live, compare.Tenant, compare.Copy, compare.LiveDatabase));
+        Assert.Equal([ActivityNames.ParityProbe, ActivityNames.CompareChanges], context.CallNames.SkipWhile(n => n != ActivityNames.ParityProbe).Take(2));
+        var status = Assert.IsType<RestoreStatus>(context.CustomStatus);
+        Assert.Equivalent(Script.Changes(), status.Changes, strict: true);
+        var step = status.Steps.Single(s => s.Name == RestoreSteps.Changes);
+        Assert.Equal("succeeded", step.Outcome);
+        Assert.Equal("2 of 14 tables change: 120 rows written after T leave with the cutover, 4 deleted rows come back, 7 rows differ", step.Detail);
+        Assert.Equal(step.Detail, context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit).Single().Details!["changes"]);
+    }
+
+    [Fact]
+    public async Task RunAsync_ChangeReportFailsForGood_StillWaitsForTheDecisionAndRestores()
+    {
+        var context = Script.HappyPath().On(ActivityNames.CompareChanges, _ => throw new InvalidOperationException("could not compare members.member"));
+        context.Raise(RestoreEvents.Approval, new ApprovalDecision(true, "bob"));
+
+        var result = await _orchestrator.RunAsync(context, Script.Request());
+
+        Assert.Equal(RestoreOutcome.Restored, result.Outcome);
+        Assert.Equal(5, context.Calls.Count(c => c.Name == ActivityNames.CompareChanges));
+        var status = Assert.IsType<RestoreStatus>(context.CustomStatus);
+        Assert.Null(status.Changes);
+        var step = status.Steps.Single(s => s.Name == RestoreSteps.Changes);
+        Assert.Equal(("failed", "could not compare members.member"), (step.Outcome, step.Detail));
+        var notified = context.InputsOf<NotifyInput>(ActivityNames.Notify).First();
+        Assert.Equal(NotifyEvents.AwaitingApproval, notified.Event);
+        Assert.Contains("No change report", notified.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_AwaitingApproval_NotifiesTheApproversBeforeTheGateWithParityAndChanges()
+    {
+        var context = Script.HappyPath();
+        bool? awaitingWhenNotified = null;
+        context.On<NotifyInput, bool>(ActivityNames.Notify, _ =>
+        {
+            awaitingWhenNotified ??= Assert.IsType<RestoreStatus>(context.CustomStatus).AwaitingApproval;
+            return true;
+        });
+
+        var result = await _orchestrator.RunAsync(context, Script.Request());
+
+        Assert.Equal(RestoreOutcome.ApprovalTimedOut, result.Outcome);
+        var notified = Assert.Single(context.InputsOf<NotifyInput>(ActivityNames.Notify));
+        Assert.Equal((NotifyEvents.AwaitingApproval, "acme"), (notified.Event, notified.Tenant));
+        Assert.Contains("awaits approval", notified.Subject, StringComparison.Ordinal);
+        Assert.Contains("Requested by alice: bad migration.", notified.Body, StringComparison.Ordinal);
+        Assert.Contains("Parity Pass.", notified.Body, StringComparison.Ordinal);
+        Assert.Contains("120 rows written after T leave with the cutover", notified.Body, StringComparison.Ordinal);
+        var log = context.Log.ToList();
+        Assert.True(log.IndexOf("call " + ActivityNames.Notify) < log.FindIndex(l => l.StartsWith("timer +1.00:00:00", StringComparison.Ordinal)), string.Join(", ", log));
+        Assert.True(awaitingWhenNotified, "the status must say the run takes decisions before the approvers are told: their links must work at once");
+    }
+
+    [Theory]
+    [InlineData(RestoreMode.DryRun)]
+    [InlineData(RestoreMode.Snapshot)]
+    public async Task RunAsync_WithoutApproval_ReportsChangesAndNotifiesNoApprover(RestoreMode mode)
+    {
+        var context = Script.HappyPath();
+
+        await _orchestrator.RunAsync(context, Script.Request(mode));
+
+        Assert.Single(context.InputsOf<CompareChangesInput>(ActivityNames.CompareChanges));
+        Assert.Empty(context.InputsOf<NotifyInput>(ActivityNames.Notify));
+    }
+
+    [Fact]
+    public async Task RunAsync_Version2_NeitherReportsChangesNorNotifiesApprovers()
+    {
+        var context = Script.HappyPath();
+        context.Raise(RestoreEvents.Approval, new ApprovalDecision(true, "bob"));
+
+        var result = await new RestoreTenantV2Orchestrator().RunAsync(context, Script.Request());
+
+        Assert.Equal(RestoreOutcome.Restored, result.Outcome);
+        Assert.DoesNotContain(ActivityNames.CompareChanges, context.CallNames);
+        Assert.Null(Assert.Single(context.InputsOf<NotifyInput>(ActivityNames.Notify)).Event);
     }
 
     [Fact]
@@ -164,7 +253,7 @@ public sealed class RestoreTenantOrchestratorTests
         Assert.Equal(AuditEvents.PitrRejected, context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit).Single().Event);
         Assert.Equal(
             [ActivityNames.DropDerivedDatabase, ActivityNames.DeleteDump, ActivityNames.ReleaseServer, ActivityNames.UnfreezeTenant, ActivityNames.WriteAudit],
-            context.CallNames.SkipWhile(n => n != ActivityNames.ParityProbe).Skip(1));
+            context.CallNames.SkipWhile(n => n != ActivityNames.Notify).Skip(1));
         Assert.Equal(DerivedDatabaseKind.Restore, context.InputsOf<DropDerivedDatabaseInput>(ActivityNames.DropDerivedDatabase).Single().Kind);
         Assert.DoesNotContain(ActivityNames.SwapCutover, context.CallNames);
     }
@@ -370,7 +459,7 @@ public sealed class RestoreTenantOrchestratorTests
         Assert.False(context.InputsOf<ResolveTenantInput>(ActivityNames.ResolveTenant).Single().RequireActive);
         Assert.DoesNotContain(ActivityNames.FreezeTenant, context.CallNames);
         Assert.DoesNotContain(ActivityNames.SwapCutover, context.CallNames);
-        Assert.Equal([ActivityNames.WriteAudit, ActivityNames.DropDerivedDatabase, ActivityNames.ReleaseServer, ActivityNames.DeleteDump], context.CallNames.SkipWhile(n => n != ActivityNames.ParityProbe).Skip(1));
+        Assert.Equal([ActivityNames.WriteAudit, ActivityNames.DropDerivedDatabase, ActivityNames.ReleaseServer, ActivityNames.DeleteDump], context.CallNames.SkipWhile(n => n != ActivityNames.CompareChanges).Skip(1));
         Assert.Equal(AuditEvents.PitrDryRun, context.InputsOf<WriteAuditInput>(ActivityNames.WriteAudit).Single().Event);
     }
 

@@ -25,6 +25,13 @@ internal static class Script
             new ParityRow("members.member", 120, verdict == ParityVerdict.Fail ? 0 : 100, verdict, "n"),
         ]);
 
+    public static ChangeSummary Changes() =>
+        new(Partial: false, Seconds: 2.5, TablesCompared: 14, TablesChanged: 2, OnlyInLive: 120, OnlyInCopy: 4, Different: 7,
+        [
+            new TableChangeCount("members.member", TableMatch.PrimaryKey, 100, 4, 7, false),
+            new TableChangeCount("billing.claim_line", TableMatch.RowHash, 20, 0, 0, false),
+        ]);
+
     public static ScriptedContext HappyPath(ScriptedContext? context = null, int pollsBeforeReady = 0)
     {
         var polls = 0;
@@ -43,6 +50,7 @@ internal static class Script
             .On<MoveTenantInput, MoveTenantResult>(ActivityNames.MoveTenant, i => new MoveTenantResult(
                 i.Target == DerivedDatabaseKind.AsOf ? "tenant_acme_asof_202604221430" : "tenant_acme_restore_202604221430", 900, false, i.Mode, 5, 700, 4096, 1.5))
             .On<ParityProbeInput, ParityReport>(ActivityNames.ParityProbe, _ => Report())
+            .On<CompareChangesInput, ChangeSummary>(ActivityNames.CompareChanges, _ => Changes())
             .On<SwapCutoverInput, SwapCutoverResult>(ActivityNames.SwapCutover, _ => new SwapCutoverResult("tenant_acme", "tenant_acme_pre_pitr_202604221430", 2, false))
             .On<FlipRefCutoverInput, FlipRefCutoverResult>(ActivityNames.FlipRefCutover, _ => new FlipRefCutoverResult("tenant-db-acme", "tenant-db-acme-202604221430", "tenant_acme_restore_202604221430", true))
             .On<InvalidateTenantCacheInput, bool>(ActivityNames.InvalidateTenantCache, _ => true)

@@ -21,6 +21,17 @@ internal static class ShapeScenarios
         ["restore-timed-out"] = (RestoreTenantOrchestrator.Name, c => new RestoreTenantOrchestrator().RunAsync(c, Script.Request())),
         ["dry-run"] = (RestoreTenantOrchestrator.Name, c => new RestoreTenantOrchestrator().RunAsync(c, Script.Request(RestoreMode.DryRun))),
         ["snapshot"] = (RestoreTenantOrchestrator.Name, c => new RestoreTenantOrchestrator().RunAsync(c, Script.Request(RestoreMode.Snapshot))),
+        ["v2-restore-approved-streaming"] = (RestoreTenantV2Orchestrator.Name, c => Approved(c, () => new RestoreTenantV2Orchestrator().RunAsync(c, Script.Request()))),
+        ["v2-restore-approved-runbook"] = (RestoreTenantV2Orchestrator.Name, c => Approved(c, () => new RestoreTenantV2Orchestrator().RunAsync(c, Script.Request(transfer: TransferMode.Runbook)))),
+        ["v2-restore-approved-flip"] = (RestoreTenantV2Orchestrator.Name, c => Approved(c, () => new RestoreTenantV2Orchestrator().RunAsync(c, Script.Request(strategy: CutoverStrategy.FlipTheRef)))),
+        ["v2-restore-rejected"] = (RestoreTenantV2Orchestrator.Name, c =>
+        {
+            c.Raise(RestoreEvents.Approval, new ApprovalDecision(false, "bob"));
+            return new RestoreTenantV2Orchestrator().RunAsync(c, Script.Request());
+        }),
+        ["v2-restore-timed-out"] = (RestoreTenantV2Orchestrator.Name, c => new RestoreTenantV2Orchestrator().RunAsync(c, Script.Request())),
+        ["v2-dry-run"] = (RestoreTenantV2Orchestrator.Name, c => new RestoreTenantV2Orchestrator().RunAsync(c, Script.Request(RestoreMode.DryRun))),
+        ["v2-snapshot"] = (RestoreTenantV2Orchestrator.Name, c => new RestoreTenantV2Orchestrator().RunAsync(c, Script.Request(RestoreMode.Snapshot))),
         ["rollback-approved"] = (RollbackOrchestrator.Name, c => Approved(c, () => new RollbackOrchestrator().RunAsync(c, Rollback))),
         ["rollback-override"] = (RollbackOrchestrator.Name, c => new RollbackOrchestrator().RunAsync(c, Rollback with { Override = true })),
         ["rollback-flip"] = (RollbackOrchestrator.Name, c => Approved(c, () => new RollbackOrchestrator().RunAsync(c, Rollback with { Strategy = CutoverStrategy.FlipTheRef }))),
