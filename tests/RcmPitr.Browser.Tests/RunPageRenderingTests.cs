@@ -16,6 +16,42 @@ public sealed class RunPageRenderingTests
     private const string Hostile = "<img src=x onerror=\"window.pwned=1\">";
 
     [Fact]
+    public async Task RunPage_RunWithoutAChangeReport_SaysNoneYetAndOffersNoDecision()
+    {
+        using var browser = Chromium.Start();
+        var at = new DateTime(2026, 4, 22, 14, 35, 0, DateTimeKind.Utc);
+        var status = new
+        {
+            instanceId = RunId,
+            name = RestoreTenantOrchestrator.Name,
+            runtimeStatus = "Running",
+            createdTime = at,
+            lastUpdatedTime = at,
+            input = new { tenant = "acme", restoreTime = "2026-04-22T14:30:00+00:00", mode = "Restore", reason = "bad migration", requestedBy = "alice" },
+            customStatus = new
+            {
+                tenant = "acme",
+                mode = "Restore",
+                phase = "running",
+                awaitingApproval = false,
+                steps = new[] { new TimelineStep(RestoreSteps.Resolve, at, null, "running", null) },
+            },
+        };
+        await using var stub = await StubApi.StartAsync(
+            me: new { id = "bob", name = "bob", roles = new[] { "approver", "requester" } }, status, changes: null, csv: string.Empty, decisionProblem: (409, "Not awaiting approval", "no"));
+
+        browser.Open(new Uri(stub.Address, $"/runs/{RunId}"));
+        browser.WaitUntil("the sign-in form", () => browser.ById("signin").Displayed);
+        browser.ById("api-key").SendKeys(StubApi.Key + Keys.Enter);
+
+        browser.WaitForText("run-state", "Running: running");
+        browser.WaitForText("changes-body", "No change report yet.");
+        Assert.False(browser.ById("decide").Displayed);
+        Assert.Empty(browser.Driver.FindElements(By.Id("changes-csv")));
+        Assert.Contains($"GET /api/restores/{RunId}/changes", stub.Requests);
+    }
+
+    [Fact]
     public async Task RunPage_ChangeReportHostileTextAndARefusedDecision_AreShownAsText()
     {
         using var browser = Chromium.Start();

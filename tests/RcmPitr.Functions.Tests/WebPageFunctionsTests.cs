@@ -23,6 +23,8 @@ public sealed class WebPageFunctionsTests(FunctionsClusterFixture fx)
         "GET api/me",
         "GET api/restores",
         "GET api/restores/{id}",
+        "GET api/restores/{id}/changes",
+        "GET api/restores/{id}/changes.csv",
         "POST api/restores",
         "POST api/restores/{id}/approve",
         "POST api/restores/{id}/cancel",

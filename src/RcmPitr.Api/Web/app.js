@@ -432,6 +432,11 @@
     fact(dl, 'Only in the copy — deleted after T, come back', count(totals.onlyInCopy));
     fact(dl, 'Different', count(totals.different));
     if (typeof totals.seconds === 'number') { fact(dl, 'Compared in', `${totals.seconds.toFixed(1)} s`); }
+    if (full) {
+      fact(dl, 'Live database', full.liveDatabase);
+      fact(dl, 'Restored copy', full.copyDatabase);
+      fact(dl, 'Rows written after T are kept in', full.keptDatabase);
+    }
     body.appendChild(dl);
     if (totals.partial) {
       body.appendChild(el('p', 'Partial: the comparison ran out of time before every table was compared; the counts are those seen so far.', 'warn-text'));
@@ -472,6 +477,7 @@
         body.appendChild(el('p', `${summary.tablesOmitted} more changed tables are in the full report.`, 'muted'));
       }
     }
+    if (full && typeof full.note === 'string') { body.appendChild(el('p', full.note, 'muted')); }
     if (full) {
       const link = el('a', 'Download the sampled keys (CSV)');
       link.href = `/api/restores/${encodeURIComponent(run.instanceId)}/changes.csv`;
