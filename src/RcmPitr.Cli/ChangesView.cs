@@ -21,6 +21,20 @@ internal static class ChangesView
             output.WriteLine($"after the cutover, the rows written after T are in {kept.GetString()} (replay from there)");
         }
 
+        if (report.TryGetProperty("privileges", out var privileges) && privileges.ValueKind == JsonValueKind.Object)
+        {
+            var differences = privileges.GetProperty("differences").EnumerateArray().ToList();
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"owners and privileges: {privileges.GetProperty("objectsCompared").GetInt32()} objects compared, {(differences.Count == 0 ? "all as live's" : $"{differences.Count} differ from live's")}"));
+            foreach (var difference in differences)
+            {
+                string? Text(string name) => difference.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+                var owner = Text("liveOwner") is { } liveOwner ? $" owner {liveOwner} in live, {Text("copyOwner")} in the copy;" : string.Empty;
+                var acl = Text("liveAcl") is { } liveAcl ? $" privileges live [{liveAcl}], copy [{Text("copyAcl")}]" : string.Empty;
+                output.WriteLine($"  {Text("kind")} {Text("object")}:{owner}{acl}");
+            }
+        }
+
         foreach (var table in changed)
         {
             output.WriteLine();

@@ -38,6 +38,9 @@ public sealed class ChangesApiTests(HostClusterFixture fx)
         Assert.Equal(["id"], members.GetProperty("keyColumns").EnumerateArray().Select(c => c.GetString()));
         Assert.Equal("5", members.GetProperty("samples").GetProperty("onlyInCopy")[0][0].GetString());
         Assert.DoesNotContain("Member 5", report.GetRawText(), StringComparison.Ordinal); // a key, never the row's other values
+        var privileges = report.GetProperty("privileges");
+        Assert.Equal(0, privileges.GetProperty("differences").GetArrayLength());
+        Assert.True(privileges.GetProperty("objectsCompared").GetInt32() >= 6, privileges.GetRawText());
 
         using var csv = await run.Bob.GetAsync($"/api/restores/{id}/changes.csv", TestContext.Current.CancellationToken);
         Assert.Equal("text/csv", csv.Content.Headers.ContentType!.MediaType);
@@ -49,6 +52,7 @@ public sealed class ChangesApiTests(HostClusterFixture fx)
         Assert.Equal(0, await CliApp.RunAsync(["changes", id], run.Bob, cli, new StringWriter()));
         Assert.Matches(@"members\.member +\(primary key: id; live 4 rows, copy 5\)", cli.ToString());
         Assert.Matches(@"1 deleted after T, come back: \(5\)", cli.ToString());
+        Assert.Matches(@"owners and privileges: \d+ objects compared, all as live's", cli.ToString());
 
         using (var approve = await run.Bob.PostAsJsonAsync($"/api/restores/{id}/approve", new { comment = "report checked" }, TestContext.Current.CancellationToken))
         {

@@ -10,7 +10,7 @@ namespace RcmPitr.Postgres.Changes;
 /// (<see cref="TenantChangeComparer"/>), keeps the full report in the master database (<see cref="ChangeReportStore"/>) and
 /// returns the summary the run's status carries. Read-only on both databases; a re-run replaces the stored report.
 /// </summary>
-public sealed class ChangeReporter(TenantChangeComparer comparer, ChangeReportStore store)
+public sealed class ChangeReporter(TenantChangeComparer comparer, ChangeReportStore store, Connections.PgConnector connector)
 {
     /// <summary>Changed tables the status summary names (the most changed first); the API serves them all.</summary>
     public const int SummaryTables = 20;
@@ -26,7 +26,10 @@ public sealed class ChangeReporter(TenantChangeComparer comparer, ChangeReportSt
             _ => throw new InvalidRestoreInputException("copy", $"the change report compares a restore or as-of copy, not {input.Copy}"),
         };
         var live = names.OwnOrCanonical(input.LiveDatabase, "liveDatabase");
-        var report = await comparer.CompareAsync(input.RunId, input.Live, live, copy, cancellationToken);
+        var report = await comparer.CompareAsync(input.RunId, input.Live, live, copy, cancellationToken) with
+        {
+            Privileges = await Operations.LiveOwnership.CompareAsync(connector, input.Live, live, copy, cancellationToken),
+        };
         await store.WriteAsync(input.RunId, report, cancellationToken);
         return report.Summarize(SummaryTables);
     }

@@ -208,6 +208,69 @@ public static class LiveOwnership
         return new OwnershipSummary(owners, privileges, missing, onlyInCopy);
     }
 
+    /// <summary>
+    /// What still differs between the owners and privileges of <paramref name="liveDatabase"/> and <paramref name="copyDatabase"/>
+    /// (same server), for the change report: objects in both whose owner or ACL differs, the databases' own owner and ACL, and
+    /// default privileges. After <see cref="ApplyAsync"/> the list is empty unless something changed since. Read-only; names
+    /// roles and objects, never row data.
+    /// </summary>
+    public static async Task<PrivilegeComparison> CompareAsync(
+        PgConnector connector, DbServerInfo server, string liveDatabase, string copyDatabase, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connector);
+        async Task<(List<Entry> Objects, List<Entry> Defaults, Entry Database)> ReadAllAsync(string database)
+        {
+            await using var connection = await connector.OpenAsync(server, database, cancellationToken);
+            return (await ReadAsync(connection, ObjectsSql, null, cancellationToken),
+                await ReadAsync(connection, DefaultsSql, null, cancellationToken),
+                (await ReadAsync(connection, DatabaseSql, database, cancellationToken)).Single());
+        }
+
+        var live = await ReadAllAsync(liveDatabase);
+        var copy = await ReadAllAsync(copyDatabase);
+        var copyObjects = copy.Objects.ToDictionary(e => e.Key);
+        var differences = new List<PrivilegeDifference>();
+        foreach (var entry in live.Objects.Where(e => copyObjects.ContainsKey(e.Key)).OrderBy(e => e.Key))
+        {
+            Differ(differences, entry.Kind, Target(entry), entry, copyObjects[entry.Key], compareOwner: !entry.Linked);
+        }
+
+        Differ(differences, "database", "(the tenant database)", live.Database, copy.Database, compareOwner: true);
+        var copyDefaults = copy.Defaults.ToDictionary(e => e.Key);
+        var liveDefaults = live.Defaults.ToDictionary(e => e.Key);
+        foreach (var key in liveDefaults.Keys.Union(copyDefaults.Keys).Order())
+        {
+            var liveAcl = liveDefaults.TryGetValue(key, out var l) ? l.Acl : copyDefaults[key].Baseline ?? [];
+            var copyAcl = copyDefaults.TryGetValue(key, out var c) ? c.Acl : liveDefaults[key].Baseline ?? [];
+            if (AclText(liveAcl) != AclText(copyAcl))
+            {
+                var entry = l ?? c!;
+                differences.Add(new PrivilegeDifference("default privileges", $"{entry.Kind} of {entry.Name}{(entry.Schema.Length > 0 ? " in " + entry.Schema : string.Empty)}", null, null, AclText(liveAcl), AclText(copyAcl)));
+            }
+        }
+
+        var liveKeys = live.Objects.Select(e => e.Key).ToHashSet();
+        return new PrivilegeComparison(
+            live.Objects.Count(e => copyObjects.ContainsKey(e.Key)),
+            live.Objects.Count(e => !copyObjects.ContainsKey(e.Key)),
+            copy.Objects.Count(e => !liveKeys.Contains(e.Key)),
+            differences);
+    }
+
+    private static void Differ(List<PrivilegeDifference> differences, string kind, string target, Entry live, Entry copy, bool compareOwner)
+    {
+        var ownerDiffers = compareOwner && live.Owner != copy.Owner;
+        var (liveAcl, copyAcl) = (AclText(live.Acl), AclText(copy.Acl));
+        if (ownerDiffers || liveAcl != copyAcl)
+        {
+            differences.Add(new PrivilegeDifference(kind, target, ownerDiffers ? live.Owner : null, ownerDiffers ? copy.Owner : null, liveAcl == copyAcl ? null : liveAcl, liveAcl == copyAcl ? null : copyAcl));
+        }
+    }
+
+    /// <summary>An ACL as sorted <c>grantee:PRIVILEGE</c> items (<c>*</c> for WITH GRANT OPTION, <c>PUBLIC</c> for everyone).</summary>
+    private static string AclText(IReadOnlyList<Acl> acl) =>
+        string.Join(", ", acl.Select(a => $"{(a.Grantee.Length == 0 ? "PUBLIC" : a.Grantee)}:{a.Privilege}{(a.Grantable ? "*" : string.Empty)}").Order(StringComparer.Ordinal));
+
     private static async Task RequireRolesAsync(NpgsqlConnection maintenance, string liveDatabase, IReadOnlyList<Entry> entries, CancellationToken cancellationToken)
     {
         var unresolved = entries.SelectMany(e => e.UnresolvedOids).Distinct().ToList();

@@ -33,6 +33,9 @@ public sealed record ChangeReport(
     /// <summary>Rows in both with different contents, over every table.</summary>
     public long Different => Tables.Sum(t => t.Different);
 
+    /// <summary>Owners and privileges of the copy against live's; null when they were not compared.</summary>
+    public PrivilegeComparison? Privileges { get; init; }
+
     /// <summary>The status's summary: totals and the <paramref name="maxTables"/> most changed tables.</summary>
     public ChangeSummary Summarize(int maxTables = 20)
     {
@@ -43,7 +46,10 @@ public sealed record ChangeReport(
         var shown = changed.Take(Math.Max(0, maxTables))
             .Select(t => new TableChangeCount(t.Table, t.MatchedBy, t.OnlyInLive, t.OnlyInCopy, t.Different, t.Partial))
             .ToList();
-        return new ChangeSummary(Partial, Seconds, Tables.Count, changed.Count, OnlyInLive, OnlyInCopy, Different, shown, changed.Count - shown.Count);
+        return new ChangeSummary(Partial, Seconds, Tables.Count, changed.Count, OnlyInLive, OnlyInCopy, Different, shown, changed.Count - shown.Count)
+        {
+            PrivilegeDifferences = Privileges?.Differences.Count,
+        };
     }
 }
 
@@ -100,6 +106,8 @@ public static class TableMatch
 /// <param name="TablesCompared">Tables compared (on either side).</param>
 /// <param name="Tables">Changed tables, most changed first: <c>schema.table</c> with its three counts.</param>
 /// <param name="TablesOmitted">Changed tables left out of <see cref="Tables"/> to keep the status small.</param>
+/// <remarks><see cref="PrivilegeDifferences"/>: objects whose owner or privileges differ between the copy and live (0 after the
+/// copy was given live's); null when not compared.</remarks>
 public sealed record ChangeSummary(
     bool Partial,
     double Seconds,
@@ -109,7 +117,11 @@ public sealed record ChangeSummary(
     long OnlyInCopy,
     long Different,
     IReadOnlyList<TableChangeCount> Tables,
-    int TablesOmitted = 0);
+    int TablesOmitted = 0)
+{
+    /// <summary>Objects whose owner or privileges differ between the copy and live; null when not compared.</summary>
+    public int? PrivilegeDifferences { get; init; }
+}
 
 /// <summary>The change summary as one sentence, for timelines, audit rows and notifications.</summary>
 public static class ChangeText
@@ -118,7 +130,8 @@ public static class ChangeText
     public static string Describe(ChangeSummary changes)
     {
         ArgumentNullException.ThrowIfNull(changes);
-        var partial = changes.Partial ? " (partial: the time budget ran out; counts so far)" : string.Empty;
+        var partial = (changes.Partial ? " (partial: the time budget ran out; counts so far)" : string.Empty) +
+            (changes.PrivilegeDifferences is > 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; owners or privileges of {changes.PrivilegeDifferences} objects differ from live's") : string.Empty);
         return changes.TablesChanged == 0
             ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"no differences in {changes.TablesCompared} tables{partial}")
             : string.Create(System.Globalization.CultureInfo.InvariantCulture,

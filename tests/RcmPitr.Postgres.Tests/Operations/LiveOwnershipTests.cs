@@ -71,6 +71,40 @@ public sealed class LiveOwnershipTests(ClusterFixture fx)
     }
 
     [Fact]
+    public async Task CompareAsync_AfterTheMoveNothingDiffers_ThenAnOwnerAndAGrantChangedInTheCopyAreNamed()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var slug = s.NewSlug();
+        var tenant = await s.AddTenantAsync(slug, liveMembers: 3, pitrMembers: 4);
+        var app = await s.AddLoginRoleAsync("app", AppPassword);
+        foreach (var server in new[] { s.Live, s.Pitr })
+        {
+            await GiveTheTenantToAsync(s, server, tenant.DatabaseName, app);
+        }
+
+        var moved = await s.Transfer.MoveAsync(new MoveTenantInput(s.RunId, s.Pitr, s.Live, slug, TestData.Stamp, DerivedDatabaseKind.Restore, TransferMode.Streaming), CancellationToken.None);
+
+        var same = await LiveOwnership.CompareAsync(s.Connector, s.Live, tenant.DatabaseName, moved.DatabaseName, CancellationToken.None);
+        Assert.Empty(same.Differences);
+        Assert.True(same.ObjectsCompared >= 10, $"{same.ObjectsCompared} objects compared");
+        Assert.Equal((0, 0), (same.OnlyInLive, same.OnlyInCopy));
+
+        await s.ExecAsync(s.Live, moved.DatabaseName, $"ALTER TABLE members.member OWNER TO {PgQuote.Identifier(s.Live.AdminUser)}; REVOKE SELECT ON identity.organization FROM {PgQuote.Identifier(app)}");
+        var changed = await LiveOwnership.CompareAsync(s.Connector, s.Live, tenant.DatabaseName, moved.DatabaseName, CancellationToken.None);
+
+        var owner = Assert.Single(changed.Differences, d => d.Object == "\"members\".\"member\"");
+        Assert.Equal(("table", app, s.Live.AdminUser), (owner.Kind, owner.LiveOwner, owner.CopyOwner));
+        var grant = Assert.Single(changed.Differences, d => d.Object == "\"identity\".\"organization\"");
+        Assert.Null(grant.LiveOwner);
+        Assert.Contains($"{app}:SELECT", grant.LiveAcl, StringComparison.Ordinal);
+        Assert.DoesNotContain($"{app}:SELECT", grant.CopyAcl, StringComparison.Ordinal);
+        // The table's identity sequence followed its new owner: its privileges (the owner's) differ too.
+        var sequence = Assert.Single(changed.Differences, d => d.Kind == "sequence");
+        Assert.Equal("\"members\".\"member_id_seq\"", sequence.Object);
+        Assert.Equal(3, changed.Differences.Count);
+    }
+
+    [Fact]
     public async Task VerifyCutoverAsync_SmokeProbeAsTheApplicationRole_SignsInAndRunsTheQuery()
     {
         await using var s = await Scenario.StartAsync(fx);
