@@ -62,7 +62,10 @@ public sealed class RunPageRenderingTests
                 new ChangeSamples([["11"]], [["3"], ["4"]], [["1"]]), SamplesTruncated: true),
             new TableChanges($"public.\"{Hostile}\"", TableMatch.RowHash, [], 1, 1, 0, 0, 1, Partial: true, ChangeSamples.None, false),
             new TableChanges("security.app_user", TableMatch.PrimaryKey, ["id"], 3, 3, 0, 0, 0, false, ChangeSamples.None, false),
-        ]);
+        ])
+        {
+            Privileges = new PrivilegeComparison(12, 0, 0, [new PrivilegeDifference("table", "members.member", "app", "postgres", null, null)]),
+        };
         var custom = new
         {
             tenant = "acme",
@@ -113,6 +116,8 @@ public sealed class RunPageRenderingTests
         Assert.Contains("members.member primary key 1 7 2 key (id) — only in live: (11); only in copy: (3) (4); different: (1) …", changes, StringComparison.Ordinal);
         Assert.Contains(Hostile, changes, StringComparison.Ordinal);
         Assert.DoesNotContain("security.app_user", changes, StringComparison.Ordinal);
+        Assert.Contains("Owners and privileges: 1 object differs from live's (of 12 compared).", changes, StringComparison.Ordinal);
+        Assert.Contains("table members.member app postgres", browser.ById("privileges-table").Text, StringComparison.Ordinal);
 
         // The CSV goes through the API with the key.
         browser.ById("changes-csv").Click();

@@ -127,6 +127,7 @@ public sealed class RunPageTests(HostClusterFixture fx)
         Assert.Equal(HttpStatusCode.OK, changes.StatusCode);
         browser.WaitForText("changes-body", "Only in the copy — deleted after T, come back\n6");
         Assert.Contains("members.member primary key 0 6 ", browser.ById("changes-body").Text, StringComparison.Ordinal);
+        Assert.Contains("Owners and privileges: the same as live's", browser.ById("changes-body").Text, StringComparison.Ordinal);
         browser.ById("changes-csv").Click();
         browser.WaitForText("live", "Change report CSV downloaded.");
         Assert.Equal(string.Empty, browser.ById("run-error").Text);

@@ -477,6 +477,7 @@
         body.appendChild(el('p', `${summary.tablesOmitted} more changed tables are in the full report.`, 'muted'));
       }
     }
+    renderPrivileges(body, summary, full);
     if (full && typeof full.note === 'string') { body.appendChild(el('p', full.note, 'muted')); }
     if (full) {
       const link = el('a', 'Download the sampled keys (CSV)');
@@ -487,6 +488,35 @@
       p.appendChild(link);
       body.appendChild(p);
     }
+  }
+
+  // The copy's owners and privileges against live's (the copy was given live's: a difference means that did not take).
+  function renderPrivileges(body, summary, full) {
+    const p = full && full.privileges ? full.privileges : null;
+    const differences = p ? (p.differences || []) : null;
+    const count = differences ? differences.length : summary && typeof summary.privilegeDifferences === 'number' ? summary.privilegeDifferences : null;
+    if (count === null) { return; }
+    const text = count === 0
+      ? `Owners and privileges: the same as live's${p ? ` (${p.objectsCompared} objects compared)` : ''}.`
+      : `Owners and privileges: ${count} object${count === 1 ? ' differs' : 's differ'} from live's${p ? ` (of ${p.objectsCompared} compared)` : ''}.`;
+    body.appendChild(el('p', text, count === 0 ? undefined : 'warn-text'));
+    if (!differences || differences.length === 0) { return; }
+    const table = document.createElement('table');
+    table.id = 'privileges-table';
+    table.appendChild(el('caption', 'Objects whose owner or privileges differ'));
+    const head = document.createElement('thead');
+    const headRow = document.createElement('tr');
+    for (const text of ['Kind', 'Object', 'Live owner', 'Copy owner', 'Live privileges', 'Copy privileges']) {
+      const th = el('th', text);
+      th.scope = 'col';
+      headRow.appendChild(th);
+    }
+    head.appendChild(headRow);
+    table.appendChild(head);
+    const tbody = document.createElement('tbody');
+    for (const d of differences) { tbody.appendChild(row([d.kind, d.object, d.liveOwner, d.copyOwner, d.liveAcl, d.copyAcl])); }
+    table.appendChild(tbody);
+    body.appendChild(table);
   }
 
   function sum(tables, field) { return (tables || []).reduce((total, t) => total + (typeof t[field] === 'number' ? t[field] : 0), 0); }
