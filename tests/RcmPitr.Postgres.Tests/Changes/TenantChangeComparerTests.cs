@@ -254,6 +254,20 @@ public sealed class TenantChangeComparerTests(ClusterFixture fx)
     }
 
     [Fact]
+    public async Task CompareAsync_CallerCancels_ThrowsAndDoesNotDrainTheReads()
+    {
+        await using var pair = await Pair.StartAsync(fx,
+            "CREATE TABLE public.big (id bigint PRIMARY KEY, v text NOT NULL); INSERT INTO public.big SELECT g, repeat('v', 40) FROM generate_series(1, 1500000) g;");
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(600));
+
+        var clock = Stopwatch.StartNew();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            new TenantChangeComparer(fx.Connector, new ChangeReportOptions()).CompareAsync("run-x", fx.LiveServer, pair.Live, pair.Copy, cancel.Token));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
     public async Task CompareAsync_ChangedRows_NoNonKeyValueInTheSerializedReport()
     {
         await using var pair = await Pair.StartAsync(fx,
