@@ -40,7 +40,9 @@ internal sealed record ChangesBenchmarkResult(
     long ComparePeakMemoryBytes,
     double TransferMedianSeconds,
     IReadOnlyList<double> TransferSeconds,
-    double CompareToTransferRatio);
+    double CompareToTransferRatio,
+    string? LoadAverageAtStart,
+    string? LoadAverageAtEnd);
 
 /// <summary>
 /// Generates the benchmark tenant database on one local cluster, copies it with the streaming mover (timed: the transfer
@@ -69,6 +71,7 @@ internal sealed class ChangesBenchmark(TextWriter output, int sizeMb, int rounds
 
     public async Task<ChangesBenchmarkResult> RunAsync(CancellationToken ct)
     {
+        var loadAtStart = LoadAverage();
         var root = Path.Combine(Path.GetTempPath(), "rcm-pitr-bench", Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(root);
         var secrets = new LocalSecretStore(Path.Combine(root, "secrets.json"));
@@ -140,7 +143,7 @@ internal sealed class ChangesBenchmark(TextWriter output, int sizeMb, int rounds
                 Environment.MachineName, Environment.ProcessorCount, cluster.MajorVersion, bytes, rows, rounds, parallelism, jobs, expected, found,
                 Math.Round(100.0 * expected.Total / rows, 2), match, Math.Round(compareMedian, 3), compares.Select(s => Math.Round(s, 3)).ToList(),
                 Math.Round(Median(clientCpus), 3), memory,
-                Math.Round(transferMedian, 3), transfers.Select(s => Math.Round(s, 3)).ToList(), Math.Round(compareMedian / transferMedian, 3));
+                Math.Round(transferMedian, 3), transfers.Select(s => Math.Round(s, 3)).ToList(), Math.Round(compareMedian / transferMedian, 3), loadAtStart, LoadAverage());
         }
         finally
         {
@@ -231,6 +234,10 @@ internal sealed class ChangesBenchmark(TextWriter output, int sizeMb, int rounds
         await using var checkpoint = new NpgsqlCommand("CHECKPOINT", maintenance);
         await checkpoint.ExecuteNonQueryAsync(ct);
     }
+
+    // The machine may be shared: its 1/5/15-minute load averages say how much else ran beside the benchmark.
+    private static string? LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : null;
 
     private static double Median(IEnumerable<double> values)
     {
