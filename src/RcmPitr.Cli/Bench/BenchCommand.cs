@@ -3,7 +3,7 @@ using System.Globalization;
 
 namespace RcmPitr.Cli.Bench;
 
-/// <summary><c>rcm-pitr bench transfer</c>: the data-movement benchmark.</summary>
+/// <summary><c>rcm-pitr bench transfer</c>: the data-movement benchmark; <c>rcm-pitr bench changes</c>: the change report's.</summary>
 internal static class BenchCommand
 {
     public static Command Create(TextWriter output)
@@ -47,6 +47,41 @@ internal static class BenchCommand
         });
         var bench = new Command("bench", "Benchmarks.");
         bench.Subcommands.Add(transfer);
+        bench.Subcommands.Add(CreateChanges(output));
         return bench;
+    }
+
+    private static Command CreateChanges(TextWriter output)
+    {
+        var size = new Option<int>("--size-mb") { Description = "Approximate size of the generated tenant database (default 1024)", DefaultValueFactory = _ => 1024 };
+        var rounds = new Option<int>("--rounds") { Description = "Measured rounds of the comparison and of the transfer (at least 3)", DefaultValueFactory = _ => 3 };
+        var jobs = new Option<int>("--jobs") { Description = "Parallel jobs of the streaming transfer (default: the core count)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var parallelism = new Option<int>("--parallelism") { Description = "Tables compared at once (default 2, as Changes:Parallelism)", DefaultValueFactory = _ => 2 };
+        var json = new Option<FileInfo?>("--json") { Description = "Also write the result as JSON to this file" };
+        var changes = new Command("changes", "Copy a generated tenant database with the streaming mover, change about 1 % of live's rows, then compare live with the copy; check the counts.")
+        {
+            size, rounds, jobs, parallelism, json,
+        };
+        changes.SetAction(async (parse, ct) =>
+        {
+            if (parse.GetValue(rounds) < 3 || parse.GetValue(size) < 1 || parse.GetValue(parallelism) < 1)
+            {
+                throw new CliUsageException("--rounds must be at least 3, --size-mb and --parallelism at least 1");
+            }
+
+            var result = await new ChangesBenchmark(output, parse.GetValue(size), parse.GetValue(rounds), parse.GetValue(jobs), parse.GetValue(parallelism)).RunAsync(ct);
+            await output.WriteLineAsync();
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"database {result.DatabaseBytes / 1048576.0:0} MB, {result.Rows} rows, PostgreSQL {result.PostgresMajor}, {result.Cores} cores, {result.Rounds} rounds; {result.Expected.Total} rows changed ({result.ChangedPercent:0.00} %)"));
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"comparison median {result.CompareMedianSeconds:0.00} s (peak memory {result.ComparePeakMemoryBytes / 1048576.0:0.0} MB), streaming transfer median {result.TransferMedianSeconds:0.00} s, ratio {result.CompareToTransferRatio:0.00}; counts {(result.CountsMatch ? "match the edits" : "DO NOT match the edits")}"));
+            if (parse.GetValue(json) is { } file)
+            {
+                await File.WriteAllTextAsync(file.FullName, ChangesBenchmark.ToJson(result), ct);
+            }
+
+            return result.CountsMatch ? 0 : 1;
+        });
+        return changes;
     }
 }

@@ -14,7 +14,7 @@ namespace RcmPitr.Postgres.Changes;
 /// table. Tables are the ordinary and the partitioned tables outside the system schemas, compared at the top: a
 /// partitioned table is compared as a whole (its partitions are not listed apart), so a row that moved between
 /// partitions counts once, as different. A table whose primary key is the same on both sides is compared by key: both
-/// sides are streamed at once in key order with a per-row md5 computed on the server, and merged in the client with
+/// sides are streamed at once in key order with a per-row 64-bit hash computed on the server, and merged in the client with
 /// bounded memory (rows only in live, only in the copy, in both but different). Any other table (no key, or keys that
 /// differ) is compared by whole-row hash as a multiset. Only key values and hashes leave the databases — never other row
 /// data, in samples, messages or logs. Every read runs in one REPEATABLE READ, READ ONLY snapshot per database, shared by
@@ -55,11 +55,25 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
                array(SELECT a.atttypid::int8 FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
                        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
                       WHERE i.indrelid = c.oid AND i.indisprimary ORDER BY k.ord),
-               current_setting('server_encoding')
+               current_setting('server_encoding'), current_setting('server_version_num')::int
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relpersistence <> 't'
            AND n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
         """;
+
+    private const string ColumnsSql =
+        """
+        SELECT a.attname::text, a.atttypid::int8, a.atttypmod, coalesce(co.collisdeterministic, true)
+          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+          LEFT JOIN pg_collation co ON co.oid = a.attcollation
+         WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
+         ORDER BY a.attnum
+        """;
+
+    // Types whose equality (what their hash function follows) holds exactly when their text is the same: hashed natively.
+    // Everything else — floats (-0 = 0), unconstrained numeric (1.0 = 1.00), jsonb (numbers by value), interval
+    // ('1 day' = '24 hours'), arrays, user types, and text under a nondeterministic collation — is hashed by its text.
+    private static readonly HashSet<long> NativelyHashed = [16, 17, 18, 19, 20, 21, 23, 25, 26, 1043, 1082, 1083, 1114, 1184, 2950];
 
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
 
@@ -83,9 +97,9 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
 
         await using var liveSnapshot = await connector.OpenAsync(server, live, cancellationToken);
         await using var copySnapshot = await connector.OpenAsync(server, copy, cancellationToken);
-        var (liveId, liveTables, liveUtf8) = await BeginSnapshotAsync(liveSnapshot, cancellationToken);
-        var (copyId, copyTables, copyUtf8) = await BeginSnapshotAsync(copySnapshot, cancellationToken);
-        var plans = Plan(liveTables, copyTables, liveUtf8 && copyUtf8);
+        var (liveId, liveTables, liveUtf8, recordHash) = await BeginSnapshotAsync(liveSnapshot, cancellationToken);
+        var (copyId, copyTables, copyUtf8, _) = await BeginSnapshotAsync(copySnapshot, cancellationToken);
+        var plans = Plan(liveTables, copyTables, liveUtf8 && copyUtf8, recordHash);
 
         var results = new TableChanges?[plans.Count];
         var tallies = plans.Select(p => new Tally(p, options.SampleKeys)).ToArray();
@@ -177,12 +191,13 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
         }
     }
 
-    /// <summary>Both sides in key order, each row's key and md5, merged: the core of the report.</summary>
-    private static async Task MergeByKeyAsync(TablePlan plan, NpgsqlConnection live, NpgsqlConnection copy, Tally tally, CancellationToken stop)
+    /// <summary>Both sides in key order, each row's key and hash, merged: the core of the report.</summary>
+    private async Task MergeByKeyAsync(TablePlan plan, NpgsqlConnection live, NpgsqlConnection copy, Tally tally, CancellationToken stop)
     {
-        var sql = $"SELECT {plan.KeySelect}, md5(ROW(r.*)::text)::uuid FROM {plan.Qualified} r ORDER BY {plan.KeyOrder}";
-        await using var liveCommand = new NpgsqlCommand(sql, live);
-        await using var copyCommand = new NpgsqlCommand(sql, copy);
+        var liveHash = await RowHashAsync(plan, live, stop);
+        var copyHash = await RowHashAsync(plan, copy, stop);
+        await using var liveCommand = new NpgsqlCommand($"SELECT {plan.KeySelect}, {liveHash} FROM {plan.Qualified} r ORDER BY {plan.KeyOrder}", live);
+        await using var copyCommand = new NpgsqlCommand($"SELECT {plan.KeySelect}, {copyHash} FROM {plan.Qualified} r ORDER BY {plan.KeyOrder}", copy);
         // Cancel both server-side queries together: an abandoned reader would otherwise be drained to its end on dispose.
         await using var cancel = stop.Register(() => CancelQuietly(liveCommand, copyCommand));
         stop.ThrowIfCancellationRequested();
@@ -194,8 +209,10 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
         var copyKey = new KeyValue[kinds.Length];
         var hasLive = await ReadKeyAsync(liveRows, kinds, liveKey);
         var hasCopy = await ReadKeyAsync(copyRows, kinds, copyKey);
+        var steps = 0;
         while (hasLive || hasCopy)
         {
+            StopWhenAsked(ref steps, stop, liveCommand, copyCommand);
             var order = !hasLive ? 1 : !hasCopy ? -1 : KeyOrder.Compare(kinds, liveKey, copyKey);
             if (order < 0)
             {
@@ -215,7 +232,7 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
             {
                 tally.LiveRows++;
                 tally.CopyRows++;
-                if (liveRows.GetGuid(hashColumn) != copyRows.GetGuid(hashColumn))
+                if (liveRows.GetInt64(hashColumn) != copyRows.GetInt64(hashColumn))
                 {
                     tally.Different++;
                     tally.Sample(tally.DifferentSamples, kinds, liveKey);
@@ -228,20 +245,23 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
     }
 
     /// <summary>A table without a common primary key: the multiset of whole-row hashes on each side, merged.</summary>
-    private static async Task MergeByHashAsync(TablePlan plan, NpgsqlConnection live, NpgsqlConnection copy, Tally tally, CancellationToken stop)
+    private async Task MergeByHashAsync(TablePlan plan, NpgsqlConnection live, NpgsqlConnection copy, Tally tally, CancellationToken stop)
     {
-        var sql = $"SELECT md5(ROW(r.*)::text)::uuid, count(*) FROM {plan.Qualified} r GROUP BY 1 ORDER BY 1";
-        await using var liveCommand = new NpgsqlCommand(sql, live);
-        await using var copyCommand = new NpgsqlCommand(sql, copy);
+        var liveHash = await RowHashAsync(plan, live, stop);
+        var copyHash = await RowHashAsync(plan, copy, stop);
+        await using var liveCommand = new NpgsqlCommand($"SELECT {liveHash}, count(*) FROM {plan.Qualified} r GROUP BY 1 ORDER BY 1", live);
+        await using var copyCommand = new NpgsqlCommand($"SELECT {copyHash}, count(*) FROM {plan.Qualified} r GROUP BY 1 ORDER BY 1", copy);
         await using var cancel = stop.Register(() => CancelQuietly(liveCommand, copyCommand));
         stop.ThrowIfCancellationRequested();
         await using var liveRows = await liveCommand.ExecuteReaderAsync(CancellationToken.None);
         await using var copyRows = await copyCommand.ExecuteReaderAsync(CancellationToken.None);
         var hasLive = await liveRows.ReadAsync(CancellationToken.None);
         var hasCopy = await copyRows.ReadAsync(CancellationToken.None);
+        var steps = 0;
         while (hasLive || hasCopy)
         {
-            var order = !hasLive ? 1 : !hasCopy ? -1 : KeyOrder.CompareUuid(liveRows.GetGuid(0), copyRows.GetGuid(0));
+            StopWhenAsked(ref steps, stop, liveCommand, copyCommand);
+            var order = !hasLive ? 1 : !hasCopy ? -1 : liveRows.GetInt64(0).CompareTo(copyRows.GetInt64(0));
             var liveCount = order <= 0 ? liveRows.GetInt64(1) : 0;
             var copyCount = order >= 0 ? copyRows.GetInt64(1) : 0;
             tally.LiveRows += liveCount;
@@ -291,13 +311,43 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
         }
     }
 
-    private static async Task<bool> ReadKeyAsync(NpgsqlDataReader reader, KeyKind[] kinds, KeyValue[] key)
+    /// <summary>
+    /// The SQL of a row's 64-bit hash on this side, over its columns as this side's catalog lists them (so a table whose
+    /// columns changed differs in every row). Columns of <see cref="NativelyHashed"/> types go to the type's own hash,
+    /// the rest as their text (under <c>"C"</c>, so a nondeterministic collation cannot equate two texts); the row's hash
+    /// combines them with <c>hash_record_extended</c>, several times cheaper than hashing the row's whole text. Before
+    /// PostgreSQL 14, which lacks it: the first 64 bits of the md5 of the row's text.
+    /// </summary>
+    private async Task<string> RowHashAsync(TablePlan plan, NpgsqlConnection connection, CancellationToken stop)
     {
-        if (!await reader.ReadAsync(CancellationToken.None))
+        if (!plan.RecordHash)
         {
-            return false;
+            return "('x' || left(md5(ROW(r.*)::text), 16))::bit(64)::int8";
         }
 
+        await using var command = new NpgsqlCommand(ColumnsSql, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = plan.Schema });
+        command.Parameters.Add(new NpgsqlParameter { Value = plan.Table });
+        var columns = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync(stop))
+        {
+            while (await reader.ReadAsync(stop))
+            {
+                var column = "r." + PgQuote.Identifier(reader.GetString(0));
+                var native = NativelyHashed.Contains(reader.GetInt64(1)) && reader.GetBoolean(3);
+                var fixedScale = reader.GetInt64(1) == 1700 && reader.GetInt32(2) >= 0;
+                columns.Add(native || fixedScale ? column : $"({column}::text COLLATE \"C\")");
+            }
+        }
+
+        return $"hash_record_extended(ROW({string.Join(", ", columns)}), 0)";
+    }
+
+    private static async Task<bool> ReadKeyAsync(NpgsqlDataReader reader, KeyKind[] kinds, KeyValue[] key) =>
+        await reader.ReadAsync(CancellationToken.None) && Fill(reader, kinds, key);
+
+    private static bool Fill(NpgsqlDataReader reader, KeyKind[] kinds, KeyValue[] key)
+    {
         for (var i = 0; i < kinds.Length; i++)
         {
             switch (kinds[i])
@@ -315,6 +365,19 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Every few thousand rows, stops a merge whose budget ran out even if the cancel request missed its queries (sent
+    /// before they ran): cancels them now, so disposing the readers does not read them to the end.
+    /// </summary>
+    private static void StopWhenAsked(ref int steps, CancellationToken stop, NpgsqlCommand live, NpgsqlCommand copy)
+    {
+        if ((++steps & 0xFFF) == 0 && stop.IsCancellationRequested)
+        {
+            CancelQuietly(live, copy);
+            throw new OperationCanceledException(stop);
+        }
     }
 
     private static void CancelQuietly(params NpgsqlCommand[] commands)
@@ -346,7 +409,7 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
     }
 
     /// <summary>Opens the database's snapshot (kept open while the workers import it) and reads its tables.</summary>
-    private static async Task<(string Snapshot, List<CatalogTable> Tables, bool Utf8)> BeginSnapshotAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    private static async Task<(string Snapshot, List<CatalogTable> Tables, bool Utf8, bool RecordHash)> BeginSnapshotAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
         await using (var settings = new NpgsqlCommand(SessionSettings, connection))
@@ -362,6 +425,7 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
 
         var tables = new List<CatalogTable>();
         var utf8 = true;
+        var recordHash = true;
         await using var command = new NpgsqlCommand(TablesSql, connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -369,9 +433,10 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
             tables.Add(new CatalogTable(
                 reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetFieldValue<string[]>(3), reader.GetFieldValue<string[]>(4), reader.GetFieldValue<long[]>(5)));
             utf8 = reader.GetString(6) == "UTF8";
+            recordHash = reader.GetInt32(7) >= 140000;
         }
 
-        return (snapshot, tables, utf8);
+        return (snapshot, tables, utf8, recordHash);
     }
 
     private async Task<NpgsqlConnection> OpenInSnapshotAsync(DbServerInfo server, string database, string snapshot, CancellationToken cancellationToken)
@@ -392,7 +457,7 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
     }
 
     /// <summary>Pairs the two sides' tables by name and decides how each is compared.</summary>
-    internal static List<TablePlan> Plan(IReadOnlyList<CatalogTable> live, IReadOnlyList<CatalogTable> copy, bool utf8)
+    internal static List<TablePlan> Plan(IReadOnlyList<CatalogTable> live, IReadOnlyList<CatalogTable> copy, bool utf8, bool recordHash)
     {
         var liveByName = live.ToDictionary(t => t.Name, StringComparer.Ordinal);
         var copyByName = copy.ToDictionary(t => t.Name, StringComparer.Ordinal);
@@ -410,9 +475,10 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
             var columns = keyed ? table.KeyColumns : [];
             var kinds = keyed ? table.KeyTypeOids.Select(KindOf).ToArray() : [];
             plans.Add(new TablePlan(
-                plans.Count, name, PgQuote.Qualified(table.Schema, table.Table), matchedBy, Math.Max(l?.Size ?? 0, c?.Size ?? 0), columns, kinds,
+                plans.Count, name, table.Schema, table.Table, PgQuote.Qualified(table.Schema, table.Table), matchedBy, Math.Max(l?.Size ?? 0, c?.Size ?? 0), columns, kinds,
                 string.Join(", ", columns.Select((k, i) => Select(PgQuote.Identifier(k), kinds[i]))),
-                string.Join(", ", columns.Select((k, i) => Order(PgQuote.Identifier(k), kinds[i], utf8)))));
+                string.Join(", ", columns.Select((k, i) => Order(PgQuote.Identifier(k), kinds[i], utf8))),
+                recordHash));
         }
 
         return plans;
@@ -447,7 +513,7 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
     }
 
     /// <summary>How one table is compared.</summary>
-    internal sealed record TablePlan(int Index, string Name, string Qualified, string MatchedBy, long Size, string[] KeyColumns, KeyKind[] KeyKinds, string KeySelect, string KeyOrder);
+    internal sealed record TablePlan(int Index, string Name, string Schema, string Table, string Qualified, string MatchedBy, long Size, string[] KeyColumns, KeyKind[] KeyKinds, string KeySelect, string KeyOrder, bool RecordHash);
 
     /// <summary>One table's counts and samples as the comparison goes (what a partial result reports).</summary>
     private sealed class Tally(TablePlan plan, int sampleKeys)

@@ -71,6 +71,31 @@ public sealed class TenantChangeComparerTests(ClusterFixture fx)
     }
 
     [Fact]
+    public async Task CompareAsync_ChangesOnlyTheTextShows_CountedAsDifferent()
+    {
+        // Each edit keeps the value equal by its type's equality (and hash), but not its text: 1.0 = 1.00, -0 = 0,
+        // '1 day' = '24 hours', jsonb numbers by value, a case-insensitive collation. A cutover still changes them.
+        await using var pair = await Pair.StartAsync(fx,
+            "CREATE COLLATION public.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false); " +
+            "CREATE TABLE public.measure (id int PRIMARY KEY, n numeric, f float8, i interval, j jsonb, name text COLLATE public.ci, fixed numeric(8, 2)); " +
+            "INSERT INTO public.measure SELECT g, 1.0, 0, interval '1 day', '{\"a\": 1.0}', 'Smith', 2.5 FROM generate_series(1, 7) g; " +
+            "CREATE TABLE public.loose (n numeric); INSERT INTO public.loose VALUES (1.0), (2.0);");
+        await pair.EditLiveAsync(
+            "UPDATE public.measure SET n = 1.00 WHERE id = 1; UPDATE public.measure SET f = '-0' WHERE id = 2; " +
+            "UPDATE public.measure SET i = interval '24 hours' WHERE id = 3; UPDATE public.measure SET j = '{\"a\": 1.00}' WHERE id = 4; " +
+            "UPDATE public.measure SET name = 'SMITH' WHERE id = 5; UPDATE public.measure SET fixed = 2.50 WHERE id = 6; " +
+            "UPDATE public.loose SET n = 1.000 WHERE n = 1;");
+
+        var report = await Compare(pair);
+
+        var measure = report.Tables.Single(t => t.Table == "public.measure");
+        Assert.Equal(Keys("1", "2", "3", "4", "5"), measure.Samples.Different);
+        Assert.Equal(5L, measure.Different);
+        var loose = report.Tables.Single(t => t.Table == "public.loose");
+        Assert.Equal((1L, 1L), (loose.OnlyInLive, loose.OnlyInCopy));
+    }
+
+    [Fact]
     public async Task CompareAsync_TableWithoutPrimaryKey_ComparesRowsAsAMultisetWithDuplicates()
     {
         await using var pair = await Pair.StartAsync(fx,
@@ -226,6 +251,20 @@ public sealed class TenantChangeComparerTests(ClusterFixture fx)
         Assert.True(small.Partial);
         Assert.Equal((0L, 0L, 0L, 0L), (small.LiveRows, small.CopyRows, small.OnlyInCopy, small.Different));
         Assert.True(report.Summarize().Partial);
+    }
+
+    [Fact]
+    public async Task CompareAsync_CallerCancels_ThrowsAndDoesNotDrainTheReads()
+    {
+        await using var pair = await Pair.StartAsync(fx,
+            "CREATE TABLE public.big (id bigint PRIMARY KEY, v text NOT NULL); INSERT INTO public.big SELECT g, repeat('v', 40) FROM generate_series(1, 1500000) g;");
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(600));
+
+        var clock = Stopwatch.StartNew();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            new TenantChangeComparer(fx.Connector, new ChangeReportOptions()).CompareAsync("run-x", fx.LiveServer, pair.Live, pair.Copy, cancel.Token));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
     }
 
     [Fact]
