@@ -1,7 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using Npgsql;
-using NpgsqlTypes;
 using RcmPitr.Workflow.Contracts;
 
 namespace RcmPitr.Postgres.ControlPlane;
@@ -13,41 +9,11 @@ namespace RcmPitr.Postgres.ControlPlane;
 /// </summary>
 public sealed class ChangeReportStore(ControlPlaneDatabase master)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+    private readonly RunReportTable<ChangeReport> _table = new(master, "change_reports", "V008__change_reports.sql");
 
     /// <summary>Records the run's report (a re-run of the comparison replaces it).</summary>
-    public async Task WriteAsync(string runId, ChangeReport report, CancellationToken cancellationToken)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(runId);
-        ArgumentNullException.ThrowIfNull(report);
-        // A master that missed the hosts' start-up gets the table here, or a message naming the script to apply.
-        await master.EnsureOwnTablesAsync(["rcm_pitr.change_reports"], "V008__change_reports.sql", cancellationToken);
-
-        await using var connection = await master.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(
-            """
-            INSERT INTO rcm_pitr.change_reports (run_id, report) VALUES ($1, $2)
-            ON CONFLICT (run_id) DO UPDATE SET report = excluded.report, recorded_at = now()
-            """,
-            connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = runId });
-        command.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(report, Json), NpgsqlDbType = NpgsqlDbType.Jsonb });
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    public Task WriteAsync(string runId, ChangeReport report, CancellationToken cancellationToken) => _table.WriteAsync(runId, report, cancellationToken);
 
     /// <summary>The run's report, or null when it has none (or the master has no such table yet).</summary>
-    public async Task<ChangeReport?> GetAsync(string runId, CancellationToken cancellationToken)
-    {
-        await using var connection = await master.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand("SELECT report::text FROM rcm_pitr.change_reports WHERE run_id = $1", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = runId });
-        try
-        {
-            return await command.ExecuteScalarAsync(cancellationToken) is string json ? JsonSerializer.Deserialize<ChangeReport>(json, Json) : null;
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
-        {
-            return null;
-        }
-    }
+    public Task<ChangeReport?> GetAsync(string runId, CancellationToken cancellationToken) => _table.GetAsync(runId, cancellationToken);
 }
