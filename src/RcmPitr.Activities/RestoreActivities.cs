@@ -141,8 +141,8 @@ public sealed class RestoreActivities(
     }
 
     /// <summary>
-    /// A run that ends otherwise than restored (failed, rejected, timed out, cancelled) or is rolled back says so from its
-    /// final audit step, the one step every such path runs; the outbox's key (run, event) makes a retry write nothing new.
+    /// A run that ends otherwise than restored (failed, rejected, timed out, cancelled), is rolled back, or is a dry run whose
+    /// report is ready says so from its final audit step, the one step every such path runs; the outbox's key (run, event) makes a retry write nothing new.
     /// </summary>
     private Task NotifyOfAuditAsync(WriteAuditInput input, CancellationToken ct)
     {
@@ -159,6 +159,8 @@ public sealed class RestoreActivities(
                 Detail("failedStep") is { } step ? $"Step {step}:" : null,
                 Detail("reason"),
                 Detail("operatorAction") is { } action ? $"Operator action: {action}" : null,
+                Detail("parityVerdict") is { } verdict ? $"Parity {verdict}." : null,
+                Detail("changes") is { } changes ? $"Changes: {changes}." : null,
                 $"Requested by {input.Actor}.",
             }.Where(part => part is not null));
         var subject = $"Restore {input.RunId} {notificationEvent.Replace('_', ' ')}";

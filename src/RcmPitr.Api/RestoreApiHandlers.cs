@@ -167,9 +167,16 @@ public sealed class RestoreApiHandlers(
     /// <summary>
     /// <c>GET /api/restores/{id}/changes</c> (JSON) and <c>…/changes.csv</c> (the sampled keys): the run's change report from the
     /// master database. After a swap cutover the JSON names the kept database the rows written after the restore time are in.
+    /// The sampled primary keys (member or claim ids) are for the people who run restores: a caller needs one of the roles.
     /// </summary>
-    public async Task<IResult> ChangesAsync(string id, bool csv, CancellationToken ct)
+    public async Task<IResult> ChangesAsync(string id, bool csv, Principal principal, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(principal);
+        if (!PrincipalRoles.All.Any(principal.Has))
+        {
+            return Forbidden($"'{principal.Name}' holds no role (requester, approver or operator) and cannot read change reports.");
+        }
+
         var run = await runs.GetAsync(id, ct);
         if (run is null || !RestoreTenantOrchestrator.IsRestore(run.Name))
         {

@@ -41,7 +41,7 @@ internal static class ChangesView
             var keyColumns = table.GetProperty("keyColumns").EnumerateArray().Select(c => c.GetString()).ToList();
             var matched = table.GetProperty("matchedBy").GetString();
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{table.GetProperty("table").GetString()}  ({matched}{(keyColumns.Count > 0 ? ": " + string.Join(", ", keyColumns) : string.Empty)}; live {Number(table, "liveRows")} rows, copy {Number(table, "copyRows")}){(table.GetProperty("partial").GetBoolean() ? " PARTIAL" : string.Empty)}"));
+                $"{Printable(table.GetProperty("table").GetString()!)}  ({matched}{(keyColumns.Count > 0 ? ": " + string.Join(", ", keyColumns) : string.Empty)}; live {Number(table, "liveRows")} rows, copy {Number(table, "copyRows")}){(table.GetProperty("partial").GetBoolean() ? " PARTIAL" : string.Empty)}"));
             var samples = table.GetProperty("samples");
             Category(output, "written after T, leave", Number(table, "onlyInLive"), samples.GetProperty("onlyInLive"), samplesShown);
             Category(output, "deleted after T, come back", Number(table, "onlyInCopy"), samples.GetProperty("onlyInCopy"), samplesShown);
@@ -66,5 +66,11 @@ internal static class ChangesView
     }
 
     private static string Key(JsonElement key) =>
-        "(" + string.Join(", ", key.EnumerateArray().Select(v => v.ValueKind == JsonValueKind.Null ? "NULL" : v.GetString())) + ")";
+        "(" + string.Join(", ", key.EnumerateArray().Select(v => v.ValueKind == JsonValueKind.Null ? "NULL" : Printable(v.GetString()!))) + ")";
+
+    /// <summary>A key's text with control characters shown as <c>\uXXXX</c>: a tenant's key never drives the operator's terminal.</summary>
+    internal static string Printable(string text) =>
+        text.Any(char.IsControl)
+            ? string.Concat(text.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()))
+            : text;
 }

@@ -52,7 +52,7 @@ internal static class FunctionsHttp
     public static RestoreHttpFunctions Functions(ControlPlaneDatabase master, StartRateLimiter? limiter = null) =>
         new(new TenantResolver(master, Mock.Of<ISecretStore>(MockBehavior.Strict)), Mock.Of<IServerProvisioner>(MockBehavior.Strict), new RestoreSettings(), TimeProvider.System,
             new AuthOptions(), limiter ?? new StartRateLimiter(new StartRateLimitOptions(), TimeProvider.System), new DecisionLog(master), new TenantRunLock(master),
-            parityReports: new ParityReportStore(master));
+            parityReports: new ParityReportStore(master), changeReports: new ChangeReportStore(master));
 
     private static ServiceProvider Services() => new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider();
 }

@@ -56,6 +56,27 @@ public sealed class ParityStatusFunctionsTests(FunctionsClusterFixture fx) : IAs
         Assert.Equal(1, parity.GetProperty("rows").GetArrayLength());
     }
 
+    [Fact]
+    public async Task GetChanges_ByAnyRole_ServesTheReportAndItsCsv_WithoutARole_Is403()
+    {
+        var members = new TableChanges("members.member", TableMatch.PrimaryKey, ["id"], 4, 5, 0, 1, 0, false, new([], [["5"]], []), false);
+        await new ChangeReportStore(_master).WriteAsync(RunId, new ChangeReport(RunId, "tenant_acme", "tenant_acme_restore_x", DateTime.UnixEpoch, 0.2, false, [members]), TestContext.Current.CancellationToken);
+        SetupRun(new RestoreStatus("acme", "Restore", "20260422143000", "running", AwaitingApproval: true, [], null, null, null));
+        var functions = FunctionsHttp.Functions(_master);
+        var roleless = FunctionsHttp.Request("");
+        roleless.Headers[Http.RestoreHttpFunctions.PrincipalHeader] = ClientPrincipals.Blob(ClientPrincipals.OidOf("eve"), "eve");
+
+        var (status, _, body) = await FunctionsHttp.ExecuteAsync(functions.Changes(FunctionsHttp.Request("", "bob"), RunId, _client.Object));
+        var (csvStatus, _, csv) = await FunctionsHttp.ExecuteAsync(functions.ChangesCsv(FunctionsHttp.Request("", "bob"), RunId, _client.Object));
+        var (refused, _, _) = await FunctionsHttp.ExecuteAsync(functions.Changes(roleless, RunId, _client.Object));
+
+        Assert.Equal(200, status);
+        Assert.Equal(1, JsonDocument.Parse(body).RootElement.GetProperty("onlyInCopy").GetInt64());
+        Assert.Equal(200, csvStatus);
+        Assert.Contains("members.member,only_in_copy,id,5", csv, StringComparison.Ordinal);
+        Assert.Equal(403, refused);
+    }
+
     private void SetupRun(RestoreStatus status)
     {
         var request = new RestoreRequest("acme", new DateTimeOffset(2026, 4, 22, 14, 30, 0, TimeSpan.Zero), RestoreMode.Restore, CutoverStrategy.SwapAndKeep, "r", "alice")

@@ -212,12 +212,37 @@ public sealed class NotificationTests(HostClusterFixture fx)
         await activities.WriteAudit(failed with { RunId = "run-h", Event = AuditEvents.PitrDryRun }, CancellationToken.None);
         await env.Dispatcher.DispatchDueAsync(CancellationToken.None);
 
-        using var message = JsonDocument.Parse(Assert.Single(env.Receiver.Requests).Body);
+        var messages = env.Receiver.Requests.Select(r => JsonDocument.Parse(r.Body).RootElement).ToList();
+        Assert.Equal(["drill_report_ready", "failed"], messages.Select(m => m.GetProperty("event").GetString()).Order());
+        var message = JsonDocument.Parse(env.Receiver.Requests.Single(r => r.Body.Contains("\"failed\"", StringComparison.Ordinal)).Body);
         Assert.Equal("failed", message.RootElement.GetProperty("event").GetString());
         Assert.Equal("acme", message.RootElement.GetProperty("tenant").GetString());
         Assert.Equal("Restore run-g failed", message.RootElement.GetProperty("subject").GetString());
         Assert.Equal("Step move: pg_restore exited 1 Requested by alice.", message.RootElement.GetProperty("body").GetString());
-        Assert.Equal(1L, await env.ScalarAsync<long>("SELECT count(*) FROM rcm_pitr.notification_outbox"));
+        Assert.Equal(2L, await env.ScalarAsync<long>("SELECT count(*) FROM rcm_pitr.notification_outbox"));
+    }
+
+    [Fact]
+    public async Task WriteAudit_DryRunEnded_QueuesTheDrillReportWithParityAndChanges()
+    {
+        await using var env = await NotificationEnv.StartAsync(fx, Targets(("hook", NotificationPayloadKind.Webhook)));
+        var tenantId = Guid.NewGuid();
+        await env.ExecAsync("INSERT INTO identity.db_server (name, fqdn, port, admin_user, admin_secret_ref, major_version) VALUES ('pg-live', 'localhost', 5432, 'a', 'r', 15)");
+        await env.ExecAsync($"INSERT INTO identity.tenant (id, slug, db_server, db_config_ref) VALUES ('{tenantId}', 'acme', 'pg-live', 'ref')");
+        var activities = new Activities.RestoreActivities(
+            resolver: null!, status: null!, provisioner: null!, restoredServers: null!, preflight: null!, dumper: null!, loader: null!, transfer: null!,
+            parity: null!, parityReports: null!, changes: null!, swap: null!, flip: null!, cache: null!, audit: new Postgres.Operations.AuditWriter(env.Master), dropper: null!,
+            notifier: new OutboxNotifier(new NotificationOutbox(env.Master, env.Clock), env.Options, new RecordingLogger<OutboxNotifier>()),
+            orchestrations: null!, terminator: null!, starts: null!);
+
+        await activities.WriteAudit(new WriteAuditInput("run-d", tenantId, AuditEvents.PitrDryRun, "rcm-pitr-quarterly-drill", "quarterly drill",
+            new Dictionary<string, string> { ["parityVerdict"] = "Pass", ["changes"] = "no differences in 12 tables" }), CancellationToken.None);
+        await env.Dispatcher.DispatchDueAsync(CancellationToken.None);
+
+        using var message = JsonDocument.Parse(Assert.Single(env.Receiver.Requests).Body);
+        Assert.Equal("drill_report_ready", message.RootElement.GetProperty("event").GetString());
+        Assert.Equal("Restore run-d drill report ready", message.RootElement.GetProperty("subject").GetString());
+        Assert.Equal("Parity Pass. Changes: no differences in 12 tables. Requested by rcm-pitr-quarterly-drill.", message.RootElement.GetProperty("body").GetString());
     }
 
     private static NotifyInput Message(string runId) => new(runId, "acme", "Tenant acme restored", "tenant_acme is live; approved by bob.");

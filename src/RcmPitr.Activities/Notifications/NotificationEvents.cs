@@ -14,16 +14,19 @@ public static class NotificationEvents
     public const string ApprovalTimedOut = "approval_timed_out";
     public const string Cancelled = "cancelled";
     public const string RolledBack = "rolled_back";
+    public const string DrillReportReady = "drill_report_ready";
 #pragma warning restore CS1591
 
     /// <summary>
     /// The event a final audit row announces, or null: the run's outcome as telemetry names it (<see cref="RunOutcomes"/>).
     /// A restore's success is announced by the Notify step (which names the live database and the approver), so
-    /// <see cref="AuditEvents.PitrRestored"/> maps to none here; dry runs and snapshots are not announced.
+    /// <see cref="AuditEvents.PitrRestored"/> maps to none here; a dry run (the drill, quarterly or on demand) announces its
+    /// report; snapshots are not announced.
     /// </summary>
     public static string? ForAudit(string auditEvent) => auditEvent switch
     {
-        AuditEvents.PitrRestored or AuditEvents.PitrDryRun or AuditEvents.PitrSnapshot => null,
+        AuditEvents.PitrRestored or AuditEvents.PitrSnapshot => null,
+        AuditEvents.PitrDryRun => DrillReportReady,
         _ => RunOutcomes.Of(auditEvent),
     };
 }

@@ -49,13 +49,13 @@ public sealed class RestoreHttpFunctions(
     [Function("GetRestoreChanges")]
     public Task<IActionResult> Changes(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/restores/{id}/changes")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
-        AuthenticatedAsync(request, _ => Handlers(client).ChangesAsync(id, csv: false, request.HttpContext.RequestAborted));
+        AuthenticatedAsync(request, principal => Handlers(client).ChangesAsync(id, csv: false, principal, request.HttpContext.RequestAborted));
 
     /// <summary><c>GET /api/restores/{id}/changes.csv</c>: the change report's sampled keys as CSV.</summary>
     [Function("GetRestoreChangesCsv")]
     public Task<IActionResult> ChangesCsv(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/restores/{id}/changes.csv")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
-        AuthenticatedAsync(request, _ => Handlers(client).ChangesAsync(id, csv: true, request.HttpContext.RequestAborted));
+        AuthenticatedAsync(request, principal => Handlers(client).ChangesAsync(id, csv: true, principal, request.HttpContext.RequestAborted));
 
     /// <summary><c>GET /api/restores?tenant=&amp;status=</c>.</summary>
     [Function("ListRestores")]

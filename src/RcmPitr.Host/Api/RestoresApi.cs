@@ -33,8 +33,8 @@ public static class RestoresApi
         });
         group.MapGet("/", (string? tenant, string? status, string? kind, RestoreApiHandlers api, CancellationToken ct) => api.ListAsync(tenant, status, ct, kind));
         group.MapGet("/{id}", (string id, HttpContext http, RestoreApiHandlers api, CancellationToken ct) => api.GetAsync(id, http, ct));
-        group.MapGet("/{id}/changes", (string id, RestoreApiHandlers api, CancellationToken ct) => api.ChangesAsync(id, csv: false, ct));
-        group.MapGet("/{id}/changes.csv", (string id, RestoreApiHandlers api, CancellationToken ct) => api.ChangesAsync(id, csv: true, ct));
+        group.MapGet("/{id}/changes", (string id, HttpContext http, RestoreApiHandlers api, CancellationToken ct) => api.ChangesAsync(id, csv: false, ApiKeys.PrincipalOf(http), ct));
+        group.MapGet("/{id}/changes.csv", (string id, HttpContext http, RestoreApiHandlers api, CancellationToken ct) => api.ChangesAsync(id, csv: true, ApiKeys.PrincipalOf(http), ct));
         group.MapPost("/{id}/approve", (string id, HttpContext http, RestoreApiHandlers api, CancellationToken ct) => DecideAsync(id, approved: true, http, api, ct));
         group.MapPost("/{id}/reject", (string id, HttpContext http, RestoreApiHandlers api, CancellationToken ct) => DecideAsync(id, approved: false, http, api, ct));
         group.MapPost("/{id}/cancel", async (string id, HttpContext http, RestoreApiHandlers api, CancellationToken ct) =>

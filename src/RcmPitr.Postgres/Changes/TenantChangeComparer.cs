@@ -25,7 +25,8 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
 {
     // Row text depends on these settings (a database-level TimeZone or DateStyle would otherwise make every row of live
     // differ from the copy, which pg_dump does not give them); the rest keep a tenant's database-level limits from
-    // stopping a long read.
+    // stopping a long read. row_security off: a table under a row-level security policy the admin does not bypass is an
+    // error (as for pg_dump) rather than a filtered read that would report "no differences".
     private const string SessionSettings =
         """
         SET TRANSACTION READ ONLY;
@@ -39,6 +40,7 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
         SET LOCAL statement_timeout = 0;
         SET LOCAL idle_in_transaction_session_timeout = 0;
         SET LOCAL work_mem = '64MB';
+        SET LOCAL row_security = off;
         """;
 
     private const string TablesSql =
@@ -55,7 +57,7 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
                array(SELECT a.atttypid::int8 FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
                        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
                       WHERE i.indrelid = c.oid AND i.indisprimary ORDER BY k.ord),
-               current_setting('server_encoding'), current_setting('server_version_num')::int
+               current_setting('server_encoding'), current_setting('server_version_num')::int, c.relkind = 'p'
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relpersistence <> 't'
            AND n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
@@ -203,6 +205,23 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
         stop.ThrowIfCancellationRequested();
         await using var liveRows = await liveCommand.ExecuteReaderAsync(CancellationToken.None);
         await using var copyRows = await copyCommand.ExecuteReaderAsync(CancellationToken.None);
+        try
+        {
+            await MergeKeysAsync(plan, liveRows, copyRows, liveCommand, copyCommand, tally, stop);
+        }
+        catch
+        {
+            // A stop that came while a query was starting, or a failure of one side: cancel both on the server, so that
+            // disposing the readers does not drain the other side's sorted rows to their end.
+            CancelQuietly(liveCommand, copyCommand);
+            throw;
+        }
+    }
+
+    private static async Task MergeKeysAsync(
+        TablePlan plan, NpgsqlDataReader liveRows, NpgsqlDataReader copyRows, NpgsqlCommand liveCommand, NpgsqlCommand copyCommand, Tally tally, CancellationToken stop)
+    {
+        stop.ThrowIfCancellationRequested();
         var kinds = plan.KeyKinds;
         var hashColumn = kinds.Length;
         var liveKey = new KeyValue[kinds.Length];
@@ -255,6 +274,21 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
         stop.ThrowIfCancellationRequested();
         await using var liveRows = await liveCommand.ExecuteReaderAsync(CancellationToken.None);
         await using var copyRows = await copyCommand.ExecuteReaderAsync(CancellationToken.None);
+        try
+        {
+            await MergeHashesAsync(liveRows, copyRows, liveCommand, copyCommand, tally, stop);
+        }
+        catch
+        {
+            CancelQuietly(liveCommand, copyCommand);
+            throw;
+        }
+    }
+
+    private static async Task MergeHashesAsync(
+        NpgsqlDataReader liveRows, NpgsqlDataReader copyRows, NpgsqlCommand liveCommand, NpgsqlCommand copyCommand, Tally tally, CancellationToken stop)
+    {
+        stop.ThrowIfCancellationRequested();
         var hasLive = await liveRows.ReadAsync(CancellationToken.None);
         var hasCopy = await copyRows.ReadAsync(CancellationToken.None);
         var steps = 0;
@@ -287,6 +321,16 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
         await using var cancel = stop.Register(() => CancelQuietly(count));
         stop.ThrowIfCancellationRequested();
         var rows = (long)(await count.ExecuteScalarAsync(CancellationToken.None))!;
+        // The count is known: a stop while sampling keeps it.
+        if (inLive)
+        {
+            tally.LiveRows = tally.OnlyInLive = rows;
+        }
+        else
+        {
+            tally.CopyRows = tally.OnlyInCopy = rows;
+        }
+
         if (plan.KeyKinds.Length > 0 && options.SampleKeys > 0)
         {
             await using var keys = new NpgsqlCommand($"SELECT {plan.KeySelect} FROM {plan.Qualified} r ORDER BY {plan.KeyOrder} LIMIT {options.SampleKeys}", connection);
@@ -301,14 +345,6 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
         }
 
         tally.SamplesTruncated |= plan.KeyKinds.Length > 0 && rows > samples.Count;
-        if (inLive)
-        {
-            tally.LiveRows = tally.OnlyInLive = rows;
-        }
-        else
-        {
-            tally.CopyRows = tally.OnlyInCopy = rows;
-        }
     }
 
     /// <summary>
@@ -431,7 +467,10 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
         while (await reader.ReadAsync(cancellationToken))
         {
             tables.Add(new CatalogTable(
-                reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetFieldValue<string[]>(3), reader.GetFieldValue<string[]>(4), reader.GetFieldValue<long[]>(5)));
+                reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetFieldValue<string[]>(3), reader.GetFieldValue<string[]>(4), reader.GetFieldValue<long[]>(5))
+            {
+                Partitioned = reader.GetBoolean(8),
+            });
             utf8 = reader.GetString(6) == "UTF8";
             recordHash = reader.GetInt32(7) >= 140000;
         }
@@ -475,7 +514,9 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
             var columns = keyed ? table.KeyColumns : [];
             var kinds = keyed ? table.KeyTypeOids.Select(KindOf).ToArray() : [];
             plans.Add(new TablePlan(
-                plans.Count, name, table.Schema, table.Table, PgQuote.Qualified(table.Schema, table.Table), matchedBy, Math.Max(l?.Size ?? 0, c?.Size ?? 0), columns, kinds,
+                // A partitioned table is read whole (its partitions are not listed on their own); any other table ONLY itself,
+                // as the movers copy it: a legacy inheritance child is its own entry and must not be counted under its parent too.
+                plans.Count, name, table.Schema, table.Table, ((l?.Partitioned ?? false) || (c?.Partitioned ?? false) ? string.Empty : "ONLY ") + PgQuote.Qualified(table.Schema, table.Table), matchedBy, Math.Max(l?.Size ?? 0, c?.Size ?? 0), columns, kinds,
                 string.Join(", ", columns.Select((k, i) => Select(PgQuote.Identifier(k), kinds[i]))),
                 string.Join(", ", columns.Select((k, i) => Order(PgQuote.Identifier(k), kinds[i], utf8))),
                 recordHash));
@@ -510,6 +551,9 @@ public sealed class TenantChangeComparer(PgConnector connector, ChangeReportOpti
     internal sealed record CatalogTable(string Schema, string Table, long Size, string[] KeyColumns, string[] KeyTypes, long[] KeyTypeOids)
     {
         public string Name => $"{Schema}.{Table}";
+
+        /// <summary>A partitioned table (read whole, through its partitions).</summary>
+        public bool Partitioned { get; init; }
     }
 
     /// <summary>How one table is compared.</summary>

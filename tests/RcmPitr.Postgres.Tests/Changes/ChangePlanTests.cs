@@ -42,7 +42,7 @@ public sealed class ChangePlanTests
         var plan = TenantChangeComparer.Plan([table], [table], utf8: true, recordHash: true).Single();
         var latin1 = TenantChangeComparer.Plan([table], [table], utf8: false, recordHash: true).Single();
 
-        Assert.Equal("\"My \"\"App\"\"\".\"Visit\"", plan.Qualified);
+        Assert.Equal("ONLY \"My \"\"App\"\"\".\"Visit\"", plan.Qualified);
         Assert.Equal("r.\"Code \"\"x\"\"\"::text COLLATE \"C\"", plan.KeyOrder);
         Assert.Equal("convert_to(r.\"Code \"\"x\"\"\"::text, 'UTF8')", latin1.KeyOrder);
     }
