@@ -54,8 +54,7 @@ public static class RcmPitrApp
         var app = builder.Build();
         // Check the principals now, so a misconfigured key stops the host before it listens.
         app.Services.GetRequiredService<ApiKeys>();
-        var notifications = app.Services.GetRequiredService<RcmPitr.Activities.Notifications.NotificationOptions>();
-        app.Lifetime.ApplicationStarted.Register(() => HostServices.LinkToListeningAddress(notifications, app.Urls));
+        app.Services.GetRequiredService<RcmPitr.Activities.Notifications.NotificationOptions>().ListeningAddress = () => HostServices.NamedAddress(app.Urls);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapRestoresApi();

@@ -87,7 +87,8 @@ public abstract class OrchestratorScenarios : IAsyncLifetime
     {
         var (engine, run) = await StartRestoreAsync();
 
-        var waiting = await WaitUntilAsync(run, s => s.AwaitingApproval, "the run awaits approval");
+        // Decisions are taken from the approvers' notification on; the gate's own step follows it.
+        var waiting = await WaitUntilAsync(run, s => s.AwaitingApproval && s.Timeline.Steps.LastOrDefault()?.Name == RestoreSteps.Approval, "the run awaits approval");
 
         var timeline = waiting.Timeline;
         Assert.Equal(RunState.Running, waiting.State);

@@ -11,7 +11,8 @@ namespace RcmPitr.Activities.Notifications;
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed partial class NotificationDispatchService(
-    NotificationDispatcher dispatcher, NotificationOptions options, TimeProvider time, ILogger<NotificationDispatchService> logger) : BackgroundService
+    NotificationDispatcher dispatcher, NotificationOptions options, TimeProvider time, ILogger<NotificationDispatchService> logger,
+    IHostApplicationLifetime? lifetime = null) : BackgroundService
 {
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -19,6 +20,22 @@ public sealed partial class NotificationDispatchService(
         if (!dispatcher.HasTargets)
         {
             return;
+        }
+
+        if (lifetime is not null)
+        {
+            // Not before the host has started: until it listens, the embedded host does not know the address its links name.
+            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var onStarted = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+            using var onStopping = stoppingToken.Register(() => started.TrySetCanceled(stoppingToken));
+            try
+            {
+                await started.Task;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
         }
 
         using var timer = new PeriodicTimer(options.PollInterval, time);

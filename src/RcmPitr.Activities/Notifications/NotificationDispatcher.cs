@@ -40,7 +40,7 @@ public sealed partial class NotificationDispatcher : IDisposable
 
         _policy = new OutboxRetryPolicy(options.MaxAttempts, options.FirstRetryDelay, options.MaxRetryDelay);
         _options = options;
-        // A configured address is checked now; the embedded host may fill in its listening address once it listens.
+        // A configured address is checked now; without one, the embedded host's listening address is asked at each send.
         BaseUrl(options.PublicBaseUrl);
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AllowAutoRedirect = false })
         {
@@ -149,7 +149,7 @@ public sealed partial class NotificationDispatcher : IDisposable
         try
         {
             var url = new Uri(await _secrets.GetSecretAsync(target.UrlSecretRef, cancellationToken), UriKind.Absolute);
-            using var content = JsonContent.Create(Payload(target.Kind, message, BaseUrl(_options.PublicBaseUrl)), options: Json);
+            using var content = JsonContent.Create(Payload(target.Kind, message, BaseUrl(_options.PublicBaseUrl) ?? BaseUrl(_options.ListeningAddress?.Invoke())), options: Json);
             using var response = await _http.PostAsync(url, content, cancellationToken);
             return response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}";
         }

@@ -29,6 +29,13 @@ public sealed class NotificationOptions
     /// </summary>
     public string? PublicBaseUrl { get; set; }
 
+    /// <summary>
+    /// Where the host listens, asked at each send when <see cref="PublicBaseUrl"/> is unset (the embedded host sets it; not a
+    /// setting). Read at send time, so it is the bound address, not a configured port 0.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Func<string?>? ListeningAddress { get; set; }
+
     /// <summary>How long one delivery may take before it counts as failed.</summary>
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(15);
 }

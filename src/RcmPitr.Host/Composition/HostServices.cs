@@ -125,7 +125,7 @@ public static class HostServices
 
     /// <summary>
     /// The notification options with the base of the links in messages: their own setting, else <c>RcmPitr:Links:PublicBaseUrl</c>;
-    /// else, once the host listens, its first address that names a host (<see cref="LinkToListeningAddress"/>).
+    /// else, once the host listens, its first address that names a host (<see cref="NamedAddress"/>).
     /// </summary>
     internal static NotificationOptions WithLinks(RcmPitrOptions options)
     {
@@ -139,17 +139,9 @@ public static class HostServices
     }
 
     /// <summary>
-    /// Links to the address the host listens on when no public address is configured: the first bound address that names a host
-    /// a reader could open (a wildcard address does not).
+    /// The address messages link to when none is configured: the first bound address that names a host a reader could open
+    /// (a wildcard address does not); null when there is none.
     /// </summary>
-    internal static void LinkToListeningAddress(NotificationOptions notifications, IEnumerable<string> addresses)
-    {
-        if (!string.IsNullOrWhiteSpace(notifications.PublicBaseUrl))
-        {
-            return;
-        }
-
-        notifications.PublicBaseUrl = addresses.FirstOrDefault(a =>
-            Uri.TryCreate(a, UriKind.Absolute, out var uri) && uri.Port > 0 && uri.Host is not ("*" or "+" or "0.0.0.0" or "[::]" or "::"));
-    }
+    internal static string? NamedAddress(IEnumerable<string> addresses) =>
+        addresses.FirstOrDefault(a => Uri.TryCreate(a, UriKind.Absolute, out var uri) && uri.Port > 0 && uri.Host is not ("*" or "+" or "0.0.0.0" or "[::]" or "::"));
 }
