@@ -121,7 +121,7 @@ internal sealed class CutoverSteps(RestoreRun run, RestoreDatabaseResult copy, P
         await run.StepAsync(
             RestoreSteps.Notify,
             () => run.CallAsync<bool>(ActivityNames.Notify, new NotifyInput(run.RunId, run.Request.Tenant, $"Tenant {run.Request.Tenant} restored to {run.Request.RestoreTime.UtcDateTime:O}", $"{live} is live; approved by {decision.DecidedBy}.")),
-            _ => "sent");
+            _ => "queued for every notification target");
         await run.StepAsync(RestoreSteps.CleanUp, () => RestoreTenantOrchestrator.CleanUpAsync(run, dropCopy: null), d => d);
         if (kept is not null)
         {
