@@ -196,14 +196,7 @@ public sealed class NotificationTests(HostClusterFixture fx)
     public async Task WriteAudit_RunFailedAndRedelivered_QueuesOneFailedMessageNamingTheTenantAndStep()
     {
         await using var env = await NotificationEnv.StartAsync(fx, Targets(("hook", NotificationPayloadKind.Webhook)));
-        var tenantId = Guid.NewGuid();
-        await env.ExecAsync("INSERT INTO identity.db_server (name, fqdn, port, admin_user, admin_secret_ref, major_version) VALUES ('pg-live', 'localhost', 5432, 'a', 'r', 15)");
-        await env.ExecAsync($"INSERT INTO identity.tenant (id, slug, db_server, db_config_ref) VALUES ('{tenantId}', 'acme', 'pg-live', 'ref')");
-        var activities = new Activities.RestoreActivities(
-            resolver: null!, status: null!, provisioner: null!, restoredServers: null!, preflight: null!, dumper: null!, loader: null!, transfer: null!,
-            parity: null!, parityReports: null!, changes: null!, swap: null!, flip: null!, cache: null!, audit: new Postgres.Operations.AuditWriter(env.Master), dropper: null!,
-            notifier: new OutboxNotifier(new NotificationOutbox(env.Master, env.Clock), env.Options, new RecordingLogger<OutboxNotifier>()),
-            orchestrations: null!, terminator: null!, starts: null!);
+        var (activities, tenantId) = await AuditActivitiesAsync(env);
         var failed = new WriteAuditInput("run-g", tenantId, AuditEvents.PitrFailed, "alice", "wrong invoice batch",
             new Dictionary<string, string> { ["failedStep"] = "move", ["reason"] = "pg_restore exited 1", ["operatorAction"] = string.Empty });
 
@@ -226,14 +219,7 @@ public sealed class NotificationTests(HostClusterFixture fx)
     public async Task WriteAudit_DryRunEnded_QueuesTheDrillReportWithParityAndChanges()
     {
         await using var env = await NotificationEnv.StartAsync(fx, Targets(("hook", NotificationPayloadKind.Webhook)));
-        var tenantId = Guid.NewGuid();
-        await env.ExecAsync("INSERT INTO identity.db_server (name, fqdn, port, admin_user, admin_secret_ref, major_version) VALUES ('pg-live', 'localhost', 5432, 'a', 'r', 15)");
-        await env.ExecAsync($"INSERT INTO identity.tenant (id, slug, db_server, db_config_ref) VALUES ('{tenantId}', 'acme', 'pg-live', 'ref')");
-        var activities = new Activities.RestoreActivities(
-            resolver: null!, status: null!, provisioner: null!, restoredServers: null!, preflight: null!, dumper: null!, loader: null!, transfer: null!,
-            parity: null!, parityReports: null!, changes: null!, swap: null!, flip: null!, cache: null!, audit: new Postgres.Operations.AuditWriter(env.Master), dropper: null!,
-            notifier: new OutboxNotifier(new NotificationOutbox(env.Master, env.Clock), env.Options, new RecordingLogger<OutboxNotifier>()),
-            orchestrations: null!, terminator: null!, starts: null!);
+        var (activities, tenantId) = await AuditActivitiesAsync(env);
 
         await activities.WriteAudit(new WriteAuditInput("run-d", tenantId, AuditEvents.PitrDryRun, "rcm-pitr-quarterly-drill", "quarterly drill",
             new Dictionary<string, string> { ["parityVerdict"] = "Pass", ["changes"] = "no differences in 12 tables" }), CancellationToken.None);
@@ -243,6 +229,20 @@ public sealed class NotificationTests(HostClusterFixture fx)
         Assert.Equal("drill_report_ready", message.RootElement.GetProperty("event").GetString());
         Assert.Equal("Restore run-d drill report ready", message.RootElement.GetProperty("subject").GetString());
         Assert.Equal("Parity Pass. Changes: no differences in 12 tables. Requested by rcm-pitr-quarterly-drill.", message.RootElement.GetProperty("body").GetString());
+    }
+
+    /// <summary>The audit activity over the env's master and outbox, for tenant <c>acme</c> (every other operation unused).</summary>
+    private static async Task<(Activities.RestoreActivities Activities, Guid TenantId)> AuditActivitiesAsync(NotificationEnv env)
+    {
+        var tenantId = Guid.NewGuid();
+        await env.ExecAsync("INSERT INTO identity.db_server (name, fqdn, port, admin_user, admin_secret_ref, major_version) VALUES ('pg-live', 'localhost', 5432, 'a', 'r', 15)");
+        await env.ExecAsync($"INSERT INTO identity.tenant (id, slug, db_server, db_config_ref) VALUES ('{tenantId}', 'acme', 'pg-live', 'ref')");
+        var activities = new Activities.RestoreActivities(
+            resolver: null!, status: null!, provisioner: null!, restoredServers: null!, preflight: null!, dumper: null!, loader: null!, transfer: null!,
+            parity: null!, parityReports: null!, changes: null!, swap: null!, flip: null!, cache: null!, audit: new Postgres.Operations.AuditWriter(env.Master), dropper: null!,
+            notifier: new OutboxNotifier(new NotificationOutbox(env.Master, env.Clock), env.Options, new RecordingLogger<OutboxNotifier>()),
+            orchestrations: null!, terminator: null!, starts: null!);
+        return (activities, tenantId);
     }
 
     private static NotifyInput Message(string runId) => new(runId, "acme", "Tenant acme restored", "tenant_acme is live; approved by bob.");
