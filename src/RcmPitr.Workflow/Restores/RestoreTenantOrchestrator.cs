@@ -316,6 +316,8 @@ public sealed class RestoreTenantOrchestrator
         var step = error is StepFailedException s ? s.Step : run.Timeline.ToStatus().Steps.LastOrDefault()?.Name ?? RestoreSteps.Resolve;
         var reason = RestoreRun.Describe(error);
         run.Timeline.Phase = "compensating";
+        // A run stopped between the approvers' notification and its gate took decisions until now: no longer.
+        run.Timeline.AwaitingApproval = false;
         run.Timeline.Error = error is RunStoppedException ? null : $"{step}: {reason}";
         run.Publish();
         var failures = await run.CompensateAsync();

@@ -95,6 +95,24 @@ public sealed class RestoreTenantOrchestratorTests
         Assert.True(awaitingWhenNotified, "the status must say the run takes decisions before the approvers are told: their links must work at once");
     }
 
+    [Fact]
+    public async Task RunAsync_CancelledWhileTheApproversAreNotified_EndsCancelledNoLongerTakingDecisions()
+    {
+        var context = Script.HappyPath();
+        context.On<NotifyInput, bool>(ActivityNames.Notify, _ =>
+        {
+            context.Raise(RestoreEvents.Cancel, new CancelRequest("carol", "wrong tenant"));
+            return true;
+        });
+
+        var result = await _orchestrator.RunAsync(context, Script.Request());
+
+        Assert.Equal(RestoreOutcome.Cancelled, result.Outcome);
+        var status = Assert.IsType<RestoreStatus>(context.CustomStatus);
+        Assert.False(status.AwaitingApproval);
+        Assert.Equal("stopped", status.Phase);
+    }
+
     [Theory]
     [InlineData(RestoreMode.DryRun)]
     [InlineData(RestoreMode.Snapshot)]
