@@ -12,8 +12,6 @@ public sealed class ApiLinkOptions
     /// <summary>The base of the links for a request to <paramref name="requestScheme"/>://<paramref name="requestHost"/>.</summary>
     public string BaseFor(string requestScheme, string requestHost) =>
         PublicBaseUrl is { Length: > 0 } configured
-            ? Uri.TryCreate(configured, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"
-                ? uri.GetLeftPart(UriPartial.Path).TrimEnd('/')
-                : throw new InvalidOperationException($"Links:PublicBaseUrl '{configured}' is not an absolute http(s) address.")
+            ? Workflow.Naming.RunAddresses.Base(configured, "Links:PublicBaseUrl")
             : $"{requestScheme}://{requestHost}";
 }

@@ -41,7 +41,7 @@ public sealed class RestoreApiHandlers(
     public const int RetryAfterSeconds = 10;
 
     /// <summary>The routes' common prefix.</summary>
-    public const string Route = "/api/restores";
+    public const string Route = RunAddresses.ApiRoute;
 
     /// <summary>The kinds of run <c>GET /api/restores?kind=</c> accepts (plus <c>all</c>).</summary>
     public static IReadOnlyList<string> Kinds { get; } = ["restore", "dry-run", "snapshot", "rollback", "retention"];
@@ -180,7 +180,7 @@ public sealed class RestoreApiHandlers(
         var run = await runs.GetAsync(id, ct);
         if (run is null || !RestoreTenantOrchestrator.IsRestore(run.Name))
         {
-            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown run", detail: $"No restore run with id '{id}'.");
+            return UnknownRun(id);
         }
 
         var report = changeReports is null ? null : await changeReports.GetAsync(run.InstanceId, ct);
@@ -533,7 +533,7 @@ public sealed class RestoreApiHandlers(
 
     private IResult Accepted(HttpContext http, string id)
     {
-        var root = $"{(links ?? new ApiLinkOptions()).BaseFor(http.Request.Scheme, http.Request.Host.ToString())}{Route}/{Uri.EscapeDataString(id)}";
+        var root = RunAddresses.Status((links ?? new ApiLinkOptions()).BaseFor(http.Request.Scheme, http.Request.Host.ToString()), id);
         return TypedResults.Accepted(root, new RunLinks(id, root, root + "/approve", root + "/reject", root + "/cancel", root + "/rollback"));
     }
 

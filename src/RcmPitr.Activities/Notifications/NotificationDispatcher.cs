@@ -113,9 +113,7 @@ public sealed partial class NotificationDispatcher : IDisposable
 
     /// <summary>The configured base address without a trailing slash; throws naming the setting when it is not an absolute http(s) URL.</summary>
     internal static string? BaseUrl(string? configured) =>
-        string.IsNullOrWhiteSpace(configured) ? null
-        : Uri.TryCreate(configured, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" ? uri.GetLeftPart(UriPartial.Path).TrimEnd('/')
-        : throw new InvalidOperationException($"Notifications:PublicBaseUrl '{configured}' is not an absolute http(s) address.");
+        string.IsNullOrWhiteSpace(configured) ? null : Workflow.Naming.RunAddresses.Base(configured, "Notifications:PublicBaseUrl");
 
     /// <inheritdoc />
     public void Dispose() => _http.Dispose();

@@ -1,3 +1,5 @@
+using RcmPitr.Workflow.Naming;
+
 namespace RcmPitr.Activities.Notifications;
 
 /// <summary>
@@ -14,9 +16,8 @@ public sealed record NotificationLinks(string Page, string Status, string? Appro
     public static NotificationLinks For(string baseUrl, string runId, bool decide)
     {
         ArgumentException.ThrowIfNullOrEmpty(baseUrl);
-        var id = Uri.EscapeDataString(runId);
-        var status = $"{baseUrl}/api/restores/{id}";
-        return new NotificationLinks($"{baseUrl}/runs/{id}", status, decide ? status + "/approve" : null, decide ? status + "/reject" : null);
+        var status = RunAddresses.Status(baseUrl, runId);
+        return new NotificationLinks(RunAddresses.Page(baseUrl, runId), status, decide ? status + "/approve" : null, decide ? status + "/reject" : null);
     }
 
     /// <summary>The links as text lines, for chat payloads.</summary>

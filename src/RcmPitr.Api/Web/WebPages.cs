@@ -17,7 +17,7 @@ public static class WebPages
     public const string ListRoute = "/";
 
     /// <summary>The route of one run's page.</summary>
-    public const string RunRoute = "/runs/{id}";
+    public const string RunRoute = Workflow.Naming.RunAddresses.PageRoute + "/{id}";
 
     private const string ShellName = "index.html";
 

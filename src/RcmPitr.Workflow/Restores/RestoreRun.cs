@@ -103,6 +103,22 @@ internal sealed class RestoreRun
         }
     }
 
+    /// <summary>
+    /// A step that informs and does not gate the run: when it fails (after its activity's retries) the timeline shows the failed
+    /// step and the run goes on. A cancel still stops the run.
+    /// </summary>
+    public async Task InformAsync<T>(string step, Func<Task<T>> action, Func<T, string?> detail)
+    {
+        try
+        {
+            await StepAsync(step, action, detail);
+        }
+        catch (StepFailedException)
+        {
+            // Recorded as the failed step.
+        }
+    }
+
     /// <summary>Runbook step 1's wait after a freeze: one status-cache TTL, so every cache has seen the tenant frozen.</summary>
     public Task<TimeSpan> WaitForStatusCachesAsync() => StepAsync(
         RestoreSteps.CacheWait,

@@ -229,15 +229,10 @@ public sealed class RestoreTenantOrchestrator
     private static async Task CompareChangesAsync(RestoreRun run, DerivedDatabaseKind target)
     {
         var input = new CompareChangesInput(run.RunId, run.RequireTenant.Server, run.Request.Tenant, run.Stamp, target, run.RequireTenant.Live);
-        try
-        {
-            run.Timeline.Changes = await run.StepAsync(RestoreSteps.Changes, () => run.CallAsync<ChangeSummary>(ActivityNames.CompareChanges, input), ChangeText.Describe);
-            run.Publish();
-        }
-        catch (StepFailedException)
-        {
-            // Recorded as the failed step; a cancel (RunStoppedException) still stops the run.
-        }
+        await run.InformAsync(
+            RestoreSteps.Changes,
+            async () => run.Timeline.Changes = await run.CallAsync<ChangeSummary>(ActivityNames.CompareChanges, input),
+            ChangeText.Describe);
     }
 
     /// <summary>
@@ -254,14 +249,7 @@ public sealed class RestoreTenantOrchestrator
             $"Parity {parity.Verdict}.",
             run.Timeline.Changes is { } changes ? $"Changes: {ChangeText.Describe(changes)}." : "No change report (see its step).");
         var message = new NotifyInput(run.RunId, request.Tenant, $"Restore {run.RunId} awaits approval", body) { Event = NotifyEvents.AwaitingApproval };
-        try
-        {
-            await run.StepAsync(RestoreSteps.NotifyApprovers, () => run.CallAsync<bool>(ActivityNames.Notify, message), _ => "queued for every notification target");
-        }
-        catch (StepFailedException)
-        {
-            // Recorded as the failed step; the run waits for its decision all the same.
-        }
+        await run.InformAsync(RestoreSteps.NotifyApprovers, () => run.CallAsync<bool>(ActivityNames.Notify, message), _ => "queued for every notification target");
     }
 
     private async Task<RestoreResult> ApproveAndCutOverAsync(RestoreRun run, RestoreDatabaseResult copy, ParityReport parity)
@@ -269,17 +257,9 @@ public sealed class RestoreTenantOrchestrator
         if (_version >= 3)
         {
             // Decisions are taken from here on (the engines keep one raised before the wait begins), so the approvers' links
-            // work the moment the message arrives.
+            // work the moment the message arrives. A run stopped before its gate clears the flag as it compensates.
             run.Timeline.AwaitingApproval = true;
-            try
-            {
-                await NotifyApproversAsync(run, parity);
-            }
-            catch
-            {
-                run.Timeline.AwaitingApproval = false;
-                throw;
-            }
+            await NotifyApproversAsync(run, parity);
         }
 
         var decision = await run.StepAsync(RestoreSteps.Approval, () => run.WaitForDecisionAsync(run.Settings.ApprovalTimeout), d => $"{(d.Approved ? "approved" : "rejected")} by {d.DecidedBy}");
