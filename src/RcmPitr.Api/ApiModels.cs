@@ -3,6 +3,14 @@ namespace RcmPitr.Api;
 /// <summary>The body of <c>POST /api/restores</c>. Strings, so each field can be validated and named in errors.</summary>
 public sealed record StartRestoreBody(string? Tenant, string? RestoreTime, string? Mode, string? Strategy, string? Reason, string? Transfer = null);
 
+/// <summary>
+/// The body of <c>POST /api/restore-batches</c>: the tenants (<paramref name="Tenants"/>, or every tenant of <paramref name="Server"/>),
+/// and what each member run does, as in <see cref="StartRestoreBody"/>.
+/// </summary>
+/// <param name="Parallelism">Members moving their database at once (1–16); null: the host's <c>Batch:Parallelism</c>.</param>
+public sealed record StartBatchBody(
+    IReadOnlyList<string>? Tenants, string? Server, string? RestoreTime, string? Mode, string? Strategy, string? Reason, string? Transfer = null, int? Parallelism = null);
+
 /// <summary>The body of approve / reject.</summary>
 public sealed record DecisionBody(string? Comment);
 
@@ -39,3 +47,6 @@ public sealed record TransferStatus(
     DateTime UpdatedAt,
     DateTime ProgressedAt,
     string? Error);
+
+/// <summary>Why one tenant cannot be started now: the answer's status code, title and detail (and preflight's problems, or the invalid field).</summary>
+public sealed record TenantRefusal(int Status, string Title, string Detail, string? Field = null, IReadOnlyList<string>? Problems = null);

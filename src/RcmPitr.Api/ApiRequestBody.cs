@@ -23,6 +23,10 @@ public static class ApiRequestBody
     public static Task<(StartRestoreBody? Body, IResult? Problem)> ReadStartAsync(HttpRequest request, CancellationToken cancellationToken) =>
         ReadAsync<StartRestoreBody>(request, validate: null, cancellationToken);
 
+    /// <summary>The body of <c>POST /api/restore-batches</c>, or the problem to answer with.</summary>
+    public static Task<(StartBatchBody? Body, IResult? Problem)> ReadBatchStartAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        ReadAsync<StartBatchBody>(request, validate: null, cancellationToken);
+
     /// <summary>The body of approve / reject (may be absent), or the problem to answer with.</summary>
     public static Task<(DecisionBody? Body, IResult? Problem)> ReadDecisionAsync(HttpRequest request, CancellationToken cancellationToken) =>
         ReadAsync<DecisionBody>(request, RequestValidation.Validate, cancellationToken);

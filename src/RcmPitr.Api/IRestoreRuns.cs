@@ -40,6 +40,15 @@ public interface IRestoreRuns
 
     /// <summary>Runs, newest first; <paramref name="tenant"/> and <paramref name="status"/> filter when given.</summary>
     Task<IReadOnlyList<RunInfo>> ListAsync(string? tenant, string? status, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Starts a batch (<see cref="Workflow.Batches.RestoreBatchOrchestrator"/>): it holds no tenant itself — each of its member
+    /// runs holds its own; throws <see cref="RunExistsException"/>.
+    /// </summary>
+    Task StartBatchAsync(string instanceId, object input, CancellationToken cancellationToken);
+
+    /// <summary>Batches, newest first (at most 100).</summary>
+    Task<IReadOnlyList<RunInfo>> ListBatchesAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>An activity call that was delivered again after an interrupted delivery.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using RcmPitr.Workflow.Batches;
 using RcmPitr.Workflow.Contracts;
 using RcmPitr.Workflow.Naming;
 using RcmPitr.Workflow.Restores;
@@ -54,6 +55,80 @@ public static class RequestValidation
         }
 
         return errors.Count > 0 ? (null, errors) : (new ParsedStart(slug!, time!.Value, mode!.Value, strategy!.Value, reason!, transfer!.Value), errors);
+    }
+
+    /// <summary>
+    /// Parsed values of a batch start, or the problems per field: exactly one of <c>tenants</c> (1–50 distinct valid slugs) and
+    /// <c>server</c>; the other fields as for a single start; <c>parallelism</c> 1–16 when given.
+    /// </summary>
+    public static (ParsedBatch? Parsed, Dictionary<string, string[]> Errors) Validate(StartBatchBody? body, DateTimeOffset now)
+    {
+        if (body is null)
+        {
+            return (null, new Dictionary<string, string[]>(StringComparer.Ordinal)
+            {
+                ["body"] = ["a JSON body {tenants: [..] | server, restoreTime, mode?, strategy?, transfer?, reason, parallelism?} is required"],
+            });
+        }
+
+        // The fields a batch shares with a single start, checked the same way (the tenant is checked below).
+        var (common, errors) = Validate(new StartRestoreBody("batch", body.RestoreTime, body.Mode, body.Strategy, body.Reason, body.Transfer), now);
+        var tenants = new List<TenantSlug>();
+        string? server = null;
+        if ((body.Tenants is null) == (body.Server is null))
+        {
+            errors["tenants"] = ["give either tenants (a list of slugs) or server (every tenant of that server), not both and not neither"];
+        }
+        else if (body.Tenants is { } list)
+        {
+            if (list.Count is 0 or > RestoreBatchRequest.MaxMembers)
+            {
+                errors["tenants"] = [$"1 to {RestoreBatchRequest.MaxMembers} tenants per batch; split a longer list"];
+            }
+
+            var problems = new List<string>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var value in list)
+            {
+                if (!TenantSlug.TryParse(value, out var slug, out var problem))
+                {
+                    problems.Add($"'{Echo(value)}': {problem}");
+                }
+                else if (!seen.Add(slug!.Value))
+                {
+                    problems.Add($"'{slug.Value}' is listed more than once");
+                }
+                else
+                {
+                    tenants.Add(slug);
+                }
+            }
+
+            if (problems.Count > 0)
+            {
+                errors["tenants"] = [.. problems.Take(10)];
+            }
+        }
+        else
+        {
+            try
+            {
+                server = ServerNames.Require(body.Server, "server");
+            }
+            catch (Workflow.Errors.InvalidRestoreInputException)
+            {
+                errors["server"] = [$"'{Echo(body.Server)}' is not a server name (lowercase letters and digits, single hyphens between them)"];
+            }
+        }
+
+        if (body.Parallelism is < 1 or > BatchSettings.MaxParallelism)
+        {
+            errors["parallelism"] = [$"1 to {BatchSettings.MaxParallelism}"];
+        }
+
+        return errors.Count > 0 || common is null
+            ? (null, errors)
+            : (new ParsedBatch(tenants, server, common with { Tenant = TenantSlug.Parse("batch") }, body.Parallelism), errors);
     }
 
     /// <summary>Parses a mode name: <c>restore</c>, <c>dry-run</c> or <c>snapshot</c>.</summary>
@@ -188,3 +263,6 @@ public static class RequestValidation
 
 /// <summary>A validated start request.</summary>
 public sealed record ParsedStart(TenantSlug Tenant, DateTimeOffset RestoreTime, RestoreMode Mode, CutoverStrategy Strategy, string Reason, TransferMode Transfer = TransferMode.Streaming);
+
+/// <summary>A validated batch start: the listed tenants (empty when <paramref name="Server"/> chooses them) and the shared fields.</summary>
+public sealed record ParsedBatch(IReadOnlyList<TenantSlug> Tenants, string? Server, ParsedStart Common, int? Parallelism);

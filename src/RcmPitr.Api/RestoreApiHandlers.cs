@@ -6,6 +6,7 @@ using Npgsql;
 using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Operations;
 using RcmPitr.Postgres.Provisioning;
+using RcmPitr.Workflow.Batches;
 using RcmPitr.Workflow.Contracts;
 using RcmPitr.Workflow.Errors;
 using RcmPitr.Workflow.Naming;
@@ -66,65 +67,13 @@ public sealed class RestoreApiHandlers(
         var parsed = validated with { RestoreTime = RestoreStamp.WholeSecond(validated.RestoreTime) };
 
         var slug = parsed.Tenant.Value;
-        TenantInfo tenant;
-        try
+        var (tenant, refusal) = await CheckTenantAsync(slug, parsed, ct);
+        if (tenant is null)
         {
-            tenant = await tenants.ResolveAsync(new ResolveTenantInput(slug, RequireActive: parsed.Mode == RestoreMode.Restore, parsed.RestoreTime), ct);
-        }
-        catch (TenantNotFoundException e)
-        {
-            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown tenant", detail: e.Message);
-        }
-        catch (TenantStatusConflictException e)
-        {
-            // The usual reason a tenant is not active is a run that holds it: name that run.
-            return await ActiveRunOfAsync(slug, ct) is { } holder
-                ? Busy(slug, holder)
-                : Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Tenant not active", detail: e.Message);
-        }
-        catch (DatabaseStateConflictException e)
-        {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Tenant database unknown", detail: e.Message);
-        }
-
-        var earliest = await provisioner.GetEarliestRestoreTimeAsync(tenant.Server, ct);
-        if (parsed.RestoreTime < earliest)
-        {
-            // Bad input, not a conflict: nothing older than the retention window can be restored to a point in time, and a
-            // geo-restore is no way around it (it brings back the latest geo-backup, not T).
-            return Invalid("restoreTime", $"{parsed.RestoreTime.UtcDateTime:O} is outside the retention window: the earliest restorable time (earliestRestoreDate) of {tenant.Server.Name} is {earliest.UtcDateTime:O}");
+            return ToResult(refusal!);
         }
 
         var stamp = RestoreStamp.From(parsed.RestoreTime);
-        try
-        {
-            ServerNames.Pitr(tenant.Server.Name, stamp);
-        }
-        catch (InvalidRestoreInputException e)
-        {
-            return Invalid("tenant", e.Message);
-        }
-
-        if (await ActiveRunOfAsync(slug, ct) is { } busy)
-        {
-            return Busy(slug, busy);
-        }
-
-        // Every check that depends only on the live side runs now, before anything is frozen or provisioned (and again in
-        // the run's preflight, against the restored server).
-        if (preflight is not null)
-        {
-            try
-            {
-                await preflight.CheckAsync(new PreflightInput(tenant.Server, tenant.Server, slug, parsed.Transfer, tenant.Live, tenant.Live, Snapshot: parsed.Mode == RestoreMode.Snapshot), ct);
-            }
-            catch (PreflightFailedException e)
-            {
-                return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Preflight failed", detail: e.Message,
-                    extensions: new Dictionary<string, object?> { ["problems"] = e.Problems });
-            }
-        }
-
         var request = new RestoreRequest(slug, parsed.RestoreTime, parsed.Mode, parsed.Strategy, parsed.Reason, principal.Name)
         {
             Settings = settings,
@@ -144,6 +93,83 @@ public sealed class RestoreApiHandlers(
         return Accepted(http, id);
     }
 
+    /// <summary>
+    /// Every check a start makes of one tenant before anything is frozen or provisioned: it exists (and is active, for a
+    /// restore), its database is known, the restore time is inside its server's retention window, no other run holds it, and
+    /// the live side's preflight passes. The tenant, or why it cannot be started now. Batches check each member with it.
+    /// </summary>
+    internal async Task<(TenantInfo? Tenant, TenantRefusal? Refusal)> CheckTenantAsync(string slug, ParsedStart parsed, CancellationToken ct)
+    {
+        TenantInfo tenant;
+        try
+        {
+            tenant = await tenants.ResolveAsync(new ResolveTenantInput(slug, RequireActive: parsed.Mode == RestoreMode.Restore, parsed.RestoreTime), ct);
+        }
+        catch (TenantNotFoundException e)
+        {
+            return (null, new TenantRefusal(StatusCodes.Status404NotFound, "Unknown tenant", e.Message));
+        }
+        catch (TenantStatusConflictException e)
+        {
+            // The usual reason a tenant is not active is a run that holds it: name that run.
+            return (null, await ActiveRunOfAsync(slug, ct) is { } holder
+                ? BusyRefusal(slug, holder)
+                : new TenantRefusal(StatusCodes.Status409Conflict, "Tenant not active", e.Message));
+        }
+        catch (DatabaseStateConflictException e)
+        {
+            return (null, new TenantRefusal(StatusCodes.Status409Conflict, "Tenant database unknown", e.Message));
+        }
+
+        var earliest = await provisioner.GetEarliestRestoreTimeAsync(tenant.Server, ct);
+        if (parsed.RestoreTime < earliest)
+        {
+            // Bad input, not a conflict: nothing older than the retention window can be restored to a point in time, and a
+            // geo-restore is no way around it (it brings back the latest geo-backup, not T).
+            return (null, new TenantRefusal(StatusCodes.Status400BadRequest, "The restore request is invalid.",
+                $"{parsed.RestoreTime.UtcDateTime:O} is outside the retention window: the earliest restorable time (earliestRestoreDate) of {tenant.Server.Name} is {earliest.UtcDateTime:O}", Field: "restoreTime"));
+        }
+
+        try
+        {
+            ServerNames.Pitr(tenant.Server.Name, RestoreStamp.From(parsed.RestoreTime));
+        }
+        catch (InvalidRestoreInputException e)
+        {
+            return (null, new TenantRefusal(StatusCodes.Status400BadRequest, "The restore request is invalid.", e.Message, Field: "tenant"));
+        }
+
+        if (await ActiveRunOfAsync(slug, ct) is { } busy)
+        {
+            return (null, BusyRefusal(slug, busy));
+        }
+
+        // Every check that depends only on the live side runs now, before anything is frozen or provisioned (and again in
+        // the run's preflight, against the restored server).
+        if (preflight is not null)
+        {
+            try
+            {
+                await preflight.CheckAsync(new PreflightInput(tenant.Server, tenant.Server, slug, parsed.Transfer, tenant.Live, tenant.Live, Snapshot: parsed.Mode == RestoreMode.Snapshot), ct);
+            }
+            catch (PreflightFailedException e)
+            {
+                return (null, new TenantRefusal(StatusCodes.Status409Conflict, "Preflight failed", e.Message, Problems: e.Problems));
+            }
+        }
+
+        return (tenant, null);
+    }
+
+    /// <summary>A refusal as the answer to a single start.</summary>
+    internal static IResult ToResult(TenantRefusal refusal) => refusal switch
+    {
+        { Field: { } field } => Invalid(field, refusal.Detail),
+        { Problems: { } problems } => Results.Problem(statusCode: refusal.Status, title: refusal.Title, detail: refusal.Detail,
+            extensions: new Dictionary<string, object?> { ["problems"] = problems }),
+        _ => Results.Problem(statusCode: refusal.Status, title: refusal.Title, detail: refusal.Detail),
+    };
+
     /// <summary><c>GET /api/restores/{id}</c>.</summary>
     public async Task<IResult> GetAsync(string id, HttpContext http, CancellationToken ct)
     {
@@ -152,6 +178,11 @@ public sealed class RestoreApiHandlers(
         if (run is null)
         {
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown run", detail: $"No run with id '{id}'.");
+        }
+
+        if (run.Name == RestoreBatchOrchestrator.Name)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown run", detail: $"'{id}' is a batch: GET {Batches.RestoreBatchHandlers.Route}/{id}.");
         }
 
         var status = ToStatus(run) with { CustomStatus = await MergedStatusAsync(run, ct) };
@@ -227,7 +258,7 @@ public sealed class RestoreApiHandlers(
         }
 
         var list = await runs.ListAsync(tenant, normalized, ct);
-        var rows = list.Select(ToListItem)
+        var rows = list.Where(r => r.Name != RestoreBatchOrchestrator.Name).Select(ToListItem)
             .Where(r => wanted == "all" || (wanted is null ? r.Kind != "retention" : r.Kind == wanted))
             .Where(r => tenant is null || r.Tenant == tenant)
             .OrderByDescending(r => r.CreatedTime)
@@ -514,9 +545,11 @@ public sealed class RestoreApiHandlers(
             status.Input, status.CustomStatus, status.Output);
     }
 
-    private static IResult Busy(string tenant, string holder) =>
-        Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Tenant already being restored",
-            detail: $"Tenant '{tenant}' is held by run '{holder}' (GET {Route}/{holder}). One run per tenant at a time: wait for it to end, or cancel it.");
+    private static IResult Busy(string tenant, string holder) => ToResult(BusyRefusal(tenant, holder));
+
+    private static TenantRefusal BusyRefusal(string tenant, string holder) =>
+        new(StatusCodes.Status409Conflict, "Tenant already being restored",
+            $"Tenant '{tenant}' is held by run '{holder}' (GET {Route}/{holder}). One run per tenant at a time: wait for it to end, or cancel it.");
 
     private static IResult AlreadyDecided(string id, DecisionAttempt first) =>
         Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already decided",

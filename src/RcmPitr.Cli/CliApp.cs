@@ -12,7 +12,7 @@ namespace RcmPitr.Cli;
 /// The <c>rcm-pitr</c> command line. Exit codes: 0 success; 1 the run or request failed (one-line reason on
 /// stderr); 2 bad usage; 3 the API could not be reached.
 /// </summary>
-public static class CliApp
+public static partial class CliApp
 {
     /// <summary>Environment variable with the API's base URL.</summary>
     public const string UrlVariable = "RCMPITR_URL";
@@ -132,7 +132,7 @@ public static class CliApp
     }
 
     /// <summary>The client commands.</summary>
-    private sealed class Commands(TextWriter output, TextWriter error, Func<ParseResult, HttpClient> client)
+    private sealed partial class Commands(TextWriter output, TextWriter error, Func<ParseResult, HttpClient> client)
     {
         public IEnumerable<Command> All()
         {
@@ -144,20 +144,44 @@ public static class CliApp
             yield return Simple("cancel", "Cancel a run; it stops at its next step and undoes what it did.", "/cancel", "reason");
             yield return Rollback();
             yield return List();
+            yield return Batch();
         }
 
         private Command Restore()
         {
-            var tenant = new Option<string>("--tenant") { Description = "Tenant slug, e.g. acme", Required = true };
+            var tenant = new Option<string>("--tenant") { Description = "Tenant slug, e.g. acme" };
+            var tenantList = new Option<string>("--tenants") { Description = "Several tenants restored to the same time as one batch, comma-separated (one restored server per source server)" };
+            var server = new Option<string>("--server") { Description = "Every tenant of this server, as one batch (a restore takes its active tenants)" };
             var to = new Option<string>("--to") { Description = "Restore time, ISO-8601 with zone, e.g. 2026-04-22T14:30:00Z", Required = true };
             var mode = new Option<string>("--mode") { Description = "restore (default), dry-run or snapshot" };
             var strategy = new Option<string>("--strategy") { Description = "swap-and-keep (default) or flip-the-ref" };
             var transfer = new Option<string>("--transfer") { Description = "How the database is moved: streaming (default, no dump file), parallel, or runbook (the runbook's pg_dump -Fc -Z 6 / pg_restore)" };
             var reason = new Option<string>("--reason") { Description = "Why (recorded in the audit trail)", Required = true };
-            var wait = new Option<bool>("--wait") { Description = "Follow the run's timeline until it ends" };
-            var command = new Command("restore", "Start a restore (or dry run, or snapshot) of one tenant.") { tenant, to, mode, strategy, transfer, reason, wait };
+            var parallelism = new Option<int?>("--parallelism") { Description = "Batches: members moving their database at once (1-16; default: the host's Batch:Parallelism)" };
+            var wait = new Option<bool>("--wait") { Description = "Follow the run (or the batch) until it ends" };
+            var command = new Command("restore", "Start a restore (or dry run, or snapshot) of one tenant (--tenant), or of several to the same time as one batch (--tenants, --server).")
+            {
+                tenant, tenantList, server, to, mode, strategy, transfer, reason, parallelism, wait,
+            };
             command.SetAction(async (parse, ct) =>
             {
+                var chosen = new[] { parse.GetValue(tenant), parse.GetValue(tenantList), parse.GetValue(server) }.Count(v => v is not null);
+                if (chosen != 1)
+                {
+                    throw new CliUsageException("give exactly one of --tenant, --tenants or --server");
+                }
+
+                if (parse.GetValue(tenant) is null)
+                {
+                    return await StartBatchAsync(parse, parse.GetValue(tenantList), parse.GetValue(server), parse.GetValue(to)!, parse.GetValue(mode), parse.GetValue(strategy),
+                        parse.GetValue(transfer), parse.GetValue(reason)!, parse.GetValue(parallelism), parse.GetValue(wait), ct);
+                }
+
+                if (parse.GetValue(parallelism) is not null)
+                {
+                    throw new CliUsageException("--parallelism is for batches (--tenants, --server)");
+                }
+
                 var api = new ApiClient(client(parse));
                 var (status, body) = await api.SendAsync(HttpMethod.Post, "/api/restores", new
                 {

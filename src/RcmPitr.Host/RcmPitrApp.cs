@@ -58,6 +58,7 @@ public static class RcmPitrApp
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapRestoresApi();
+        app.MapRestoreBatchesApi();
         app.MapCallerApi();
         app.MapWebPages();
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));

@@ -2,7 +2,11 @@ using System.Runtime.Versioning;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using RcmPitr.Activities;
+using RcmPitr.Api.Batches;
+using RcmPitr.Functions.Http;
+using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Telemetry;
+using RcmPitr.Workflow.Batches;
 using RcmPitr.Workflow.Contracts;
 using RcmPitr.Workflow.Parity;
 using RcmPitr.Workflow.Restores;
@@ -14,7 +18,7 @@ namespace RcmPitr.Functions.Activities;
 /// same <see cref="RestoreActivities"/> the embedded host runs.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed class ActivityFunctions(RestoreActivities activities)
+public sealed class ActivityFunctions(RestoreActivities activities, TenantRunLock tenantRuns)
 {
 #pragma warning disable CS1591 // Each trigger is the activity of the same name.
     [Function(ActivityNames.ResolveTenant)]
@@ -103,5 +107,20 @@ public sealed class ActivityFunctions(RestoreActivities activities)
 
     [Function(ActivityNames.RollbackFlip)]
     public Task<RollbackFlipResult> RollbackFlip([ActivityTrigger] RollbackFlipInput input, CancellationToken cancellationToken) => activities.RollbackFlip(input, cancellationToken);
+
+    [Function(ActivityNames.StartBatchMember)]
+    public Task<StartBatchMemberResult> StartBatchMember([ActivityTrigger] StartBatchMemberInput input, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken) =>
+        Batch(client).StartMember(input, cancellationToken);
+
+    [Function(ActivityNames.ReadBatchMembers)]
+    public Task<IReadOnlyList<BatchMemberState>> ReadBatchMembers([ActivityTrigger] ReadBatchMembersInput input, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken) =>
+        Batch(client).ReadMembers(input, cancellationToken);
+
+    [Function(ActivityNames.CancelBatchMembers)]
+    public Task<int> CancelBatchMembers([ActivityTrigger] CancelBatchMembersInput input, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken) =>
+        Batch(client).CancelMembers(input, cancellationToken);
 #pragma warning restore CS1591
+
+    // A batch's member runs start under the same one-run-per-tenant claim as runs started through the API.
+    private BatchActivities Batch(DurableTaskClient client) => new(new DurableRestoreRuns(client, tenantRuns));
 }

@@ -50,6 +50,7 @@ public static class FunctionsServices
         services.AddSingleton(Bind<PgConnectionOptions>(configuration, "PgConnection"));
         services.AddSingleton(Bind<DryRunOptions>(configuration, "DryRun"));
         services.AddSingleton(Bind<RestoreSettings>(configuration, "Restore"));
+        services.AddSingleton(Bind<RcmPitr.Workflow.Batches.BatchSettings>(configuration, "Batch"));
         services.AddSingleton<TokenCredential>(new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = configuration["AZURE_CLIENT_ID"] }));
         services.AddSingleton(sp => new SecretClient(
             new Uri(configuration["KeyVault:Uri"] ?? throw new InvalidOperationException("KeyVault__Uri is not set.")), sp.GetRequiredService<TokenCredential>()));

@@ -2,7 +2,9 @@ using System.Text.Json;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using RcmPitr.Api;
+using RcmPitr.Api.Batches;
 using RcmPitr.Postgres.ControlPlane;
+using RcmPitr.Workflow.Batches;
 
 namespace RcmPitr.Functions.Http;
 
@@ -59,6 +61,31 @@ internal sealed class DurableRestoreRuns(DurableTaskClient client, TenantRunLock
         }
 
         // Newest first over everything the query returned, then the limit.
+        return runs.OrderByDescending(r => r.CreatedTime).Take(ListLimit).ToList();
+    }
+
+    public async Task StartBatchAsync(string instanceId, object input, CancellationToken cancellationToken)
+    {
+        if (await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken) is not null)
+        {
+            throw new RunExistsException(instanceId);
+        }
+
+        await client.ScheduleNewOrchestrationInstanceAsync(new TaskName(RestoreBatchOrchestrator.Name), input, new StartOrchestrationOptions(instanceId), cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<RunInfo>> ListBatchesAsync(CancellationToken cancellationToken)
+    {
+        var query = new OrchestrationQuery(InstanceIdPrefix: RestoreBatchHandlers.IdPrefix, FetchInputsAndOutputs: true);
+        var runs = new List<RunInfo>();
+        await foreach (var metadata in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken))
+        {
+            if (metadata.Name == RestoreBatchOrchestrator.Name)
+            {
+                runs.Add(ToRun(metadata));
+            }
+        }
+
         return runs.OrderByDescending(r => r.CreatedTime).Take(ListLimit).ToList();
     }
 

@@ -4,10 +4,12 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using RcmPitr.Api;
+using RcmPitr.Api.Batches;
 using RcmPitr.Functions.Composition;
 using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Operations;
 using RcmPitr.Postgres.Provisioning;
+using RcmPitr.Workflow.Batches;
 using RcmPitr.Workflow.Restores;
 
 namespace RcmPitr.Functions.Http;
@@ -22,7 +24,7 @@ namespace RcmPitr.Functions.Http;
 public sealed class RestoreHttpFunctions(
     TenantResolver tenants, IServerProvisioner provisioner, RestoreSettings settings, TimeProvider time, AuthOptions auth, StartRateLimiter limiter,
     DecisionLog decisions, TenantRunLock tenantRuns, RestorePreflight? preflight = null, TransferProgressStore? progress = null, ApiLinkOptions? links = null,
-    ParityReportStore? parityReports = null, ChangeReportStore? changeReports = null)
+    ParityReportStore? parityReports = null, ChangeReportStore? changeReports = null, BatchSettings? batchSettings = null)
 {
     /// <summary>The header App Service authentication sets to the signed-in principal's claims.</summary>
     public const string PrincipalHeader = AppServicePrincipal.Header;
@@ -100,6 +102,59 @@ public sealed class RestoreHttpFunctions(
     [Function("GetCaller")]
     public Task<IActionResult> Me([HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/me")] HttpRequest request) =>
         AuthenticatedAsync(request, principal => Task.FromResult<IResult>(TypedResults.Json(CallerInfo.From(principal))));
+
+    /// <summary><c>POST /api/restore-batches</c>: many tenants to one time, one restored server per source server.</summary>
+    [Function("StartRestoreBatch")]
+    public Task<IActionResult> StartBatch(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/restore-batches")] HttpRequest request, [DurableClient] DurableTaskClient client) =>
+        AuthenticatedAsync(request, async principal =>
+        {
+            var (body, problem) = await ApiRequestBody.ReadBatchStartAsync(request, request.HttpContext.RequestAborted);
+            return problem ?? await limiter.LimitAsync(principal, () => Batches(client).StartAsync(body, principal, request.HttpContext, request.HttpContext.RequestAborted));
+        });
+
+    /// <summary><c>GET /api/restore-batches</c>.</summary>
+    [Function("ListRestoreBatches")]
+    public Task<IActionResult> ListBatches(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/restore-batches")] HttpRequest request, [DurableClient] DurableTaskClient client) =>
+        AuthenticatedAsync(request, _ => Batches(client).ListAsync(request.HttpContext.RequestAborted));
+
+    /// <summary><c>GET /api/restore-batches/{id}</c>.</summary>
+    [Function("GetRestoreBatch")]
+    public Task<IActionResult> GetBatch(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/restore-batches/{id}")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
+        AuthenticatedAsync(request, _ => Batches(client).GetAsync(id, request.HttpContext, request.HttpContext.RequestAborted));
+
+    /// <summary><c>POST /api/restore-batches/{id}/approve</c>.</summary>
+    [Function("ApproveRestoreBatch")]
+    public Task<IActionResult> ApproveBatch(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/restore-batches/{id}/approve")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
+        AuthenticatedAsync(request, principal => DecideBatchAsync(request, id, approved: true, client, principal));
+
+    /// <summary><c>POST /api/restore-batches/{id}/reject</c>.</summary>
+    [Function("RejectRestoreBatch")]
+    public Task<IActionResult> RejectBatch(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/restore-batches/{id}/reject")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
+        AuthenticatedAsync(request, principal => DecideBatchAsync(request, id, approved: false, client, principal));
+
+    /// <summary><c>POST /api/restore-batches/{id}/cancel</c>.</summary>
+    [Function("CancelRestoreBatch")]
+    public Task<IActionResult> CancelBatch(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/restore-batches/{id}/cancel")] HttpRequest request, string id, [DurableClient] DurableTaskClient client) =>
+        AuthenticatedAsync(request, async principal =>
+        {
+            var (body, problem) = await ApiRequestBody.ReadReasonAsync(request, request.HttpContext.RequestAborted);
+            return problem ?? await Batches(client).CancelAsync(id, body, principal, request.HttpContext.RequestAborted);
+        });
+
+    private async Task<IResult> DecideBatchAsync(HttpRequest request, string id, bool approved, DurableTaskClient client, Principal principal)
+    {
+        var (body, problem) = await ApiRequestBody.ReadDecisionAsync(request, request.HttpContext.RequestAborted);
+        return problem ?? await Batches(client).DecideAsync(id, approved, body, principal, request.HttpContext.RequestAborted);
+    }
+
+    private RestoreBatchHandlers Batches(DurableTaskClient client) =>
+        new(new DurableRestoreRuns(client, tenantRuns), Handlers(client), tenants, settings, batchSettings ?? new BatchSettings(), time, links);
 
     private async Task<IResult> DecideAsync(HttpRequest request, string id, bool approved, DurableTaskClient client, Principal principal)
     {

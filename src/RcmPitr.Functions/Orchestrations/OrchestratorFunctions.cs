@@ -1,5 +1,6 @@
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
+using RcmPitr.Workflow.Batches;
 using RcmPitr.Workflow.Contracts;
 using RcmPitr.Workflow.Restores;
 
@@ -44,6 +45,14 @@ public static class OrchestratorFunctions
     {
         ArgumentNullException.ThrowIfNull(context);
         return new RetentionDropOrchestrator().RunAsync(new DurableContextAdapter(context), Required(context, request));
+    }
+
+    /// <summary>A batch: many tenants to one restore time, one restored server per source server.</summary>
+    [Function(RestoreBatchOrchestrator.Name)]
+    public static Task<RestoreBatchResult> RestoreBatch([OrchestrationTrigger] TaskOrchestrationContext context, RestoreBatchRequest? request)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return new RestoreBatchOrchestrator().RunAsync(new DurableContextAdapter(context), Required(context, request));
     }
 
     private static T Required<T>(TaskOrchestrationContext context, T? input)

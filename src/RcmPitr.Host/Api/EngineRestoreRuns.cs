@@ -1,6 +1,7 @@
 using RcmPitr.Api;
 using RcmPitr.Engine.Hosting;
 using RcmPitr.Engine.Storage;
+using RcmPitr.Workflow.Batches;
 
 namespace RcmPitr.Host.Api;
 
@@ -49,6 +50,23 @@ public sealed class EngineRestoreRuns(EngineClient engine) : IRestoreRuns
     /// <inheritdoc />
     public async Task<IReadOnlyList<RunInfo>> ListAsync(string? tenant, string? status, CancellationToken cancellationToken) =>
         (await engine.ListAsync(name: null, tenant is null ? null : LockKeyFor(tenant), status, limit: 100, cancellationToken)).Select(ToRun).ToList();
+
+    /// <inheritdoc />
+    public async Task StartBatchAsync(string instanceId, object input, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await engine.StartAsync(RestoreBatchOrchestrator.Name, instanceId, input, lockKey: null, cancellationToken);
+        }
+        catch (InstanceAlreadyExistsException e)
+        {
+            throw new RunExistsException(e.InstanceId);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RunInfo>> ListBatchesAsync(CancellationToken cancellationToken) =>
+        (await engine.ListAsync(RestoreBatchOrchestrator.Name, lockKey: null, status: null, limit: 100, cancellationToken)).Select(ToRun).ToList();
 
     private static RunInfo ToRun(InstanceMetadata i) =>
         new(i.InstanceId, i.Name, i.RuntimeStatus, i.CreatedTime, i.LastUpdatedTime, i.Input, i.CustomStatus, i.Output, i.Failure?.ErrorMessage);

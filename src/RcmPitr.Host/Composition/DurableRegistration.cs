@@ -1,5 +1,7 @@
 using RcmPitr.Activities;
+using RcmPitr.Api.Batches;
 using RcmPitr.Engine.Hosting;
+using RcmPitr.Workflow.Batches;
 using RcmPitr.Workflow.Contracts;
 using RcmPitr.Workflow.Parity;
 using RcmPitr.Workflow.Restores;
@@ -9,11 +11,14 @@ namespace RcmPitr.Host.Composition;
 /// <summary>Registers every orchestrator and activity with the embedded engine, by the names the workflow uses.</summary>
 public static class DurableRegistration
 {
-    /// <summary>The registry for <paramref name="a"/>.</summary>
-    public static DurableRegistry Create(RestoreActivities a)
+    /// <summary>
+    /// The registry for <paramref name="a"/>; <paramref name="batches"/> gives the batch activities when one runs (they reach
+    /// the engine's own client, which exists only once the engine does).
+    /// </summary>
+    public static DurableRegistry Create(RestoreActivities a, Func<BatchActivities>? batches = null)
     {
         ArgumentNullException.ThrowIfNull(a);
-        return new DurableRegistry()
+        var registry = new DurableRegistry()
             .AddOrchestrator<RestoreRequest, RestoreResult>(RestoreTenantOrchestrator.Name, new RestoreTenantOrchestrator().RunAsync)
             .AddOrchestrator<RestoreRequest, RestoreResult>(RestoreTenantV2Orchestrator.Name, new RestoreTenantV2Orchestrator().RunAsync)
             .AddOrchestrator<RollbackRequest, RestoreResult>(RollbackOrchestrator.Name, new RollbackOrchestrator().RunAsync)
@@ -43,5 +48,15 @@ public static class DurableRegistration
             .AddActivity<DropDerivedDatabaseInput, DropDerivedDatabaseResult>(ActivityNames.DropDerivedDatabase, a.DropDerivedDatabase)
             .AddActivity<ScheduleRetentionDropInput, bool>(ActivityNames.ScheduleRetentionDrop, a.ScheduleRetentionDrop)
             .AddActivity<CancelRetentionDropInput, bool>(ActivityNames.CancelRetentionDrop, a.CancelRetentionDrop);
+        if (batches is not null)
+        {
+            registry
+                .AddOrchestrator<RestoreBatchRequest, RestoreBatchResult>(RestoreBatchOrchestrator.Name, new RestoreBatchOrchestrator().RunAsync)
+                .AddActivity<StartBatchMemberInput, StartBatchMemberResult>(ActivityNames.StartBatchMember, (input, ct) => batches().StartMember(input, ct))
+                .AddActivity<ReadBatchMembersInput, IReadOnlyList<BatchMemberState>>(ActivityNames.ReadBatchMembers, (input, ct) => batches().ReadMembers(input, ct))
+                .AddActivity<CancelBatchMembersInput, int>(ActivityNames.CancelBatchMembers, (input, ct) => batches().CancelMembers(input, ct));
+        }
+
+        return registry;
     }
 }

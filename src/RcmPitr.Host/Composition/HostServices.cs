@@ -43,7 +43,7 @@ public static class HostServices
         services.AddSingleton<IOrchestrationTerminator>(sp => sp.GetRequiredService<EngineClientHolder>());
         services.AddSingleton(sp => new DurableEngine(
             sp.GetRequiredService<StateDatabase>().DataSource,
-            DurableRegistration.Create(sp.GetRequiredService<RestoreActivities>()),
+            DurableRegistration.Create(sp.GetRequiredService<RestoreActivities>(), () => sp.GetRequiredService<RcmPitr.Api.Batches.BatchActivities>()),
             sp.GetRequiredService<RcmPitrOptions>().Engine,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>()));
@@ -55,6 +55,11 @@ public static class HostServices
             sp.GetRequiredService<RcmPitrOptions>().Restore, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<DecisionLog>(),
             sp.GetRequiredService<RestorePreflight>(), sp.GetRequiredService<TransferProgressStore>(), sp.GetRequiredService<RcmPitrOptions>().Links,
             sp.GetRequiredService<ParityReportStore>(), sp.GetRequiredService<ChangeReportStore>()));
+        services.AddSingleton(sp => new RcmPitr.Api.Batches.BatchActivities(sp.GetRequiredService<RcmPitr.Api.IRestoreRuns>()));
+        services.AddSingleton(sp => new RcmPitr.Api.Batches.RestoreBatchHandlers(
+            sp.GetRequiredService<RcmPitr.Api.IRestoreRuns>(), sp.GetRequiredService<RcmPitr.Api.RestoreApiHandlers>(), sp.GetRequiredService<TenantResolver>(),
+            sp.GetRequiredService<RcmPitrOptions>().Restore, sp.GetRequiredService<RcmPitrOptions>().Batch, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<RcmPitrOptions>().Links));
         services.AddHostedService<EngineService>();
         services.AddHostedService<RcmPitr.Api.OwnSchemaStartup>();
         return services;

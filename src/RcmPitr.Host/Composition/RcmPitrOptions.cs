@@ -67,6 +67,9 @@ public sealed class RcmPitrOptions
 
     /// <summary>Default timings of runs (runbook defaults unless set).</summary>
     public Workflow.Restores.RestoreSettings Restore { get; set; } = new();
+
+    /// <summary>Batches: members moving at once (<c>Parallelism</c>) and how often a batch looks at them (<c>PollInterval</c>).</summary>
+    public Workflow.Batches.BatchSettings Batch { get; set; } = new();
 }
 
 /// <summary>The provisioner the host uses.</summary>

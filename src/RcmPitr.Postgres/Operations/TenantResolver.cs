@@ -67,6 +67,35 @@ public sealed class TenantResolver(ControlPlaneDatabase master, ISecretStore sec
         return tenant;
     }
 
+    /// <summary>
+    /// The slugs of every tenant on <paramref name="server"/>, with their status, in slug order; null when no such server is
+    /// registered (<c>identity.db_server</c>). Read-only.
+    /// </summary>
+    public async Task<IReadOnlyList<(string Slug, TenantStatus Status)>?> TenantsOnServerAsync(string server, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(server);
+        await using var connection = await master.OpenAsync(cancellationToken);
+        await using (var exists = new NpgsqlCommand("SELECT 1 FROM identity.db_server WHERE name = $1", connection))
+        {
+            exists.Parameters.Add(new NpgsqlParameter { Value = server });
+            if (await exists.ExecuteScalarAsync(cancellationToken) is null)
+            {
+                return null;
+            }
+        }
+
+        await using var command = new NpgsqlCommand("SELECT slug, status FROM identity.tenant WHERE db_server = $1 ORDER BY slug", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = server });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var tenants = new List<(string, TenantStatus)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            tenants.Add((reader.GetString(0), TenantStatusText.Parse(reader.GetString(1))));
+        }
+
+        return tenants;
+    }
+
     private async Task<string> LiveDatabaseAsync(TenantDatabaseNames names, string? configRef, IReadOnlyList<(DateTimeOffset At, string Database)> flips, CancellationToken cancellationToken)
     {
         string? live = null;

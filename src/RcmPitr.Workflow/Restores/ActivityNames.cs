@@ -29,5 +29,8 @@ public static class ActivityNames
     public const string DropDerivedDatabase = nameof(DropDerivedDatabase);
     public const string ScheduleRetentionDrop = nameof(ScheduleRetentionDrop);
     public const string CancelRetentionDrop = nameof(CancelRetentionDrop);
+    public const string StartBatchMember = nameof(StartBatchMember);
+    public const string ReadBatchMembers = nameof(ReadBatchMembers);
+    public const string CancelBatchMembers = nameof(CancelBatchMembers);
 #pragma warning restore CS1591
 }
