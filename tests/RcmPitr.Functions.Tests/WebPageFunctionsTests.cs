@@ -21,10 +21,16 @@ public sealed class WebPageFunctionsTests(FunctionsClusterFixture fx)
     private static readonly string[] ApiRoutes =
     [
         "GET api/me",
+        "GET api/restore-batches",
+        "GET api/restore-batches/{id}",
         "GET api/restores",
         "GET api/restores/{id}",
         "GET api/restores/{id}/changes",
         "GET api/restores/{id}/changes.csv",
+        "POST api/restore-batches",
+        "POST api/restore-batches/{id}/approve",
+        "POST api/restore-batches/{id}/cancel",
+        "POST api/restore-batches/{id}/reject",
         "POST api/restores",
         "POST api/restores/{id}/approve",
         "POST api/restores/{id}/cancel",

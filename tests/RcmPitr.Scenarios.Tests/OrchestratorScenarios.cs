@@ -13,7 +13,7 @@ namespace RcmPitr.Scenarios.Tests;
 /// same assertions on the activity calls, the output, the failure and the timeline in custom status. Durable timers
 /// are a fraction of a second (<see cref="Fast"/>), and every wait is bounded polling of the instance's status.
 /// </summary>
-public abstract class OrchestratorScenarios : IAsyncLifetime
+public abstract partial class OrchestratorScenarios : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private ScenarioEngine? _engine;

@@ -18,7 +18,7 @@ namespace RcmPitr.Functions.Activities;
 /// same <see cref="RestoreActivities"/> the embedded host runs.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed class ActivityFunctions(RestoreActivities activities, TenantRunLock tenantRuns)
+public sealed class ActivityFunctions(RestoreActivities activities, TenantRunLock? tenantRuns = null)
 {
 #pragma warning disable CS1591 // Each trigger is the activity of the same name.
     [Function(ActivityNames.ResolveTenant)]
@@ -122,5 +122,6 @@ public sealed class ActivityFunctions(RestoreActivities activities, TenantRunLoc
 #pragma warning restore CS1591
 
     // A batch's member runs start under the same one-run-per-tenant claim as runs started through the API.
-    private BatchActivities Batch(DurableTaskClient client) => new(new DurableRestoreRuns(client, tenantRuns));
+    private BatchActivities Batch(DurableTaskClient client) =>
+        new(new DurableRestoreRuns(client, tenantRuns ?? throw new InvalidOperationException("The batch activities need the master's tenant-run claims (TenantRunLock), which are not registered.")));
 }

@@ -243,7 +243,8 @@ public sealed class RestoreBatchOrchestrator
 
         private async Task ReadAsync()
         {
-            var open = _members.Where(m => !m.Final).Select(m => m.RunId).ToList();
+            // Only started members have runs to read; a waiting one has none yet.
+            var open = _members.Where(m => m.State is BatchMemberStates.Running or BatchMemberStates.AwaitingApproval).Select(m => m.RunId).ToList();
             if (open.Count == 0)
             {
                 return;

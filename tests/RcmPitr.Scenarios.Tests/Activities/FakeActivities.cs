@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.DurableTask;
 using RcmPitr.Engine.Hosting;
+using RcmPitr.Workflow.Batches;
 using RcmPitr.Workflow.Contracts;
 using RcmPitr.Workflow.Naming;
 using RcmPitr.Workflow.Parity;
@@ -61,6 +62,10 @@ public sealed class FakeActivities
         On<DropDerivedDatabaseInput, DropDerivedDatabaseResult>(ActivityNames.DropDerivedDatabase, i => new DropDerivedDatabaseResult(DerivedName(i.Kind, i.Stamp), true));
         On<ScheduleRetentionDropInput, bool>(ActivityNames.ScheduleRetentionDrop, _ => true);
         On<CancelRetentionDropInput, bool>(ActivityNames.CancelRetentionDrop, _ => true);
+        On<StartBatchMemberInput, StartBatchMemberResult>(ActivityNames.StartBatchMember, _ => new StartBatchMemberResult(true, null));
+        On<ReadBatchMembersInput, IReadOnlyList<BatchMemberState>>(ActivityNames.ReadBatchMembers, i =>
+            [.. i.RunIds.Select(id => new BatchMemberState(id, "Completed", RestoreSteps.CleanUp, false, true, "Pass", nameof(RestoreOutcome.DryRunCompleted), null))]);
+        On<CancelBatchMembersInput, int>(ActivityNames.CancelBatchMembers, i => i.RunIds.Count);
     }
 
     /// <summary>Every delivery so far, in the order the activities started.</summary>

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using RcmPitr.Functions.Composition;
 using RcmPitr.Functions.Orchestrations;
 using RcmPitr.Scenarios.Tests.Activities;
+using RcmPitr.Workflow.Batches;
 using RcmPitr.Workflow.Contracts;
 using RcmPitr.Workflow.Restores;
 
@@ -33,6 +34,7 @@ public sealed class DurableTaskSdkScenarioEngine(DurableTaskTestHost host) : Sce
                 registry.AddOrchestratorFunc<RestoreRequest, RestoreResult>(RestoreTenantV2Orchestrator.Name, (context, input) => OrchestratorFunctions.RestoreTenantV2(context, input));
                 registry.AddOrchestratorFunc<RollbackRequest, RestoreResult>(RollbackOrchestrator.Name, (context, input) => OrchestratorFunctions.RollbackRestore(context, input));
                 registry.AddOrchestratorFunc<RetentionDropRequest, DropDerivedDatabaseResult>(RetentionDropOrchestrator.Name, (context, input) => OrchestratorFunctions.DropKeptDatabase(context, input));
+                registry.AddOrchestratorFunc<RestoreBatchRequest, RestoreBatchResult>(RestoreBatchOrchestrator.Name, (context, input) => OrchestratorFunctions.RestoreBatch(context, input));
                 activities.RegisterOn(registry);
             },
             new DurableTaskTestHostOptions

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using RcmPitr.Engine.Hosting;
 using RcmPitr.Scenarios.Tests.Activities;
+using RcmPitr.Workflow.Batches;
 using RcmPitr.Workflow.Contracts;
 using RcmPitr.Workflow.Restores;
 
@@ -27,7 +28,8 @@ public sealed class EmbeddedScenarioEngine : ScenarioEngine
             .AddOrchestrator<RestoreRequest, RestoreResult>(RestoreTenantOrchestrator.Name, new RestoreTenantOrchestrator().RunAsync)
             .AddOrchestrator<RestoreRequest, RestoreResult>(RestoreTenantV2Orchestrator.Name, new RestoreTenantV2Orchestrator().RunAsync)
             .AddOrchestrator<RollbackRequest, RestoreResult>(RollbackOrchestrator.Name, new RollbackOrchestrator().RunAsync)
-            .AddOrchestrator<RetentionDropRequest, DropDerivedDatabaseResult>(RetentionDropOrchestrator.Name, new RetentionDropOrchestrator().RunAsync);
+            .AddOrchestrator<RetentionDropRequest, DropDerivedDatabaseResult>(RetentionDropOrchestrator.Name, new RetentionDropOrchestrator().RunAsync)
+            .AddOrchestrator<RestoreBatchRequest, RestoreBatchResult>(RestoreBatchOrchestrator.Name, new RestoreBatchOrchestrator().RunAsync);
         activities.RegisterOn(registry);
         var dataSource = NpgsqlDataSource.Create(connectionString);
         // A lease far longer than any held activity: a delivery is never repeated behind a test's back.
