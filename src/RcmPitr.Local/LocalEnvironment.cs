@@ -247,27 +247,41 @@ public sealed class LocalEnvironment(LocalLayout layout, IProcessRunner processe
 
         foreach (var (slug, members, claims) in SampleTenants.Default)
         {
-            await progress.WriteLineAsync($"creating sample tenant {slug} ({members} members, {claims} claim lines)");
-            var database = TenantDatabaseNames.For(TenantSlug.Parse(slug)).Canonical;
-            await using (var maintenance = await connector.OpenMaintenanceAsync(server, cancellationToken))
-            await using (var create = new NpgsqlCommand($"CREATE DATABASE {PgQuote.Identifier(database)}", maintenance))
-            {
-                await create.ExecuteNonQueryAsync(cancellationToken);
-            }
-
-            await using (var tenant = await connector.OpenAsync(server, database, cancellationToken))
-            {
-                await SampleTenants.SeedAsync(tenant, slug, members, claims, cancellationToken);
-            }
-
-            var configRef = $"tenant-db-{slug}";
-            await Secrets.SetSecretAsync(configRef, $"Host=127.0.0.1;Port={server.Port.ToString(CultureInfo.InvariantCulture)};Database={database};Username={AdminUser}", cancellationToken);
-            await using var insert = new NpgsqlCommand("INSERT INTO identity.tenant (id, slug, db_server, db_config_ref) VALUES (gen_random_uuid(), $1, $2, $3)", master);
-            insert.Parameters.Add(new NpgsqlParameter { Value = slug });
-            insert.Parameters.Add(new NpgsqlParameter { Value = server.Name });
-            insert.Parameters.Add(new NpgsqlParameter { Value = configRef });
-            await insert.ExecuteNonQueryAsync(cancellationToken);
+            await AddTenantAsync(state, slug, members, claims, progress, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Adds a tenant to the live server: its canonical database seeded with <paramref name="members"/> members and
+    /// <paramref name="claimLines"/> claim lines, its connection secret, and its row in the master (active).
+    /// </summary>
+    public async Task AddTenantAsync(LocalState state, string slug, int members, int claimLines, TextWriter progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(progress);
+        var connector = Connector;
+        var server = LiveServer(state);
+        await progress.WriteLineAsync($"creating sample tenant {slug} ({members} members, {claimLines} claim lines)");
+        var database = TenantDatabaseNames.For(TenantSlug.Parse(slug)).Canonical;
+        await using (var maintenance = await connector.OpenMaintenanceAsync(server, cancellationToken))
+        await using (var create = new NpgsqlCommand($"CREATE DATABASE {PgQuote.Identifier(database)}", maintenance))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var tenant = await connector.OpenAsync(server, database, cancellationToken))
+        {
+            await SampleTenants.SeedAsync(tenant, slug, members, claimLines, cancellationToken);
+        }
+
+        var configRef = $"tenant-db-{slug}";
+        await Secrets.SetSecretAsync(configRef, $"Host=127.0.0.1;Port={server.Port.ToString(CultureInfo.InvariantCulture)};Database={database};Username={AdminUser}", cancellationToken);
+        await using var master = await connector.OpenAsync(server, state.MasterDatabase, cancellationToken);
+        await using var insert = new NpgsqlCommand("INSERT INTO identity.tenant (id, slug, db_server, db_config_ref) VALUES (gen_random_uuid(), $1, $2, $3)", master);
+        insert.Parameters.Add(new NpgsqlParameter { Value = slug });
+        insert.Parameters.Add(new NpgsqlParameter { Value = server.Name });
+        insert.Parameters.Add(new NpgsqlParameter { Value = configRef });
+        await insert.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private async Task WriteKeysAndConfigAsync(LocalState state, CancellationToken cancellationToken)

@@ -307,7 +307,7 @@ public sealed class RestoreBatchOrchestrator
                     var detail = !released.Held ? "the batch held nothing to release"
                         : released.Deleted ? "released by the batch, its last holder: deleted"
                         : $"released by the batch; kept for {string.Join(", ", released.RemainingHolders)}";
-                    _servers[i] = (source, status with { State = "released", Detail = detail });
+                    _servers[i] = (source, status with { State = "released", Detail = status.Detail is null ? detail : $"{status.Detail}; {detail}" });
                 }
                 catch (ActivityFailedException e)
                 {
