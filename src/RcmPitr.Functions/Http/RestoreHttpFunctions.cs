@@ -21,7 +21,7 @@ namespace RcmPitr.Functions.Http;
 /// request is refused with 401 — never taken from <c>X-MS-CLIENT-PRINCIPAL-NAME</c>, which a client can set.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed class RestoreHttpFunctions(
+public sealed partial class RestoreHttpFunctions(
     TenantResolver tenants, IServerProvisioner provisioner, RestoreSettings settings, TimeProvider time, AuthOptions auth, StartRateLimiter limiter,
     DecisionLog decisions, TenantRunLock tenantRuns, RestorePreflight? preflight = null, TransferProgressStore? progress = null, ApiLinkOptions? links = null,
     ParityReportStore? parityReports = null, ChangeReportStore? changeReports = null, BatchSettings? batchSettings = null)
