@@ -27,6 +27,10 @@ public static class ApiRequestBody
     public static Task<(StartBatchBody? Body, IResult? Problem)> ReadBatchStartAsync(HttpRequest request, CancellationToken cancellationToken) =>
         ReadAsync<StartBatchBody>(request, validate: null, cancellationToken);
 
+    /// <summary>The body of <c>POST /api/drills</c> (may be absent), or the problem to answer with.</summary>
+    public static Task<(Drills.StartDrillBody? Body, IResult? Problem)> ReadDrillStartAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        ReadAsync<Drills.StartDrillBody>(request, validate: null, cancellationToken);
+
     /// <summary>The body of approve / reject (may be absent), or the problem to answer with.</summary>
     public static Task<(DecisionBody? Body, IResult? Problem)> ReadDecisionAsync(HttpRequest request, CancellationToken cancellationToken) =>
         ReadAsync<DecisionBody>(request, RequestValidation.Validate, cancellationToken);

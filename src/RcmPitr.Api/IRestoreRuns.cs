@@ -47,8 +47,8 @@ public interface IRestoreRuns
     /// </summary>
     Task StartBatchAsync(string instanceId, object input, CancellationToken cancellationToken);
 
-    /// <summary>Batches, newest first (at most 100).</summary>
-    Task<IReadOnlyList<RunInfo>> ListBatchesAsync(CancellationToken cancellationToken);
+    /// <summary>Batches whose id starts with <paramref name="idPrefix"/> (<c>batch-</c>, or <c>drill-</c> for drills), newest first (at most 100).</summary>
+    Task<IReadOnlyList<RunInfo>> ListBatchesAsync(string idPrefix, CancellationToken cancellationToken);
 }
 
 /// <summary>An activity call that was delivered again after an interrupted delivery.</summary>

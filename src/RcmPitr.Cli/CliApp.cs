@@ -145,6 +145,7 @@ public static partial class CliApp
             yield return Rollback();
             yield return List();
             yield return Batch();
+            yield return Drill();
         }
 
         private Command Restore()

@@ -49,6 +49,10 @@ public static class RcmPitrApp
         builder.Services.AddSingleton(sp => new StartRateLimiter(sp.GetRequiredService<RcmPitrOptions>().RateLimit, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddRcmPitr();
         configure?.Invoke(builder);
+        var quarterly = "0 0 6 1 1,4,7,10 *";
+        builder.Services.AddSingleton(sp => new DrillSchedule(
+            sp.GetRequiredService<RcmPitrOptions>().DryRunSchedule ?? builder.Configuration["DryRunSchedule"] ?? quarterly));
+        builder.Services.AddHostedService<DrillScheduler>();
         builder.AddRcmPitrTelemetry();
 
         var app = builder.Build();
@@ -59,6 +63,7 @@ public static class RcmPitrApp
         app.UseStatusCodePages();
         app.MapRestoresApi();
         app.MapRestoreBatchesApi();
+        app.MapDrillsApi();
         app.MapCallerApi();
         app.MapWebPages();
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));

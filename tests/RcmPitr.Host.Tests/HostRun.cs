@@ -67,6 +67,9 @@ public sealed class HostRun : IAsyncDisposable
     }
 
     public string Id { get; }
+
+    /// <summary>The host's configuration; a change takes effect at the next <see cref="StartHostAsync"/>.</summary>
+    public Dictionary<string, string?> Settings => _settings;
     public string Master { get; }
     public string State { get; }
     public DateTimeOffset RestoreTime { get; }

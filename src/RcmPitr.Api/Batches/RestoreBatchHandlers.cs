@@ -160,7 +160,7 @@ public sealed class RestoreBatchHandlers(
     /// <summary><c>GET /api/restore-batches</c>: batches, newest first, with their counts.</summary>
     public async Task<IResult> ListAsync(CancellationToken ct)
     {
-        var list = await runs.ListBatchesAsync(ct);
+        var list = await runs.ListBatchesAsync(IdPrefix, ct);
         return TypedResults.Json(list.Select(b =>
         {
             var request = ApiJson.Read<RestoreBatchRequest>(b.Input);
@@ -294,7 +294,8 @@ public sealed class RestoreBatchHandlers(
     }
 
     private async Task<RunInfo?> FindAsync(string id, CancellationToken ct) =>
-        id.StartsWith(IdPrefix, StringComparison.Ordinal) && await runs.GetAsync(id, ct) is { Name: RestoreBatchOrchestrator.Name } batch ? batch : null;
+        (id.StartsWith(IdPrefix, StringComparison.Ordinal) || id.StartsWith(Drills.DrillStarter.IdPrefix, StringComparison.Ordinal)) &&
+        await runs.GetAsync(id, ct) is { Name: RestoreBatchOrchestrator.Name } batch ? batch : null;
 
     private string BaseOf(HttpContext http) => (links ?? new ApiLinkOptions()).BaseFor(http.Request.Scheme, http.Request.Host.ToString());
 

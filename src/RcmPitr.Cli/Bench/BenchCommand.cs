@@ -48,7 +48,40 @@ internal static class BenchCommand
         var bench = new Command("bench", "Benchmarks.");
         bench.Subcommands.Add(transfer);
         bench.Subcommands.Add(CreateChanges(output));
+        bench.Subcommands.Add(CreateBatch(output));
         return bench;
+    }
+
+    private static Command CreateBatch(TextWriter output)
+    {
+        var tenants = new Option<int>("--tenants") { Description = "Tenants restored to one time (default 3; the local environment's two plus generated ones)", DefaultValueFactory = _ => 3 };
+        var rounds = new Option<int>("--rounds") { Description = "Rounds of both ways, alternating which goes first (at least 3)", DefaultValueFactory = _ => 3 };
+        var home = new Option<string?>("--home") { Description = "Local environment to use (default: a fresh one in a temporary folder, removed afterwards)" };
+        var json = new Option<FileInfo?>("--json") { Description = "Also write the result as JSON to this file" };
+        var batch = new Command("batch", "Dry-run N tenants of one local server to one time one by one (a restored server each) and as one batch (one shared server); count provisionings, time both.")
+        {
+            tenants, rounds, home, json,
+        };
+        batch.SetAction(async (parse, ct) =>
+        {
+            if (parse.GetValue(rounds) < 3 || parse.GetValue(tenants) < 2)
+            {
+                throw new CliUsageException("--rounds must be at least 3 and --tenants at least 2");
+            }
+
+            var result = await new BatchBenchmark(output, parse.GetValue(tenants), parse.GetValue(rounds)).RunAsync(parse.GetValue(home), ct);
+            await output.WriteLineAsync();
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"{result.Tenants} tenants, {result.Rounds} rounds, {result.Cores} cores: one by one {result.OneByOneProvisioningsPerRound:0.#} provisionings and median {result.OneByOneMedianSeconds:0.0} s; " +
+                $"batch {result.BatchProvisioningsPerRound:0.#} provisioning(s) and median {result.BatchMedianSeconds:0.0} s; ratio {result.BatchToOneByOneRatio:0.00}; one local provisioning median {result.ProvisioningMedianSeconds:0.0} s"));
+            if (parse.GetValue(json) is { } file)
+            {
+                await File.WriteAllTextAsync(file.FullName, BatchBenchmark.ToJson(result), ct);
+            }
+
+            return result.AllSucceeded ? 0 : 1;
+        });
+        return batch;
     }
 
     private static Command CreateChanges(TextWriter output)

@@ -2,7 +2,6 @@ using System.Text.Json;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using RcmPitr.Api;
-using RcmPitr.Api.Batches;
 using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Workflow.Batches;
 
@@ -74,9 +73,9 @@ internal sealed class DurableRestoreRuns(DurableTaskClient client, TenantRunLock
         await client.ScheduleNewOrchestrationInstanceAsync(new TaskName(RestoreBatchOrchestrator.Name), input, new StartOrchestrationOptions(instanceId), cancellationToken);
     }
 
-    public async Task<IReadOnlyList<RunInfo>> ListBatchesAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<RunInfo>> ListBatchesAsync(string idPrefix, CancellationToken cancellationToken)
     {
-        var query = new OrchestrationQuery(InstanceIdPrefix: RestoreBatchHandlers.IdPrefix, FetchInputsAndOutputs: true);
+        var query = new OrchestrationQuery(InstanceIdPrefix: idPrefix, FetchInputsAndOutputs: true);
         var runs = new List<RunInfo>();
         await foreach (var metadata in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken))
         {

@@ -65,8 +65,9 @@ public sealed class EngineRestoreRuns(EngineClient engine) : IRestoreRuns
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<RunInfo>> ListBatchesAsync(CancellationToken cancellationToken) =>
-        (await engine.ListAsync(RestoreBatchOrchestrator.Name, lockKey: null, status: null, limit: 100, cancellationToken)).Select(ToRun).ToList();
+    public async Task<IReadOnlyList<RunInfo>> ListBatchesAsync(string idPrefix, CancellationToken cancellationToken) =>
+        (await engine.ListAsync(RestoreBatchOrchestrator.Name, lockKey: null, status: null, limit: 500, cancellationToken))
+        .Where(i => i.InstanceId.StartsWith(idPrefix, StringComparison.Ordinal)).Take(100).Select(ToRun).ToList();
 
     private static RunInfo ToRun(InstanceMetadata i) =>
         new(i.InstanceId, i.Name, i.RuntimeStatus, i.CreatedTime, i.LastUpdatedTime, i.Input, i.CustomStatus, i.Output, i.Failure?.ErrorMessage);

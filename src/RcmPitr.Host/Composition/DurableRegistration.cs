@@ -3,6 +3,7 @@ using RcmPitr.Api.Batches;
 using RcmPitr.Engine.Hosting;
 using RcmPitr.Workflow.Batches;
 using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Drills;
 using RcmPitr.Workflow.Parity;
 using RcmPitr.Workflow.Restores;
 
@@ -15,7 +16,7 @@ public static class DurableRegistration
     /// The registry for <paramref name="a"/>; <paramref name="batches"/> gives the batch activities when one runs (they reach
     /// the engine's own client, which exists only once the engine does).
     /// </summary>
-    public static DurableRegistry Create(RestoreActivities a, Func<BatchActivities>? batches = null)
+    public static DurableRegistry Create(RestoreActivities a, Func<BatchActivities>? batches = null, Func<RcmPitr.Api.Drills.DrillRecorder>? drills = null)
     {
         ArgumentNullException.ThrowIfNull(a);
         var registry = new DurableRegistry()
@@ -55,6 +56,11 @@ public static class DurableRegistration
                 .AddActivity<StartBatchMemberInput, StartBatchMemberResult>(ActivityNames.StartBatchMember, (input, ct) => batches().StartMember(input, ct))
                 .AddActivity<ReadBatchMembersInput, IReadOnlyList<BatchMemberState>>(ActivityNames.ReadBatchMembers, (input, ct) => batches().ReadMembers(input, ct))
                 .AddActivity<CancelBatchMembersInput, int>(ActivityNames.CancelBatchMembers, (input, ct) => batches().CancelMembers(input, ct));
+        }
+
+        if (drills is not null)
+        {
+            registry.AddActivity<RecordDrillInput, RecordDrillResult>(ActivityNames.RecordDrill, (input, ct) => drills().RecordAsync(input, ct));
         }
 
         return registry;

@@ -43,7 +43,8 @@ public static class HostServices
         services.AddSingleton<IOrchestrationTerminator>(sp => sp.GetRequiredService<EngineClientHolder>());
         services.AddSingleton(sp => new DurableEngine(
             sp.GetRequiredService<StateDatabase>().DataSource,
-            DurableRegistration.Create(sp.GetRequiredService<RestoreActivities>(), () => sp.GetRequiredService<RcmPitr.Api.Batches.BatchActivities>()),
+            DurableRegistration.Create(
+                sp.GetRequiredService<RestoreActivities>(), () => sp.GetRequiredService<RcmPitr.Api.Batches.BatchActivities>(), () => sp.GetRequiredService<RcmPitr.Api.Drills.DrillRecorder>()),
             sp.GetRequiredService<RcmPitrOptions>().Engine,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>()));
@@ -59,6 +60,17 @@ public static class HostServices
         services.AddSingleton(sp => new RcmPitr.Api.Batches.RestoreBatchHandlers(
             sp.GetRequiredService<RcmPitr.Api.IRestoreRuns>(), sp.GetRequiredService<RcmPitr.Api.RestoreApiHandlers>(), sp.GetRequiredService<TenantResolver>(),
             sp.GetRequiredService<RcmPitrOptions>().Restore, sp.GetRequiredService<RcmPitrOptions>().Batch, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<RcmPitrOptions>().Links));
+        services.AddSingleton<DrillResultStore>();
+        services.AddSingleton(sp => new RcmPitr.Api.Drills.DrillRecorder(
+            sp.GetRequiredService<RcmPitr.Api.IRestoreRuns>(), sp.GetRequiredService<DrillResultStore>(), sp.GetRequiredService<RcmPitrOptions>().Drills,
+            sp.GetRequiredService<ParityReportStore>(), sp.GetRequiredService<TransferProgressStore>()));
+        services.AddSingleton(sp => new RcmPitr.Api.Drills.DrillStarter(
+            sp.GetRequiredService<RcmPitr.Api.IRestoreRuns>(), sp.GetRequiredService<RcmPitr.Api.RestoreApiHandlers>(), sp.GetRequiredService<TenantResolver>(),
+            sp.GetRequiredService<RcmPitrOptions>().Restore, sp.GetRequiredService<RcmPitrOptions>().Batch, sp.GetRequiredService<RcmPitrOptions>().DryRun,
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new RcmPitr.Api.Drills.DrillHandlers(
+            sp.GetRequiredService<RcmPitr.Api.IRestoreRuns>(), sp.GetRequiredService<RcmPitr.Api.Drills.DrillStarter>(), sp.GetRequiredService<DrillResultStore>(),
             sp.GetRequiredService<RcmPitrOptions>().Links));
         services.AddHostedService<EngineService>();
         services.AddHostedService<RcmPitr.Api.OwnSchemaStartup>();

@@ -70,6 +70,19 @@ public sealed class RcmPitrOptions
 
     /// <summary>Batches: members moving at once (<c>Parallelism</c>) and how often a batch looks at them (<c>PollInterval</c>).</summary>
     public Workflow.Batches.BatchSettings Batch { get; set; } = new();
+
+    /// <summary>
+    /// When restore drills run: a cron expression in UTC, six fields with seconds (as the Functions timer's <c>DryRunSchedule</c>)
+    /// or five; empty turns the scheduler off. Null: the top-level <c>DryRunSchedule</c>, else the runbook's quarterly
+    /// <c>0 0 6 1 1,4,7,10 *</c>.
+    /// </summary>
+    public string? DryRunSchedule { get; set; }
+
+    /// <summary>Which tenants a drill takes (<c>Tenants</c>; none: every tenant) and how far back it restores (<c>RestorePointAge</c>).</summary>
+    public RcmPitr.Api.Drills.DrillScheduleOptions DryRun { get; set; } = new();
+
+    /// <summary>How drills judge the as-of copy: <c>MinRatioToPrevious</c> and <c>Expectations</c>.</summary>
+    public Workflow.Drills.DrillOptions Drills { get; set; } = new();
 }
 
 /// <summary>The provisioner the host uses.</summary>

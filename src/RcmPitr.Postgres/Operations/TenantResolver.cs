@@ -96,6 +96,21 @@ public sealed class TenantResolver(ControlPlaneDatabase master, ISecretStore sec
         return tenants;
     }
 
+    /// <summary>Every tenant of every registered server: slug, server and status, by server then slug. Read-only.</summary>
+    public async Task<IReadOnlyList<(string Slug, string Server, TenantStatus Status)>> AllTenantsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await master.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT slug, db_server, status FROM identity.tenant ORDER BY db_server, slug", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var tenants = new List<(string, string, TenantStatus)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            tenants.Add((reader.GetString(0), reader.GetString(1), TenantStatusText.Parse(reader.GetString(2))));
+        }
+
+        return tenants;
+    }
+
     private async Task<string> LiveDatabaseAsync(TenantDatabaseNames names, string? configRef, IReadOnlyList<(DateTimeOffset At, string Database)> flips, CancellationToken cancellationToken)
     {
         string? live = null;

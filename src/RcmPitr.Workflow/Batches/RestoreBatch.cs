@@ -38,6 +38,15 @@ public sealed record RestoreBatchRequest(
     /// <summary>How often the batch looks at its members.</summary>
     public TimeSpan PollInterval { get; init; } = BatchSettings.DefaultPollInterval;
 
+    /// <summary>
+    /// A restore drill (dry runs only): when every member has ended, the batch records each tenant's result — phases, sizes,
+    /// parity, the check against a known-good reference, pass or fail — in the drill report.
+    /// </summary>
+    public bool Drill { get; init; }
+
+    /// <summary>A drill's tenants that could not be taken when it started, and why (recorded as failed in its report).</summary>
+    public IReadOnlyList<Drills.DrillSkip> Skipped { get; init; } = [];
+
     /// <summary>The id four eyes compares decisions against.</summary>
     public string RequesterId => RequestedById ?? RequestedBy;
 

@@ -1,4 +1,5 @@
 using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Drills;
 using RcmPitr.Workflow.Naming;
 using RcmPitr.Workflow.Orchestration;
 using RcmPitr.Workflow.Restores;
@@ -34,6 +35,10 @@ public sealed class RestoreBatchOrchestrator
         {
             await batch.HoldServersAsync();
             await batch.RunMembersAsync();
+            if (request.Drill)
+            {
+                await batch.RecordDrillAsync();
+            }
         }
         catch (Exception e) when (e is ActivityFailedException or InvalidOperationException)
         {
@@ -64,6 +69,7 @@ public sealed class RestoreBatchOrchestrator
         private readonly Task<CancelRequest> _cancel = context.WaitForExternalEvent<CancelRequest>(RestoreEvents.Cancel);
         private readonly string _stamp = RestoreStamp.From(request.RestoreTime).Value;
         private CancelRequest? _cancelled;
+        private string? _drill;
         private string _phase = "holding servers";
 
         public string? Error { get; set; }
@@ -287,6 +293,24 @@ public sealed class RestoreBatchOrchestrator
             return updated with { State = final, EndedAt = now };
         }
 
+        /// <summary>A drill's report: every member's result against its known-good reference, recorded once all have ended.</summary>
+        public async Task RecordDrillAsync()
+        {
+            _phase = "recording drill report";
+            Publish();
+            var ends = _members.Select(m => new DrillMemberEnd(m.Tenant, m.RunId, m.Server, m.State, m.Detail)).ToList();
+            try
+            {
+                var recorded = await context.CallActivityAsync<RecordDrillResult>(ActivityNames.RecordDrill, new RecordDrillInput(BatchId, request.RestoreTime, ends, request.Skipped), Retry);
+                _drill = $"drill: {recorded.Passed} passed, {recorded.Failed} failed";
+            }
+            catch (ActivityFailedException e)
+            {
+                _drill = Clip($"drill report not recorded: {e.Failure.ErrorMessage}");
+                OperatorAction = "The drill's report could not be recorded; its member runs' statuses hold what it found.";
+            }
+        }
+
         /// <summary>Gives up the batch's holds; each server goes when its last member has let go too.</summary>
         public async Task ReleaseServersAsync()
         {
@@ -335,7 +359,8 @@ public sealed class RestoreBatchOrchestrator
                          (counts.Failed > 0 ? $", {counts.Failed} failed" : string.Empty) +
                          (counts.Stopped > 0 ? $", {counts.Stopped} stopped" : string.Empty) +
                          (counts.NotStarted > 0 ? $", {counts.NotStarted} not started" : string.Empty) +
-                         $"; {_servers.Count} restored server{(_servers.Count == 1 ? string.Empty : "s")} for {request.Members.Select(m => m.Server).Distinct(StringComparer.Ordinal).Count()} source server(s)";
+                         $"; {_servers.Count} restored server{(_servers.Count == 1 ? string.Empty : "s")} for {request.Members.Select(m => m.Server).Distinct(StringComparer.Ordinal).Count()} source server(s)" +
+                         (_drill is null ? string.Empty : $"; {_drill}");
             return new RestoreBatchResult(outcome, _members.ToList(), _servers.Select(s => s.Status).ToList(), counts, detail);
         }
 

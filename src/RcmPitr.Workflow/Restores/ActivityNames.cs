@@ -32,5 +32,6 @@ public static class ActivityNames
     public const string StartBatchMember = nameof(StartBatchMember);
     public const string ReadBatchMembers = nameof(ReadBatchMembers);
     public const string CancelBatchMembers = nameof(CancelBatchMembers);
+    public const string RecordDrill = nameof(RecordDrill);
 #pragma warning restore CS1591
 }
