@@ -10,12 +10,14 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
 using Npgsql;
 using RcmPitr.Api;
+using RcmPitr.Api.Drills;
 using RcmPitr.Functions.Composition;
 using RcmPitr.Functions.Http;
 using RcmPitr.Functions.Timers;
 using RcmPitr.Postgres.ControlPlane;
 using RcmPitr.Postgres.Operations;
 using RcmPitr.Postgres.Provisioning;
+using RcmPitr.Workflow.Batches;
 using RcmPitr.Workflow.Contracts;
 using RcmPitr.Workflow.Restores;
 
@@ -89,29 +91,56 @@ public sealed class HttpAndTimerFunctionsTests(FunctionsClusterFixture fx) : IAs
     }
 
     [Fact]
-    public async Task QuarterlyDryRun_StartsADryRunPerConfiguredTenantAndSkipsBusyOnes()
+    public async Task QuarterlyDryRun_StartsOneDrillOfTheConfiguredTenantsAndReportsABusyOneAsSkipped()
     {
-        // globex-health is held by an active run; acme-health's busy run must not make acme look busy.
-        await new TenantRunLock(_master).TryClaimAsync("globex-health", "restore-globex-health--20260422143000-abcd1234", _ => Task.FromResult(true), CancellationToken.None);
-        await new TenantRunLock(_master).TryClaimAsync("acme-health", "restore-acme-health--20260422143000-abcd1234", _ => Task.FromResult(true), CancellationToken.None);
-        _client.Setup(c => c.GetInstanceAsync("restore-globex-health--20260422143000-abcd1234", false, It.IsAny<CancellationToken>()))
-            .ReturnsAsync(new OrchestrationMetadata(RestoreTenantOrchestrator.Name, "restore-globex-health--20260422143000-abcd1234") { RuntimeStatus = OrchestrationRuntimeStatus.Running });
-        _client.Setup(c => c.GetInstanceAsync(It.Is<string>(id => id.EndsWith("-dryrun", StringComparison.Ordinal)), false, It.IsAny<CancellationToken>()))
+        // Two tenants on one registered server; globex-health is held by an active run (acme-health's run must not make acme look busy).
+        await using (var connection = await _master.OpenAsync(CancellationToken.None))
+        await using (var insert = new NpgsqlCommand(
+            """
+            INSERT INTO identity.db_server (name, fqdn, port, admin_user, admin_secret_ref, major_version) VALUES ('pg-test', 'pg-test.example', 5432, 'admin', 'pg-admin', 17);
+            INSERT INTO identity.tenant (id, slug, db_server, db_config_ref) VALUES (gen_random_uuid(), 'acme', 'pg-test', 'tenant-db-acme'), (gen_random_uuid(), 'globex-health', 'pg-test', 'tenant-db-globex-health');
+            """, connection))
+        {
+            await insert.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        const string holder = "restore-globex-health--20260422143000-abcd1234";
+        await new TenantRunLock(_master).TryClaimAsync("globex-health", holder, _ => Task.FromResult(true), CancellationToken.None);
+        var busy = new OrchestrationMetadata(RestoreTenantOrchestrator.Name, holder)
+        {
+            RuntimeStatus = OrchestrationRuntimeStatus.Running,
+            SerializedInput = JsonSerializer.Serialize(new RestoreRequest("globex-health", DateTimeOffset.UnixEpoch, RestoreMode.Restore, CutoverStrategy.SwapAndKeep, "r", "alice"), FunctionsServices.Json),
+        };
+        _client.Setup(c => c.GetAllInstancesAsync(It.IsAny<OrchestrationQuery>()))
+            .Returns((OrchestrationQuery q) => new Pages(q.InstanceIdPrefix == RestoreApiHandlers.RunIdPrefix("globex-health") ? [busy] : []));
+        _client.Setup(c => c.GetInstanceAsync(It.Is<string>(id => id.StartsWith("drill-", StringComparison.Ordinal)), false, It.IsAny<CancellationToken>()))
             .ReturnsAsync((OrchestrationMetadata?)null);
+        RestoreBatchRequest? scheduled = null;
+        string? scheduledId = null;
         _client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(
-                It.Is<TaskName>(n => n.Name == RestoreTenantOrchestrator.Name),
-                It.Is<RestoreRequest>(r => r.Tenant == "acme" && r.Mode == RestoreMode.DryRun && r.RequestedBy == QuarterlyDryRunFunction.Principal),
-                It.Is<StartOrchestrationOptions>(o => o.InstanceId!.StartsWith("restore-acme--", StringComparison.Ordinal)),
-                It.IsAny<CancellationToken>()))
-            .ReturnsAsync("restore-acme-x");
-        var function = new QuarterlyDryRunFunction(new DryRunOptions { Tenants = "acme, globex-health" }, new RestoreSettings(), TimeProvider.System, new TenantRunLock(_master), NullLogger<QuarterlyDryRunFunction>.Instance);
+                It.Is<TaskName>(n => n.Name == RestoreBatchOrchestrator.Name), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
+            .Callback((TaskName _, object? input, StartOrchestrationOptions? options, CancellationToken _) => (scheduled, scheduledId) = ((RestoreBatchRequest)input!, options!.InstanceId))
+            .ReturnsAsync("drill");
+        var provisioner = new Mock<IServerProvisioner>(MockBehavior.Strict);
+        provisioner.Setup(p => p.GetEarliestRestoreTimeAsync(It.IsAny<DbServerInfo>(), It.IsAny<CancellationToken>())).ReturnsAsync(TimeProvider.System.GetUtcNow().AddDays(-7));
+        // Connection secrets RcmPitr never moved: each tenant's database is its canonical one.
+        var secrets = new Mock<RcmPitr.Postgres.Connections.ISecretStore>(MockBehavior.Strict);
+        secrets.Setup(s => s.GetSecretAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ThrowsAsync(new KeyNotFoundException());
+        var function = new QuarterlyDryRunFunction(
+            new DrillScheduleOptions { Tenants = "acme, globex-health" }, new RestoreSettings(), new BatchSettings(), TimeProvider.System, new TenantRunLock(_master),
+            new TenantResolver(_master, secrets.Object), provisioner.Object, new DecisionLog(_master), NullLogger<QuarterlyDryRunFunction>.Instance);
 
         var started = await function.Run(new Microsoft.Azure.Functions.Worker.TimerInfo(), _client.Object, CancellationToken.None);
 
         var id = Assert.Single(started);
-        Assert.StartsWith("restore-acme--", id, StringComparison.Ordinal);
-        Assert.EndsWith("-dryrun", id, StringComparison.Ordinal);
-        _client.VerifyAll();
+        Assert.Equal(id, scheduledId);
+        Assert.Matches("^drill-[0-9]{12}$", id);
+        Assert.NotNull(scheduled);
+        Assert.Equal((true, RestoreMode.DryRun, QuarterlyDryRunFunction.Principal), (scheduled.Drill, scheduled.Mode, scheduled.RequestedBy));
+        Assert.Equal(("acme", "pg-test"), (Assert.Single(scheduled.Members).Tenant, scheduled.Members[0].Server));
+        var skipped = Assert.Single(scheduled.Skipped);
+        Assert.Equal("globex-health", skipped.Tenant);
+        Assert.Contains(holder, skipped.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -20,6 +20,8 @@ public sealed class WebPageFunctionsTests(FunctionsClusterFixture fx)
     /// <summary>The public URLs of the API (README, "HTTP API"), which must not move.</summary>
     private static readonly string[] ApiRoutes =
     [
+        "GET api/drills",
+        "GET api/drills/{id}",
         "GET api/me",
         "GET api/restore-batches",
         "GET api/restore-batches/{id}",
@@ -27,6 +29,7 @@ public sealed class WebPageFunctionsTests(FunctionsClusterFixture fx)
         "GET api/restores/{id}",
         "GET api/restores/{id}/changes",
         "GET api/restores/{id}/changes.csv",
+        "POST api/drills",
         "POST api/restore-batches",
         "POST api/restore-batches/{id}/approve",
         "POST api/restore-batches/{id}/cancel",

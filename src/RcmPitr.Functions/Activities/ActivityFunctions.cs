@@ -18,7 +18,9 @@ namespace RcmPitr.Functions.Activities;
 /// same <see cref="RestoreActivities"/> the embedded host runs.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed class ActivityFunctions(RestoreActivities activities, TenantRunLock? tenantRuns = null)
+public sealed class ActivityFunctions(
+    RestoreActivities activities, TenantRunLock? tenantRuns = null, DrillResultStore? drillResults = null, RcmPitr.Workflow.Drills.DrillOptions? drillOptions = null,
+    ParityReportStore? parityReports = null, TransferProgressStore? progress = null)
 {
 #pragma warning disable CS1591 // Each trigger is the activity of the same name.
     [Function(ActivityNames.ResolveTenant)]
@@ -119,6 +121,15 @@ public sealed class ActivityFunctions(RestoreActivities activities, TenantRunLoc
     [Function(ActivityNames.CancelBatchMembers)]
     public Task<int> CancelBatchMembers([ActivityTrigger] CancelBatchMembersInput input, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken) =>
         Batch(client).CancelMembers(input, cancellationToken);
+
+    [Function(ActivityNames.RecordDrill)]
+    public Task<RcmPitr.Workflow.Drills.RecordDrillResult> RecordDrill([ActivityTrigger] RcmPitr.Workflow.Drills.RecordDrillInput input, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken) =>
+        new RcmPitr.Api.Drills.DrillRecorder(
+            new DurableRestoreRuns(client, tenantRuns ?? throw new InvalidOperationException("The drill activities need the master's tenant-run claims (TenantRunLock), which are not registered.")),
+            drillResults ?? throw new InvalidOperationException("The drill results store (DrillResultStore) is not registered."),
+            drillOptions ?? new RcmPitr.Workflow.Drills.DrillOptions(),
+            parityReports,
+            progress).RecordAsync(input, cancellationToken);
 #pragma warning restore CS1591
 
     // A batch's member runs start under the same one-run-per-tenant claim as runs started through the API.

@@ -48,7 +48,9 @@ public static class FunctionsServices
         services.AddSingleton(Bind<SmokeProbeOptions>(configuration, "SmokeProbe"));
         services.AddSingleton(Bind<RcmPitr.Postgres.Changes.ChangeReportOptions>(configuration, RcmPitr.Postgres.Changes.ChangeReportOptions.Section));
         services.AddSingleton(Bind<PgConnectionOptions>(configuration, "PgConnection"));
-        services.AddSingleton(Bind<DryRunOptions>(configuration, "DryRun"));
+        services.AddSingleton(Bind<RcmPitr.Api.Drills.DrillScheduleOptions>(configuration, "DryRun"));
+        services.AddSingleton(Bind<RcmPitr.Workflow.Drills.DrillOptions>(configuration, RcmPitr.Workflow.Drills.DrillOptions.Section));
+        services.AddSingleton<DrillResultStore>();
         services.AddSingleton(Bind<RestoreSettings>(configuration, "Restore"));
         services.AddSingleton(Bind<RcmPitr.Workflow.Batches.BatchSettings>(configuration, "Batch"));
         services.AddSingleton<TokenCredential>(new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = configuration["AZURE_CLIENT_ID"] }));

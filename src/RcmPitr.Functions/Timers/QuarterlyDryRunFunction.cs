@@ -3,61 +3,58 @@ using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using RcmPitr.Api;
-using RcmPitr.Functions.Composition;
+using RcmPitr.Api.Drills;
 using RcmPitr.Functions.Http;
 using RcmPitr.Postgres.ControlPlane;
-using RcmPitr.Workflow.Naming;
+using RcmPitr.Postgres.Operations;
+using RcmPitr.Postgres.Provisioning;
+using RcmPitr.Workflow.Batches;
 using RcmPitr.Workflow.Restores;
 
 namespace RcmPitr.Functions.Timers;
 
 /// <summary>
-/// The runbook's recommended quarterly dry run (default <c>0 0 6 1 1,4,7,10 *</c>, setting <c>DryRunSchedule</c>): for
-/// each configured tenant, every step but freeze, approval and cutover, against a restore point a little in
-/// the past, to surface IAM / network / disk problems before they are needed in earnest. A tenant with an
-/// active run is skipped, not waited for.
+/// The runbook's recommended quarterly dry run (default <c>0 0 6 1 1,4,7,10 *</c>, setting <c>DryRunSchedule</c>), as a restore
+/// drill: the configured tenants (<c>DryRun:Tenants</c>; none: every tenant of every server) dry-run to one restore point a
+/// little in the past, on one restored server per source server, each with a report (<c>GET /api/drills/{id}</c>). The drill is
+/// named after the occurrence, so a timer that fires twice starts it once. A tenant busy with another run is not waited for:
+/// the report records it as not drilled.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed partial class QuarterlyDryRunFunction(DryRunOptions options, RestoreSettings settings, TimeProvider time, TenantRunLock tenantRuns, ILogger<QuarterlyDryRunFunction> logger)
+public sealed partial class QuarterlyDryRunFunction(
+    DrillScheduleOptions options, RestoreSettings settings, BatchSettings batchSettings, TimeProvider time, TenantRunLock tenantRuns, TenantResolver tenants,
+    IServerProvisioner provisioner, DecisionLog decisions, ILogger<QuarterlyDryRunFunction> logger, RestorePreflight? preflight = null)
 {
-    /// <summary>The principal dry runs are recorded under.</summary>
+    /// <summary>The principal drills are recorded under.</summary>
     public const string Principal = "quarterly-dry-run";
 
-    /// <summary>Starts the dry runs; returns the ids started.</summary>
+    /// <summary>Starts the drill; returns its id(s) (one per 50 tenants).</summary>
     [Function("QuarterlyDryRun")]
     public async Task<IReadOnlyList<string>> Run([TimerTrigger("%DryRunSchedule%")] TimerInfo timer, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(timer);
         var runs = new DurableRestoreRuns(client, tenantRuns);
-        var restoreTime = RestoreStamp.WholeSecond(time.GetUtcNow() - options.RestorePointAge);
-        var started = new List<string>();
-        foreach (var tenant in options.TenantList)
+        var handlers = new RestoreApiHandlers(runs, tenants, provisioner, settings, time, decisions, preflight);
+        var starter = new DrillStarter(runs, handlers, tenants, settings, batchSettings, options, time);
+        var now = time.GetUtcNow();
+        var occurrence = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero);
+        var started = await starter.StartAsync(requested: null, Principal, Principal, occurrence, cancellationToken);
+        foreach (var skip in started.Skipped)
         {
-            var slug = TenantSlug.Parse(tenant, "DryRun:Tenants");
-            var request = new RestoreRequest(slug.Value, restoreTime, RestoreMode.DryRun, CutoverStrategy.SwapAndKeep, "quarterly dry run (runbook)", Principal) { Settings = settings };
-            var id = $"{RestoreApiHandlers.RunIdPrefix(slug.Value)}{RestoreStamp.From(restoreTime).Value}-dryrun";
-            try
-            {
-                await runs.StartAsync(RestoreTenantOrchestrator.Name, id, request, slug.Value, cancellationToken);
-                started.Add(id);
-                LogStarted(logger, slug.Value, id);
-            }
-            catch (TenantBusyException e)
-            {
-                LogSkipped(logger, slug.Value, e.RunningInstanceId);
-            }
-            catch (RunExistsException)
-            {
-                LogSkipped(logger, slug.Value, id);
-            }
+            LogSkipped(logger, skip.Tenant, skip.Reason);
         }
 
-        return started;
+        foreach (var id in started.DrillIds)
+        {
+            LogStarted(logger, id, started.AlreadyStarted);
+        }
+
+        return started.DrillIds;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Quarterly dry run of {Tenant} started: {InstanceId}")]
-    private static partial void LogStarted(ILogger logger, string tenant, string instanceId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Quarterly restore drill started: {DrillId} (already started: {Already})")]
+    private static partial void LogStarted(ILogger logger, string drillId, bool already);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Quarterly dry run of {Tenant} skipped: run {InstanceId} is active or already exists")]
-    private static partial void LogSkipped(ILogger logger, string tenant, string instanceId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Quarterly restore drill skips {Tenant}: {Reason}")]
+    private static partial void LogSkipped(ILogger logger, string tenant, string reason);
 }
