@@ -53,10 +53,10 @@ public sealed class WebPageFunctionsTests(FunctionsClusterFixture fx)
     public void HttpTriggers_EveryRouteButThePages_StartsWithApiAndNeedsAFunctionKey()
     {
         var triggers = HttpTriggers().ToList();
-        var pages = triggers.Where(t => t.Trigger.Route is WebPageFunctions.ListRoute or "runs/{id}" or "ui/{file}").ToList();
+        var pages = triggers.Where(t => t.Trigger.Route is WebPageFunctions.ListRoute or "runs/{id}" or "drills" or "drills/{id}" or "ui/{file}").ToList();
         var api = triggers.Except(pages).ToList();
 
-        Assert.Equal(3, pages.Count);
+        Assert.Equal(5, pages.Count);
         Assert.All(pages, p => Assert.Equal(AuthorizationLevel.Anonymous, p.Trigger.AuthLevel));
         Assert.Equal(ApiRoutes, api.SelectMany(t => t.Trigger.Methods!.Select(m => $"{m.ToUpperInvariant()} {t.Trigger.Route}")).Order(StringComparer.Ordinal));
         Assert.All(api, t => Assert.Equal(AuthorizationLevel.Function, t.Trigger.AuthLevel));

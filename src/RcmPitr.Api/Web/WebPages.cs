@@ -4,7 +4,8 @@ using Microsoft.AspNetCore.Http;
 namespace RcmPitr.Api.Web;
 
 /// <summary>
-/// The web page both hosts serve: one static HTML shell (<c>/</c> lists runs, <c>/runs/{id}</c> shows one) and its
+/// The web page both hosts serve: one static HTML shell (<c>/</c> lists runs, <c>/runs/{id}</c> shows one, <c>/drills</c> lists
+/// restore drills, <c>/drills/{id}</c> shows a drill's report) and its
 /// script and style under <c>/ui/</c>, embedded in this assembly. The files hold no data: the script reads everything
 /// from the authenticated JSON API and writes it as text, never as HTML, so they are served without authentication.
 /// </summary>
@@ -18,6 +19,12 @@ public static class WebPages
 
     /// <summary>The route of one run's page.</summary>
     public const string RunRoute = Workflow.Naming.RunAddresses.PageRoute + "/{id}";
+
+    /// <summary>The route of the drills list.</summary>
+    public const string DrillsRoute = "/drills";
+
+    /// <summary>The route of one drill's report (with the chart of restore durations over past drills).</summary>
+    public const string DrillRoute = DrillsRoute + "/{id}";
 
     private const string ShellName = "index.html";
 

@@ -1,4 +1,5 @@
-// RcmPitr's web page: the runs list (/) and one run (/runs/{id}) over the JSON API.
+// RcmPitr's web page: the runs list (/), one run (/runs/{id}), the restore drills (/drills) and one drill's report
+// (/drills/{id}, with a chart of restore durations over past drills) over the JSON API.
 // Everything from the API is written with textContent, never as HTML. The embedded host's API key is kept in
 // sessionStorage (this tab only) and sent as x-functions-key; on Azure the App Service sign-in cookie goes with
 // same-origin requests and a key is asked for only when the API answers 401.
@@ -11,7 +12,7 @@
   const RUN_REFRESH_MS = 3000;
 
   const $ = (id) => document.getElementById(id);
-  const state = { me: null, timer: null, lastJson: null, lastChanges: null, runId: null, run: null, busy: false };
+  const state = { me: null, timer: null, lastJson: null, lastChanges: null, runId: null, run: null, busy: false, drillId: null };
 
   // ---- helpers -------------------------------------------------------------------------------------------------
 
@@ -97,7 +98,7 @@
   function announce(text) { $('live').textContent = text; }
 
   function show(section) {
-    for (const id of ['signin', 'list', 'run']) { $(id).hidden = id !== section; }
+    for (const id of ['signin', 'list', 'run', 'drills', 'drill']) { $(id).hidden = id !== section; }
   }
 
   function stopTimer() {
@@ -580,15 +581,165 @@
     if (active) { schedule(refreshRun, RUN_REFRESH_MS); }
   }
 
+  // ---- drills --------------------------------------------------------------------------------------------------
+
+  const SVG = 'http://www.w3.org/2000/svg';
+  // Distinct on white and for the common colour-vision deficiencies; each tenant's points also differ by shape.
+  const PALETTE = ['#0b5cad', '#b3590b', '#146c2e', '#7b2d8e', '#a4161a', '#00676b', '#5c5c00', '#4f5862'];
+
+  function svg(tag, attributes, text) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [name, value] of Object.entries(attributes || {})) { node.setAttribute(name, String(value)); }
+    if (text !== undefined) { node.textContent = String(text); }
+    return node;
+  }
+
+  function seconds(n) { return typeof n === 'number' ? (n < 60 ? `${n.toFixed(1)} s` : `${Math.floor(n / 60)} min ${Math.round(n % 60)} s`) : ''; }
+
+  async function showDrills() {
+    show('drills');
+    document.title = 'Restore drills · RcmPitr';
+    await refreshDrills();
+  }
+
+  async function refreshDrills() {
+    try {
+      const response = await api('/api/drills');
+      if (!response.ok) { $('drills-error').textContent = await problemText(response, 'Could not list drills.'); return; }
+      $('drills-error').textContent = '';
+      const drills = await response.json();
+      fill($('drills-body'), drills.map((d) => {
+        const link = el('a', d.id);
+        link.href = `/drills/${encodeURIComponent(d.id)}`;
+        return row([link, d.runtimeStatus, when(d.restoreTime), count(d.tenants),
+          { text: count(d.passed), className: d.passed > 0 ? 'ok' : '' }, { text: count(d.failed), className: d.failed > 0 ? 'bad' : '' }, when(d.createdTime)]);
+      }));
+      if (drills.length === 0) { fill($('drills-body'), [row([{ text: 'No drill yet. Start one with rcm-pitr drill run, or wait for the schedule (DryRunSchedule).' }])]); }
+      schedule(refreshDrills, LIST_REFRESH_MS);
+    } catch (e) {
+      if (e instanceof Unauthorized) { askToSignIn(e.message); } else { $('drills-error').textContent = `Could not reach the API: ${e.message}`; }
+    }
+  }
+
+  async function showDrill(id) {
+    show('drill');
+    state.drillId = id;
+    $('drill-title').textContent = `Drill ${id}`;
+    document.title = `Drill ${id} · RcmPitr`;
+    await refreshDrill();
+  }
+
+  async function refreshDrill() {
+    const id = state.drillId;
+    try {
+      const response = await api(`/api/drills/${encodeURIComponent(id)}`);
+      if (!response.ok && response.status !== 202) { $('drill-error').textContent = await problemText(response, 'Could not read the drill.'); return; }
+      $('drill-error').textContent = '';
+      const report = await response.json();
+      renderDrill(report);
+      if (response.status === 202) { schedule(refreshDrill, RUN_REFRESH_MS); }
+    } catch (e) {
+      if (e instanceof Unauthorized) { askToSignIn(e.message); } else { $('drill-error').textContent = `Could not reach the API: ${e.message}`; }
+    }
+  }
+
+  function renderDrill(report) {
+    const summary = $('drill-summary');
+    summary.replaceChildren();
+    const running = ACTIVE.includes(report.runtimeStatus);
+    fact(summary, 'Status', running ? `${report.runtimeStatus}: the report is written when every tenant's dry run has ended` : report.runtimeStatus);
+    fact(summary, 'Restore time', when(report.restoreTime));
+    fact(summary, 'Started', when(report.createdTime));
+    fact(summary, 'Duration', duration(report.createdTime, report.endedTime));
+    fact(summary, 'Requested by', report.requestedBy);
+    fact(summary, 'Verdict', running ? '' : `${report.passed} passed, ${report.failed} failed`);
+    if (report.detail) { fact(summary, 'Detail', report.detail); }
+
+    fill($('drill-results'), report.tenants.map((t) => row([
+      t.tenant,
+      { text: t.passed ? 'Passed' : 'Failed', className: t.passed ? 'ok' : 'bad' },
+      seconds(t.seconds),
+      bytes(t.bytesMoved),
+      t.parity || '',
+      t.reference ? `${t.reference.kind}${t.reference.againstDrill ? ` (${t.reference.againstDrill})` : ''}` : '',
+      t.reason,
+    ])));
+    fill($('drill-phases'), report.tenants.flatMap((t) => (t.phases || []).map((p) => row([t.tenant, p.name, seconds(p.seconds), p.outcome]))));
+    fill($('drill-history'), (report.history || []).map((h) => row([h.tenant, h.drillId, when(h.restoreTime), seconds(h.seconds), { text: h.passed ? 'Passed' : 'Failed', className: h.passed ? 'ok' : 'bad' }])));
+    renderChart(report.history || []);
+  }
+
+  // One line per tenant: its restore duration at each drill (oldest left). A failed drill is a hollow point.
+  function renderChart(history) {
+    const figure = $('drill-chart');
+    const drills = [...new Map(history.slice().sort((a, b) => new Date(a.recordedAt) - new Date(b.recordedAt)).map((h) => [h.drillId, h])).keys()];
+    const tenants = [...new Set(history.map((h) => h.tenant))].sort();
+    const points = history.filter((h) => typeof h.seconds === 'number');
+    if (points.length === 0) {
+      figure.replaceChildren(el('p', 'No durations recorded yet.', 'muted'));
+      $('drill-chart-note').textContent = '';
+      return;
+    }
+
+    const width = 720, height = 260, left = 56, right = 16, top = 12, bottom = 40;
+    const max = Math.max(...points.map((p) => p.seconds)) * 1.1 || 1;
+    const x = (i) => left + (drills.length === 1 ? (width - left - right) / 2 : (i * (width - left - right)) / (drills.length - 1));
+    const y = (v) => top + (height - top - bottom) * (1 - v / max);
+    const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img', 'aria-labelledby': 'drill-chart-label', focusable: 'false' });
+    chart.appendChild(svg('title', { id: 'drill-chart-label' },
+      `Restore duration in seconds of ${tenants.length} tenant(s) over ${drills.length} drill(s); the table below has every value.`));
+    for (let k = 0; k <= 4; k++) {
+      const v = (max * k) / 4;
+      chart.appendChild(svg('line', { x1: left, x2: width - right, y1: y(v), y2: y(v), class: 'grid' }));
+      chart.appendChild(svg('text', { x: left - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'tick' }, seconds(v)));
+    }
+    drills.forEach((d, i) => chart.appendChild(svg('text', { x: x(i), y: height - bottom + 16, 'text-anchor': 'middle', class: 'tick' }, `#${i + 1}`)));
+    chart.appendChild(svg('text', { x: left, y: height - 6, class: 'tick' }, 'drills, oldest first'));
+
+    const legend = el('ul', null, 'legend');
+    tenants.forEach((tenant, t) => {
+      const color = PALETTE[t % PALETTE.length];
+      const mine = points.filter((p) => p.tenant === tenant).map((p) => ({ i: drills.indexOf(p.drillId), p })).sort((a, b) => a.i - b.i);
+      if (mine.length > 1) {
+        chart.appendChild(svg('polyline', { points: mine.map(({ i, p }) => `${x(i)},${y(p.seconds)}`).join(' '), fill: 'none', stroke: color, 'stroke-width': 2 }));
+      }
+      for (const { i, p } of mine) {
+        const attrs = { cx: x(i), cy: y(p.seconds), r: 4 + (t % 3), stroke: color, 'stroke-width': 2, fill: p.passed ? color : '#ffffff', class: 'point' };
+        const dot = svg('circle', attrs);
+        dot.appendChild(svg('title', {}, `${tenant}, drill ${p.drillId}: ${seconds(p.seconds)}, ${p.passed ? 'passed' : 'failed'}`));
+        chart.appendChild(dot);
+      }
+      const item = el('li');
+      const swatch = el('span', null, 'swatch');
+      swatch.style.background = color;
+      item.append(swatch, el('span', tenant));
+      legend.appendChild(item);
+    });
+    figure.replaceChildren(chart, legend);
+    const slower = tenants.filter((tenant) => {
+      const mine = points.filter((p) => p.tenant === tenant);
+      return mine.length >= 2 && mine[mine.length - 1].seconds > mine[mine.length - 2].seconds * 1.25;
+    });
+    $('drill-chart-note').textContent = slower.length > 0
+      ? `Slower by more than 25 % than at their previous drill: ${slower.join(', ')}. Hollow points are failed drills.`
+      : 'Hollow points are failed drills.';
+  }
+
   // ---- routing -------------------------------------------------------------------------------------------------
 
   async function route() {
     stopTimer();
     state.lastJson = null;
     state.lastChanges = null;
-    const match = /^\/runs\/([^/]+)\/?$/.exec(window.location.pathname);
-    if (match) {
-      await showRun(decodeURIComponent(match[1]));
+    const path = window.location.pathname;
+    const run = /^\/runs\/([^/]+)\/?$/.exec(path);
+    const drill = /^\/drills\/([^/]+)\/?$/.exec(path);
+    if (run) {
+      await showRun(decodeURIComponent(run[1]));
+    } else if (drill) {
+      await showDrill(decodeURIComponent(drill[1]));
+    } else if (/^\/drills\/?$/.test(path)) {
+      await showDrills();
     } else {
       await showList();
     }
@@ -599,6 +750,8 @@
     $('sign-out').addEventListener('click', signOut);
     $('list-refresh').addEventListener('click', () => { state.lastJson = null; refreshList(); });
     $('run-refresh').addEventListener('click', () => { state.lastJson = null; state.lastChanges = null; refreshRun(); });
+    $('drills-refresh').addEventListener('click', () => refreshDrills());
+    $('drill-refresh').addEventListener('click', () => refreshDrill());
     $('approve').addEventListener('click', () => decide('approve'));
     $('reject').addEventListener('click', () => decide('reject'));
     $('decide-form').addEventListener('submit', (e) => e.preventDefault());

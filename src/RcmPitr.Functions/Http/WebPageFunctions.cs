@@ -30,6 +30,16 @@ public sealed class WebPageFunctions
     public IActionResult Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "runs/{id}")] HttpRequest request, string id) =>
         new ResultActionResult(WebPages.Page());
 
+    /// <summary><c>GET /drills</c>: the restore drills.</summary>
+    [Function("WebDrillsPage")]
+    public IActionResult Drills([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "drills")] HttpRequest request) =>
+        new ResultActionResult(WebPages.Page());
+
+    /// <summary><c>GET /drills/{id}</c>: one drill's report.</summary>
+    [Function("WebDrillPage")]
+    public IActionResult Drill([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "drills/{id}")] HttpRequest request, string id) =>
+        new ResultActionResult(WebPages.Page());
+
     /// <summary><c>GET /ui/{file}</c>: the page's script and style.</summary>
     [Function("WebPageAsset")]
     public IActionResult Asset([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "ui/{file}")] HttpRequest request, string file) =>

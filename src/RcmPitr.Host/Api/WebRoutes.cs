@@ -14,11 +14,13 @@ namespace RcmPitr.Host.Api;
 /// </summary>
 public static class WebRoutes
 {
-    /// <summary>Maps <c>/</c>, <c>/runs/{id}</c> and <c>/ui/{file}</c>.</summary>
+    /// <summary>Maps <c>/</c>, <c>/runs/{id}</c>, <c>/drills</c>, <c>/drills/{id}</c> and <c>/ui/{file}</c>.</summary>
     public static IEndpointRouteBuilder MapWebPages(this IEndpointRouteBuilder app)
     {
         app.MapGet(WebPages.ListRoute, WebPages.Page);
         app.MapGet(WebPages.RunRoute, (string id) => WebPages.Page());
+        app.MapGet(WebPages.DrillsRoute, WebPages.Page);
+        app.MapGet(WebPages.DrillRoute, (string id) => WebPages.Page());
         app.MapGet(WebPages.AssetsRoute + "/{file}", (string file) => WebPages.Asset(file));
         return app;
     }
