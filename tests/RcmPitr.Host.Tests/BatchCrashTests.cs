@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Net;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -170,8 +172,17 @@ public sealed class BatchCrashTests(HostClusterFixture fx)
             "the first member restored and the second awaiting its decision");
         Assert.True(CrashRun.AwaitingApproval(await run.StatusAsync(second)), half.ToString());
 
-        // The batch is decided again: the second member gets the decision recorded for it, and the batch ends restored.
-        Assert.Equal(1, await run.ApproveBatchAsync(id));
+        // The batch is decided again: the first decision still wins — the answer says so — and the second member gets the
+        // decision recorded for it; the batch ends restored.
+        using (var again = await run.Bob.PostAsJsonAsync($"/api/restore-batches/{id}/approve", new { comment = "again" }, TestContext.Current.CancellationToken))
+        {
+            var body = await again.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            Assert.True(again.StatusCode == HttpStatusCode.Conflict, $"batch approve answered {(int)again.StatusCode}: {body}\n{run.HostLogTail()}");
+            var answer = JsonDocument.Parse(body).RootElement.GetProperty("members").EnumerateArray().Single();
+            Assert.Equal((second, 409), (answer.GetProperty("runId").GetString(), answer.GetProperty("status").GetInt32()));
+            Assert.Contains("the run had not taken that decision yet, so it was raised again", answer.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
         var done = await run.WaitBatchAsync(id, CrashRun.Terminal, "the end of the batch");
         await AssertBatchRestoredAsync(run, id, world, members, done);
         Assert.Equal(1L, await run.MasterScalarAsync<long>("SELECT count(*) FROM rcm_pitr.decision_attempts WHERE run_id = $1 AND accepted", second));
