@@ -44,6 +44,9 @@ public sealed class RestoreApiHandlers(
     /// <summary>The routes' common prefix.</summary>
     public const string Route = RunAddresses.ApiRoute;
 
+    /// <summary>Said of a recorded decision a later attempt raised again (see <see cref="DeliverUnreachedAsync"/>).</summary>
+    private const string UnreachedNote = "; the run had not taken that decision yet, so it was raised again";
+
     /// <summary>The kinds of run <c>GET /api/restores?kind=</c> accepts (plus <c>all</c>).</summary>
     public static IReadOnlyList<string> Kinds { get; } = ["restore", "dry-run", "snapshot", "rollback", "retention"];
 
@@ -286,8 +289,10 @@ public sealed class RestoreApiHandlers(
 
         if (await decisions.AcceptedAsync(id, ct) is { } first)
         {
-            await decisions.RecordAsync(attempt with { Note = $"refused: already {DecisionLog.Past(first.Decision)} by {first.PrincipalName}" }, ct);
-            return AlreadyDecided(id, first);
+            // Only a caller four eyes would let decide makes the recorded decision reach the run.
+            var delivered = !principal.Is(RequesterIdOf(run)) && await DeliverUnreachedAsync(run, first, ct);
+            await decisions.RecordAsync(attempt with { Note = $"refused: already {DecisionLog.Past(first.Decision)} by {first.PrincipalName}" + (delivered ? UnreachedNote : string.Empty) }, ct);
+            return AlreadyDecided(id, first, delivered);
         }
 
         var status = ApiJson.Read<RestoreStatus>(run.CustomStatus);
@@ -551,9 +556,36 @@ public sealed class RestoreApiHandlers(
         new(StatusCodes.Status409Conflict, "Tenant already being restored",
             $"Tenant '{tenant}' is held by run '{holder}' (GET {Route}/{holder}). One run per tenant at a time: wait for it to end, or cancel it.");
 
-    private static IResult AlreadyDecided(string id, DecisionAttempt first) =>
+    /// <summary>
+    /// The accepted decision is recorded before it is raised: a host that dies between the two leaves the run awaiting a
+    /// decision the log says was taken, and every later one refused. A later attempt that finds the run still awaiting, with
+    /// no accepted decision in its timeline, raises the recorded decision again — the first decision still wins, and a run
+    /// takes one decision, so a copy of one already on its way is never read. True when it was raised.
+    /// </summary>
+    private async Task<bool> DeliverUnreachedAsync(RunInfo run, DecisionAttempt first, CancellationToken ct)
+    {
+        var status = ApiJson.Read<RestoreStatus>(run.CustomStatus);
+        if (!run.IsActive || status is not { AwaitingApproval: true } || status.Decisions?.Any(d => d.Accepted) == true)
+        {
+            return false;
+        }
+
+        try
+        {
+            await runs.RaiseEventAsync(run.InstanceId, RestoreEvents.Approval, new ApprovalDecision(first.Decision == "approve", first.PrincipalName, first.Note, first.PrincipalId), ct);
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            // It ended meanwhile.
+            return false;
+        }
+    }
+
+    private static IResult AlreadyDecided(string id, DecisionAttempt first, bool delivered = false) =>
         Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already decided",
-            detail: $"Run '{id}' was already {DecisionLog.Past(first.Decision)} by {first.PrincipalName} at {first.AttemptedAt.UtcDateTime:O}; later decisions are refused.");
+            detail: $"Run '{id}' was already {DecisionLog.Past(first.Decision)} by {first.PrincipalName} at {first.AttemptedAt.UtcDateTime:O}; later decisions are refused" +
+                    (delivered ? UnreachedNote + "." : "."));
 
     private static IResult Forbidden(string detail, string title = "Forbidden") =>
         Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: title, detail: detail);

@@ -244,6 +244,95 @@ public sealed class CrashRun : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Starts a batch of <paramref name="tenants"/> as alice; returns its id and each tenant's member run id (the member
+    /// runs are remembered, so what they leave is removed on dispose).
+    /// </summary>
+    public async Task<(string Id, IReadOnlyDictionary<string, string> Members)> StartBatchAsync(IReadOnlyList<Tenant> tenants, int parallelism)
+    {
+        using var response = await Alice.PostAsJsonAsync("/api/restore-batches", new
+        {
+            tenants = tenants.Select(t => t.Slug).ToArray(),
+            restoreTime = RestoreTime.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+            parallelism,
+            reason = "bad migration deployed to several tenants",
+        });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"batch start answered {(int)response.StatusCode}: {body}");
+        var accepted = JsonDocument.Parse(body).RootElement;
+        var members = accepted.GetProperty("members").EnumerateArray().ToDictionary(m => m.GetProperty("tenant").GetString()!, m => m.GetProperty("runId").GetString()!, StringComparer.Ordinal);
+        Assert.Equal(tenants.Select(t => t.Slug).Order(StringComparer.Ordinal), members.Keys.Order(StringComparer.Ordinal));
+        _runs.AddRange(tenants.Select(t => (members[t.Slug], t)));
+        return (accepted.GetProperty("id").GetString()!, members);
+    }
+
+    /// <summary>The batch's status from the API; every body is kept for the secret check.</summary>
+    public async Task<JsonElement> BatchStatusAsync(string batchId)
+    {
+        using var response = await Alice.GetAsync($"/api/restore-batches/{batchId}");
+        var body = await response.Content.ReadAsStringAsync();
+        lock (_statuses)
+        {
+            _statuses.Add(body);
+        }
+
+        Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Accepted, $"batch status answered {(int)response.StatusCode}: {body}\n{HostLogTail()}");
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    /// <summary>
+    /// Polls the batch's status until <paramref name="until"/> holds (bounded; only statuses with a published line are
+    /// offered); a batch that ends otherwise fails the test. Failures show the last status and the host's log tail.
+    /// </summary>
+    public async Task<JsonElement> WaitBatchAsync(string batchId, Func<JsonElement, bool> until, string what)
+    {
+        var deadline = TimeProvider.System.GetUtcNow() + WaitLimit;
+        while (true)
+        {
+            var status = await BatchStatusAsync(batchId);
+            var published = status.TryGetProperty("customStatus", out var custom) && custom.ValueKind == JsonValueKind.Object;
+            if (published && until(status))
+            {
+                return status;
+            }
+
+            if (Terminal(status))
+            {
+                Assert.Fail($"the batch ended before {what}: {status}\n{HostLogTail()}");
+            }
+
+            if (TimeProvider.System.GetUtcNow() > deadline)
+            {
+                Assert.Fail($"no {what} within {WaitLimit.TotalSeconds} s: {status}\n{HostLogTail()}");
+            }
+
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>Approves batch <paramref name="batchId"/> as bob (alice requested it: four eyes); returns how many members took the decision.</summary>
+    public async Task<int> ApproveBatchAsync(string batchId)
+    {
+        using var response = await Bob.PostAsJsonAsync($"/api/restore-batches/{batchId}/approve", new { comment = "counts as expected" });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"batch approve answered {(int)response.StatusCode}: {body}\n{HostLogTail()}");
+        return JsonDocument.Parse(body).RootElement.GetProperty("accepted").GetInt32();
+    }
+
+    /// <summary>The run ids of <paramref name="tenant"/>'s runs, as the runs list shows them.</summary>
+    public async Task<IReadOnlyList<string>> RunsOfAsync(Tenant tenant)
+    {
+        using var response = await Alice.GetAsync($"/api/restores?tenant={tenant.Slug}");
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"runs list answered {(int)response.StatusCode}: {body}");
+        return JsonDocument.Parse(body).RootElement.EnumerateArray().Select(r => r.GetProperty("instanceId").GetString()!).Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>The last <paramref name="lines"/> lines each host process of this world wrote, for failure messages.</summary>
+    public string HostLogTail(int lines = 40) =>
+        string.Join("\n", _hosts.Select((h, i) => $"--- host process {i + 1}{(h.HasExited ? " (ended)" : string.Empty)}, last {lines} lines:\n" +
+                                                  string.Join("\n", h.Output.Split('\n').TakeLast(lines))));
+
     /// <summary>Approves <paramref name="runId"/> as bob (alice requested it: four eyes).</summary>
     public async Task ApproveAsync(string runId)
     {
@@ -333,6 +422,9 @@ public sealed class CrashRun : IAsyncDisposable
 
     /// <summary>Opens a session on the master database.</summary>
     public Task<NpgsqlConnection> OpenMasterAsync() => _fx.Connector.OpenAsync(Live, Master, CancellationToken.None);
+
+    /// <summary>Opens a session on the engine's state database.</summary>
+    public Task<NpgsqlConnection> OpenStateAsync() => _fx.Connector.OpenAsync(Live, State, CancellationToken.None);
 
     /// <summary>Waits until the server session <paramref name="pid"/> (a killed host's) has ended.</summary>
     public Task SessionEndedAsync(int pid) =>
