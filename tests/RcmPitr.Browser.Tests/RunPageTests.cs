@@ -106,7 +106,7 @@ public sealed class RunPageTests(HostClusterFixture fx)
         TestContext.Current.SendDiagnosticMessage($"browser scenario took {clock.Elapsed.TotalSeconds:0.0} s");
     }
 
-    private static void SignIn(Chromium browser, string key, string name)
+    internal static void SignIn(Chromium browser, string key, string name)
     {
         browser.WaitUntil("the sign-in form", () => browser.ById("signin").Displayed && browser.ById("api-key").Enabled);
         var input = browser.ById("api-key");
@@ -133,14 +133,15 @@ public sealed class RunPageTests(HostClusterFixture fx)
         Assert.Equal(string.Empty, browser.ById("run-error").Text);
     }
 
-    private static void SaveScreenshot(Chromium browser)
+    /// <summary>Saves the page as <paramref name="name"/> (attached to the test; copied to docs/images when asked to).</summary>
+    internal static void SaveScreenshot(Chromium browser, string name = "run-page.png")
     {
-        var path = Path.Combine(AppContext.BaseDirectory, "screenshots", "run-page.png");
+        var path = Path.Combine(AppContext.BaseDirectory, "screenshots", name);
         browser.SaveFullPageScreenshot(path);
-        TestContext.Current.AddAttachment("run-page.png", File.ReadAllBytes(path), "image/png");
+        TestContext.Current.AddAttachment(name, File.ReadAllBytes(path), "image/png");
         if (Environment.GetEnvironmentVariable(UpdateScreenshotVariable) == "1")
         {
-            File.Copy(path, Path.Combine(Checkout(), "docs", "images", "run-page.png"), overwrite: true);
+            File.Copy(path, Path.Combine(Checkout(), "docs", "images", name), overwrite: true);
         }
     }
 
