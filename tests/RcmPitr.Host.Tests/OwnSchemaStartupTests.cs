@@ -10,7 +10,7 @@ public sealed class OwnSchemaStartupTests(HostClusterFixture fx)
 {
     private static readonly string[] OwnTables =
         ["rcm_pitr.decision_attempts", "rcm_pitr.tenant_runs", "rcm_pitr.restored_server", "rcm_pitr.transfer_progress", "rcm_pitr.parity_reports", "rcm_pitr.activity_starts",
-         "rcm_pitr.notification_outbox", "rcm_pitr.change_reports"];
+         "rcm_pitr.notification_outbox", "rcm_pitr.change_reports", "rcm_pitr.drill_results"];
 
     [Fact]
     public async Task StartAsync_MasterWithOnlyThePlatformsTables_CreatesRcmPitrsOwnAndNothingElse()
