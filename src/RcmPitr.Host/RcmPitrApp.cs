@@ -58,6 +58,7 @@ public static class RcmPitrApp
         var app = builder.Build();
         // Check the principals now, so a misconfigured key stops the host before it listens.
         app.Services.GetRequiredService<ApiKeys>();
+        DrillScheduler.Validate(app.Services.GetRequiredService<DrillSchedule>());
         app.Services.GetRequiredService<RcmPitr.Activities.Notifications.NotificationOptions>().ListeningAddress = () => HostServices.NamedAddress(app.Urls);
         app.UseExceptionHandler();
         app.UseStatusCodePages();

@@ -13,8 +13,30 @@ namespace RcmPitr.Host.Composition;
 /// </summary>
 public sealed partial class DrillScheduler(DrillStarter starter, DrillSchedule schedule, TimeProvider time, ILogger<DrillScheduler> logger) : BackgroundService
 {
+    private static readonly TimeSpan MaxWait = TimeSpan.FromDays(1);
+
     /// <summary>The principal scheduled drills are recorded under.</summary>
     public const string Principal = "scheduled-drill";
+
+    /// <summary>Refuses an expression that is not a cron expression, naming the setting (the host does not start with it).</summary>
+    public static void Validate(DrillSchedule schedule)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        if (string.IsNullOrWhiteSpace(schedule.Expression))
+        {
+            return;
+        }
+
+        try
+        {
+            Next(schedule.Expression, DateTimeOffset.UnixEpoch);
+        }
+        catch (CronFormatException e)
+        {
+            throw new InvalidOperationException(
+                $"DryRunSchedule '{schedule.Expression}' is not a cron expression (six fields with seconds, e.g. 0 0 6 1 1,4,7,10 *, or five; empty turns drills off): {e.Message}", e);
+        }
+    }
 
     /// <summary>The next occurrence after <paramref name="after"/>, or null when the expression has none.</summary>
     public static DateTimeOffset? Next(string expression, DateTimeOffset after)
@@ -45,7 +67,11 @@ public sealed partial class DrillScheduler(DrillStarter starter, DrillSchedule s
             LogNext(logger, next);
             try
             {
-                await Task.Delay(next - now, time, stoppingToken);
+                // A quarterly occurrence is months away, beyond what one timer can wait: wait at most a day at a time.
+                for (var left = next - time.GetUtcNow(); left > TimeSpan.Zero; left = next - time.GetUtcNow())
+                {
+                    await Task.Delay(left < MaxWait ? left : MaxWait, time, stoppingToken);
+                }
             }
             catch (OperationCanceledException)
             {

@@ -1,4 +1,6 @@
+using RcmPitr.Workflow.Batches;
 using RcmPitr.Workflow.Contracts;
+using RcmPitr.Workflow.Drills;
 using RcmPitr.Workflow.Restores;
 
 namespace RcmPitr.Workflow.Tests.Restores;
@@ -35,6 +37,8 @@ internal static class ShapeScenarios
         ["rollback-approved"] = (RollbackOrchestrator.Name, c => Approved(c, () => new RollbackOrchestrator().RunAsync(c, Rollback))),
         ["rollback-override"] = (RollbackOrchestrator.Name, c => new RollbackOrchestrator().RunAsync(c, Rollback with { Override = true })),
         ["rollback-flip"] = (RollbackOrchestrator.Name, c => Approved(c, () => new RollbackOrchestrator().RunAsync(c, Rollback with { Strategy = CutoverStrategy.FlipTheRef }))),
+        ["batch-dry-run"] = (RestoreBatchOrchestrator.Name, c => Batch(c).RunAsync(c, BatchRequest(drill: false))),
+        ["drill"] = (RestoreBatchOrchestrator.Name, c => Batch(c).RunAsync(c, BatchRequest(drill: true))),
         ["retention"] = (RetentionDropOrchestrator.Name, c => new RetentionDropOrchestrator().RunAsync(
             c, new RetentionDropRequest("run-1", Script.Live, "acme", "20260422143015", new DateTime(2026, 4, 30, 9, 0, 0, DateTimeKind.Utc)))),
     };
@@ -59,6 +63,26 @@ internal static class ShapeScenarios
 
         return (orchestrator, context.Log.Select(l => l.StartsWith("timer", StringComparison.Ordinal) ? "timer" : l).ToList());
     }
+
+    // Two members on one server; each is read once running, then ended.
+    private static RestoreBatchOrchestrator Batch(ScriptedContext context)
+    {
+        var reads = 0;
+        context
+            .On<StartBatchMemberInput, StartBatchMemberResult>(ActivityNames.StartBatchMember, _ => new StartBatchMemberResult(true, null))
+            .On<ReadBatchMembersInput, IReadOnlyList<BatchMemberState>>(ActivityNames.ReadBatchMembers, i => ++reads == 1
+                ? [.. i.RunIds.Select(id => new BatchMemberState(id, "Running", RestoreSteps.Transfer, false, false, null, null, null))]
+                : [.. i.RunIds.Select(id => new BatchMemberState(id, "Completed", RestoreSteps.CleanUp, false, true, "Pass", nameof(RestoreOutcome.DryRunCompleted), null))])
+            .On<RecordDrillInput, RecordDrillResult>(ActivityNames.RecordDrill, i => new RecordDrillResult(i.Members.Count, 0));
+        return new RestoreBatchOrchestrator();
+    }
+
+    private static RestoreBatchRequest BatchRequest(bool drill) => new(
+        [new BatchMember("acme", "restore-acme--20260422143015-b1", Script.Live.Name), new BatchMember("globex-health", "restore-globex-health--20260422143015-b1", Script.Live.Name)],
+        Script.RestoreTime, RestoreMode.DryRun, CutoverStrategy.SwapAndKeep, "bad migration", "alice", drill ? "drill" : "tenants")
+    {
+        Drill = drill,
+    };
 
     private static async Task Approved<T>(ScriptedContext context, Func<Task<T>> run)
     {
