@@ -585,7 +585,14 @@ public sealed class RestoreApiHandlers(
     private static IResult AlreadyDecided(string id, DecisionAttempt first, bool delivered = false) =>
         Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already decided",
             detail: $"Run '{id}' was already {DecisionLog.Past(first.Decision)} by {first.PrincipalName} at {first.AttemptedAt.UtcDateTime:O}; later decisions are refused" +
-                    (delivered ? UnreachedNote + "." : "."));
+                    (delivered ? UnreachedNote + "." : "."),
+            extensions: delivered ? new Dictionary<string, object?> { [RedeliveredField] = DecisionLog.Past(first.Decision) } : null);
+
+    /// <summary>
+    /// On a 409 whose recorded decision had not reached the run and was raised again by this attempt: that decision
+    /// (<c>approved</c> or <c>rejected</c>), which is the one the run takes.
+    /// </summary>
+    public const string RedeliveredField = "redelivered";
 
     private static IResult Forbidden(string detail, string title = "Forbidden") =>
         Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: title, detail: detail);

@@ -253,15 +253,19 @@ public sealed class RestoreBatchHandlers(
         {
             var result = await restores.DecideAsync(member.RunId, approved, body, principal, ct);
             var code = (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status500InternalServerError;
+            var problem = (result as ProblemHttpResult)?.ProblemDetails;
+            // A decision recorded earlier (a batch decision cut short by a crash) that this attempt made reach its member counts
+            // as that member's decision: it is the one the member takes.
+            var redelivered = problem?.Extensions.TryGetValue(RestoreApiHandlers.RedeliveredField, out var recorded) == true ? recorded as string : null;
             decisions.Add(new BatchMemberDecision(
                 member.Tenant,
                 member.RunId,
                 code,
-                code == StatusCodes.Status202Accepted ? (approved ? "approved" : "rejected") : null,
-                code == StatusCodes.Status202Accepted ? null : (result as ProblemHttpResult)?.ProblemDetails.Detail));
+                code == StatusCodes.Status202Accepted ? (approved ? "approved" : "rejected") : redelivered,
+                code == StatusCodes.Status202Accepted ? null : problem?.Detail));
         }
 
-        var accepted = decisions.Count(d => d.Status == StatusCodes.Status202Accepted);
+        var accepted = decisions.Count(d => d.Decision is not null);
         return TypedResults.Json(
             new { id, decision = approved ? "approved" : "rejected", by = principal.Name, accepted, members = decisions },
             ApiJson.Options,
