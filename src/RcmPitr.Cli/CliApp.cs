@@ -145,6 +145,7 @@ public static partial class CliApp
             yield return Rollback();
             yield return List();
             yield return Batch();
+            foreach (var recovery in Recoveries()) { yield return recovery; }
         }
 
         private Command Restore()

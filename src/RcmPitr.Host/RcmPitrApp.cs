@@ -59,6 +59,7 @@ public static class RcmPitrApp
         app.UseStatusCodePages();
         app.MapRestoresApi();
         app.MapRestoreBatchesApi();
+        app.MapServerRecoveriesApi();
         app.MapCallerApi();
         app.MapWebPages();
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));

@@ -68,6 +68,27 @@ public sealed class EngineRestoreRuns(EngineClient engine) : IRestoreRuns
     public async Task<IReadOnlyList<RunInfo>> ListBatchesAsync(CancellationToken cancellationToken) =>
         (await engine.ListAsync(RestoreBatchOrchestrator.Name, lockKey: null, status: null, limit: 100, cancellationToken)).Select(ToRun).ToList();
 
+    /// <inheritdoc />
+    public async Task StartRecoveryAsync(string instanceId, object input, string server, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await engine.StartAsync(Workflow.Recoveries.RecoverServerOrchestrator.Name, instanceId, input, $"server-recovery:{server}", cancellationToken);
+        }
+        catch (LockKeyConflictException e)
+        {
+            throw new RcmPitr.Api.Recoveries.ServerRecoveryBusyException(server, e.RunningInstanceId);
+        }
+        catch (InstanceAlreadyExistsException e)
+        {
+            throw new RunExistsException(e.InstanceId);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RunInfo>> ListRecoveriesAsync(CancellationToken cancellationToken) =>
+        (await engine.ListAsync(Workflow.Recoveries.RecoverServerOrchestrator.Name, lockKey: null, status: null, limit: 100, cancellationToken)).Select(ToRun).ToList();
+
     private static RunInfo ToRun(InstanceMetadata i) =>
         new(i.InstanceId, i.Name, i.RuntimeStatus, i.CreatedTime, i.LastUpdatedTime, i.Input, i.CustomStatus, i.Output, i.Failure?.ErrorMessage);
 }

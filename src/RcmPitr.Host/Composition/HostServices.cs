@@ -43,7 +43,8 @@ public static class HostServices
         services.AddSingleton<IOrchestrationTerminator>(sp => sp.GetRequiredService<EngineClientHolder>());
         services.AddSingleton(sp => new DurableEngine(
             sp.GetRequiredService<StateDatabase>().DataSource,
-            DurableRegistration.Create(sp.GetRequiredService<RestoreActivities>(), () => sp.GetRequiredService<RcmPitr.Api.Batches.BatchActivities>()),
+            DurableRegistration.Create(sp.GetRequiredService<RestoreActivities>(), () => sp.GetRequiredService<RcmPitr.Api.Batches.BatchActivities>())
+                .AddRecoveries(sp.GetRequiredService<RecoveryActivities>()),
             sp.GetRequiredService<RcmPitrOptions>().Engine,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>()));
@@ -60,6 +61,9 @@ public static class HostServices
             sp.GetRequiredService<RcmPitr.Api.IRestoreRuns>(), sp.GetRequiredService<RcmPitr.Api.RestoreApiHandlers>(), sp.GetRequiredService<TenantResolver>(),
             sp.GetRequiredService<RcmPitrOptions>().Restore, sp.GetRequiredService<RcmPitrOptions>().Batch, sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<RcmPitrOptions>().Links));
+        services.AddSingleton(sp => new RcmPitr.Api.Recoveries.ServerRecoveryHandlers(
+            sp.GetRequiredService<RcmPitr.Api.IRestoreRuns>(), sp.GetRequiredService<ServerRecovery>(), sp.GetRequiredService<RcmPitrOptions>().Restore,
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<RcmPitrOptions>().Links));
         services.AddHostedService<EngineService>();
         services.AddHostedService<RcmPitr.Api.OwnSchemaStartup>();
         return services;
