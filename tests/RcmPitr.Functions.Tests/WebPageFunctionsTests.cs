@@ -27,6 +27,8 @@ public sealed class WebPageFunctionsTests(FunctionsClusterFixture fx)
         "GET api/restores/{id}",
         "GET api/restores/{id}/changes",
         "GET api/restores/{id}/changes.csv",
+        "GET api/server-recoveries",
+        "GET api/server-recoveries/{id}",
         "POST api/restore-batches",
         "POST api/restore-batches/{id}/approve",
         "POST api/restore-batches/{id}/cancel",
@@ -36,6 +38,9 @@ public sealed class WebPageFunctionsTests(FunctionsClusterFixture fx)
         "POST api/restores/{id}/cancel",
         "POST api/restores/{id}/reject",
         "POST api/restores/{id}/rollback",
+        "POST api/server-recoveries",
+        "POST api/server-recoveries/{id}/approve",
+        "POST api/server-recoveries/{id}/reject",
     ];
 
     [Fact]
