@@ -26,6 +26,7 @@ public sealed record RecoverServerRequest(string Server, string Stamp, string Re
 /// <summary>The recovery's published status: one line per tenant, the recovered server and what it holds.</summary>
 /// <param name="Phase"><c>probing</c>, <c>geo-restoring</c>, <c>freezing and checking</c>, <c>awaiting approval</c>, <c>re-pointing</c>, <c>completed</c>, <c>failed</c>, <c>refused</c>, <c>rejected</c> or <c>approval timed out</c>.</param>
 /// <param name="RestorePoint">What the recovered server holds (the latest geo-backup / archived WAL, never a chosen second); null until it is Ready.</param>
+/// <param name="TenantsOmitted">Lines of recovered tenants left out to keep the status within its budget (<see cref="RecoveryStatusBudget"/>); the result lists every tenant.</param>
 public sealed record RecoverServerStatus(
     string Phase,
     string Server,
@@ -36,7 +37,8 @@ public sealed record RecoverServerStatus(
     IReadOnlyList<RecoveryTenantLine> Tenants,
     IReadOnlyList<DecisionRecord> Decisions,
     string? Error,
-    string? OperatorAction);
+    string? OperatorAction,
+    int TenantsOmitted = 0);
 
 /// <summary>One tenant's line in a recovery.</summary>
 /// <param name="RunId">The tenant's member id in the recovery: its freeze, re-point and audit rows are keyed by it.</param>

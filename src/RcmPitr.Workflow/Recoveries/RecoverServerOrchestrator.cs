@@ -409,7 +409,7 @@ public sealed class RecoverServerOrchestrator
             Publish();
         }
 
-        private void Publish() => context.SetCustomStatus(new RecoverServerStatus(
-            _phase, request.Server, _recoveredName, _recoveredState, _restorePoint, _awaitingApproval, _lines.ToList(), _decisions.ToList(), _error, _operatorAction));
+        private void Publish() => context.SetCustomStatus(RecoveryStatusBudget.Fit(new RecoverServerStatus(
+            _phase, request.Server, _recoveredName, _recoveredState, _restorePoint, _awaitingApproval, _lines.ToList(), _decisions.ToList(), _error, _operatorAction)));
     }
 }
