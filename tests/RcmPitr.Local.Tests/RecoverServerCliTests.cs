@@ -105,6 +105,7 @@ public sealed class RecoverServerCliTests
             Assert.Equal(0, await CliApp.RunAsync(["recovery", "approve", id, "--comment", "region is down"], null, TextWriter.Null, TextWriter.Null, Env(state, environment, "bob")));
 
             var exit = await recover.WaitAsync(TimeSpan.FromMinutes(10), ct);
+            TestContext.Current.TestOutputHelper?.WriteLine(aliceOut.ToString());
             Assert.True(exit == 0, aliceOut + "\n" + aliceErr);
             Assert.Contains("Recovered: 2 of 2 tenants of pg-local recovered to pg-local-geo-", aliceOut.ToString(), StringComparison.Ordinal);
 
