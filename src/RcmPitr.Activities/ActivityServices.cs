@@ -54,6 +54,8 @@ public static class ActivityServices
         services.AddSingleton<StepStartLedger>();
         services.AddSingleton<NotificationOutbox>();
         services.AddSingleton<RestoreActivities>();
+        services.AddSingleton<ServerRecovery>();
+        services.AddSingleton<RecoveryActivities>();
         return services;
     }
 }

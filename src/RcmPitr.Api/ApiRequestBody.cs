@@ -43,6 +43,10 @@ public static class ApiRequestBody
     public static Task<(RollbackBody? Body, IResult? Problem)> ReadRollbackAsync(HttpRequest request, CancellationToken cancellationToken) =>
         ReadAsync<RollbackBody>(request, RequestValidation.Validate, cancellationToken);
 
+    /// <summary>The body of <c>POST /api/server-recoveries</c>, or the problem to answer with.</summary>
+    public static Task<(Recoveries.StartServerRecoveryBody? Body, IResult? Problem)> ReadServerRecoveryAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        ReadAsync<Recoveries.StartServerRecoveryBody>(request, validate: null, cancellationToken);
+
     private static async Task<(T? Body, IResult? Problem)> ReadAsync<T>(
         HttpRequest request, Func<T?, Dictionary<string, string[]>>? validate, CancellationToken cancellationToken)
         where T : class

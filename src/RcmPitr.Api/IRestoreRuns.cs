@@ -49,6 +49,16 @@ public interface IRestoreRuns
 
     /// <summary>Batches whose id starts with <paramref name="idPrefix"/> (<c>batch-</c>, or <c>drill-</c> for drills), newest first (at most 100).</summary>
     Task<IReadOnlyList<RunInfo>> ListBatchesAsync(string idPrefix, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Starts a server recovery (<see cref="Workflow.Recoveries.RecoverServerOrchestrator"/>): one active recovery per server; it
+    /// holds no tenant lock (each tenant's freeze is its hold). Throws <see cref="RunExistsException"/> or
+    /// <see cref="Recoveries.ServerRecoveryBusyException"/>.
+    /// </summary>
+    Task StartRecoveryAsync(string instanceId, object input, string server, CancellationToken cancellationToken);
+
+    /// <summary>Server recoveries, newest first (at most 100).</summary>
+    Task<IReadOnlyList<RunInfo>> ListRecoveriesAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>An activity call that was delivered again after an interrupted delivery.</summary>

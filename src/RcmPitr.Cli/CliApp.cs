@@ -146,6 +146,7 @@ public static partial class CliApp
             yield return List();
             yield return Batch();
             yield return Drill();
+            foreach (var recovery in Recoveries()) { yield return recovery; }
         }
 
         private Command Restore()

@@ -65,6 +65,7 @@ public static class RcmPitrApp
         app.MapRestoresApi();
         app.MapRestoreBatchesApi();
         app.MapDrillsApi();
+        app.MapServerRecoveriesApi();
         app.MapCallerApi();
         app.MapWebPages();
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));

@@ -11,8 +11,13 @@ namespace RcmPitr.Local;
 /// <param name="Source">The source (live) server's name.</param>
 /// <param name="RestoreTime">The time it is restored to.</param>
 /// <param name="CreatedAt">When the folder was made.</param>
-public sealed record LocalServerOwner(string CreatedBy, string Name, string Source, DateTimeOffset RestoreTime, DateTimeOffset CreatedAt)
+/// <param name="Kind">Null: a point-in-time restore to <paramref name="RestoreTime"/>; <see cref="GeoKind"/>: a geo-restore (region
+/// loss) asked for at <paramref name="RestoreTime"/>, holding the newest base backup and the whole WAL archive.</param>
+public sealed record LocalServerOwner(string CreatedBy, string Name, string Source, DateTimeOffset RestoreTime, DateTimeOffset CreatedAt, string? Kind = null)
 {
+    /// <summary>The <see cref="Kind"/> of a geo-restored server.</summary>
+    public const string GeoKind = "geo";
+
     /// <summary>The value of <see cref="CreatedBy"/>.</summary>
     public const string RcmPitr = "rcm-pitr";
 }

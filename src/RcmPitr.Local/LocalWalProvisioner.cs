@@ -21,7 +21,7 @@ namespace RcmPitr.Local;
 /// starting and deleting one server hold its <see cref="LocalServerLock"/>, so concurrent runs never race on a folder
 /// and a folder RcmPitr did not create for this source and time is never used or deleted.
 /// </summary>
-public sealed class LocalWalProvisioner(
+public sealed partial class LocalWalProvisioner(
     LocalLayout layout, BaseBackups backups, PgConnector connector, PgToolLocator tools, IProcessRunner processes, TimeProvider time) : IServerProvisioner
 {
     private const string RecordFile = "server.json";

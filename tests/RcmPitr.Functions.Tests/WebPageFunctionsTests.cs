@@ -29,6 +29,8 @@ public sealed class WebPageFunctionsTests(FunctionsClusterFixture fx)
         "GET api/restores/{id}",
         "GET api/restores/{id}/changes",
         "GET api/restores/{id}/changes.csv",
+        "GET api/server-recoveries",
+        "GET api/server-recoveries/{id}",
         "POST api/drills",
         "POST api/restore-batches",
         "POST api/restore-batches/{id}/approve",
@@ -39,6 +41,9 @@ public sealed class WebPageFunctionsTests(FunctionsClusterFixture fx)
         "POST api/restores/{id}/cancel",
         "POST api/restores/{id}/reject",
         "POST api/restores/{id}/rollback",
+        "POST api/server-recoveries",
+        "POST api/server-recoveries/{id}/approve",
+        "POST api/server-recoveries/{id}/reject",
     ];
 
     [Fact]

@@ -26,7 +26,7 @@ namespace RcmPitr.Azure.Arm;
 /// one source to one second share it), and how a server RcmPitr did not create for this source and time is never
 /// reused or deleted. A server being deleted (<c>Dropping</c>) is never reused: the request fails retryably.
 /// </summary>
-public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
+public sealed class AzureFlexibleServerProvisioner : IServerProvisioner, IGeoRestorer
 {
     /// <summary>Tag: the restore time (ISO-8601 UTC) a server was created for.</summary>
     public const string RestoreTimeTag = "rcm-pitr-restore-time";
@@ -229,6 +229,26 @@ public sealed class AzureFlexibleServerProvisioner : IServerProvisioner
             async token => await _arm.GetGenericResources().CreateOrUpdateAsync(WaitUntil.Started, targetId, data, token),
             cancellationToken);
         return new GeoRestoreResult(name, ServerState.Provisioning, AlreadyExisted: false, paired, requestedAt, GeoRestorePoint(paired, requestedAt), OperationUrlOf(accepted.GetRawResponse()));
+    }
+
+    /// <summary>
+    /// A geo-restored server's state (<see cref="GetStateAsync"/>); once Ready, what it holds as its tags say: the latest
+    /// geo-backup at the time it was asked for. Azure reports no exact time, so none is claimed.
+    /// </summary>
+    public async Task<GeoRestoreState> GetGeoRestoreStateAsync(GetServerStateInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var status = await GetStateAsync(input, cancellationToken);
+        if (status.State != ServerState.Ready || await GetAsync(ServerId(status.ServerName), cancellationToken) is not { } server)
+        {
+            return new GeoRestoreState(status);
+        }
+
+        var point = server.Data.Tags.TryGetValue(GeoRequestedAtTag, out var at) &&
+                    DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var requested)
+            ? GeoRestorePoint(server.Data.Location.Name, requested)
+            : $"the latest geo-backup available in {server.Data.Location.Name} (Azure reports no exact time)";
+        return new GeoRestoreState(status, point);
     }
 
     /// <summary>

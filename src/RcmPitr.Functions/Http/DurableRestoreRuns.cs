@@ -88,6 +88,42 @@ internal sealed class DurableRestoreRuns(DurableTaskClient client, TenantRunLock
         return runs.OrderByDescending(r => r.CreatedTime).Take(ListLimit).ToList();
     }
 
+    // Durable has no lock keys: one active recovery per server is checked before the start (ids are recovery-<server>-<stamp>-<tag>);
+    // two starts in the same instant could both pass, and would then both freeze tenants, where the second's freezes are refused.
+    public async Task StartRecoveryAsync(string instanceId, object input, string server, CancellationToken cancellationToken)
+    {
+        if (await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken) is not null)
+        {
+            throw new RunExistsException(instanceId);
+        }
+
+        var query = new OrchestrationQuery(InstanceIdPrefix: $"{Api.Recoveries.ServerRecoveryHandlers.IdPrefix}{server}-", FetchInputsAndOutputs: false);
+        await foreach (var metadata in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken))
+        {
+            if (metadata.Name == Workflow.Recoveries.RecoverServerOrchestrator.Name && IsActive(metadata.RuntimeStatus))
+            {
+                throw new Api.Recoveries.ServerRecoveryBusyException(server, metadata.InstanceId);
+            }
+        }
+
+        await client.ScheduleNewOrchestrationInstanceAsync(new TaskName(Workflow.Recoveries.RecoverServerOrchestrator.Name), input, new StartOrchestrationOptions(instanceId), cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<RunInfo>> ListRecoveriesAsync(CancellationToken cancellationToken)
+    {
+        var query = new OrchestrationQuery(InstanceIdPrefix: Api.Recoveries.ServerRecoveryHandlers.IdPrefix, FetchInputsAndOutputs: true);
+        var runs = new List<RunInfo>();
+        await foreach (var metadata in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken))
+        {
+            if (metadata.Name == Workflow.Recoveries.RecoverServerOrchestrator.Name)
+            {
+                runs.Add(ToRun(metadata));
+            }
+        }
+
+        return runs.OrderByDescending(r => r.CreatedTime).Take(ListLimit).ToList();
+    }
+
     private static bool IsActive(OrchestrationRuntimeStatus status) =>
         status is OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Suspended;
 

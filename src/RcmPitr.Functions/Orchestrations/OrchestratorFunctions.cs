@@ -55,6 +55,14 @@ public static class OrchestratorFunctions
         return new RestoreBatchOrchestrator().RunAsync(new DurableContextAdapter(context), Required(context, request));
     }
 
+    /// <summary>Region loss: every tenant of a lost server re-pointed to its geo-restore, after one approval.</summary>
+    [Function(Workflow.Recoveries.RecoverServerOrchestrator.Name)]
+    public static Task<Workflow.Recoveries.RecoverServerResult> RecoverServer([OrchestrationTrigger] TaskOrchestrationContext context, Workflow.Recoveries.RecoverServerRequest? request)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return new Workflow.Recoveries.RecoverServerOrchestrator().RunAsync(new DurableContextAdapter(context), Required(context, request));
+    }
+
     private static T Required<T>(TaskOrchestrationContext context, T? input)
         where T : class =>
         input ?? throw new InvalidOperationException($"Orchestration {context.InstanceId} has no {typeof(T).Name} input.");

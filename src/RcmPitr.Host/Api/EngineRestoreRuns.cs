@@ -69,6 +69,27 @@ public sealed class EngineRestoreRuns(EngineClient engine) : IRestoreRuns
         (await engine.ListAsync(RestoreBatchOrchestrator.Name, lockKey: null, status: null, limit: 500, cancellationToken))
         .Where(i => i.InstanceId.StartsWith(idPrefix, StringComparison.Ordinal)).Take(100).Select(ToRun).ToList();
 
+    /// <inheritdoc />
+    public async Task StartRecoveryAsync(string instanceId, object input, string server, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await engine.StartAsync(Workflow.Recoveries.RecoverServerOrchestrator.Name, instanceId, input, $"server-recovery:{server}", cancellationToken);
+        }
+        catch (LockKeyConflictException e)
+        {
+            throw new RcmPitr.Api.Recoveries.ServerRecoveryBusyException(server, e.RunningInstanceId);
+        }
+        catch (InstanceAlreadyExistsException e)
+        {
+            throw new RunExistsException(e.InstanceId);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RunInfo>> ListRecoveriesAsync(CancellationToken cancellationToken) =>
+        (await engine.ListAsync(Workflow.Recoveries.RecoverServerOrchestrator.Name, lockKey: null, status: null, limit: 100, cancellationToken)).Select(ToRun).ToList();
+
     private static RunInfo ToRun(InstanceMetadata i) =>
         new(i.InstanceId, i.Name, i.RuntimeStatus, i.CreatedTime, i.LastUpdatedTime, i.Input, i.CustomStatus, i.Output, i.Failure?.ErrorMessage);
 }

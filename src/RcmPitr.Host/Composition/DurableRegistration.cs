@@ -65,4 +65,19 @@ public static class DurableRegistration
 
         return registry;
     }
+
+    /// <summary>Adds the server recovery (region loss): its orchestrator and the activities only it calls.</summary>
+    public static DurableRegistry AddRecoveries(this DurableRegistry registry, RecoveryActivities r)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(r);
+        return registry
+            .AddOrchestrator<RcmPitr.Workflow.Recoveries.RecoverServerRequest, RcmPitr.Workflow.Recoveries.RecoverServerResult>(RcmPitr.Workflow.Recoveries.RecoverServerOrchestrator.Name, new RcmPitr.Workflow.Recoveries.RecoverServerOrchestrator().RunAsync)
+            .AddActivity<ProbeServerInput, ProbeServerResult>(RcmPitr.Workflow.Recoveries.RecoveryActivityNames.ProbeServer, r.ProbeServer)
+            .AddActivity<ListServerTenantsInput, ListServerTenantsResult>(RcmPitr.Workflow.Recoveries.RecoveryActivityNames.ListServerTenants, r.ListServerTenants)
+            .AddActivity<GeoRestoreInput, GeoRestoreResult>(RcmPitr.Workflow.Recoveries.RecoveryActivityNames.StartGeoRestore, r.StartGeoRestore)
+            .AddActivity<GetServerStateInput, GeoRestoreState>(RcmPitr.Workflow.Recoveries.RecoveryActivityNames.GetGeoRestoreState, r.GetGeoRestoreState)
+            .AddActivity<CheckRecoveredTenantInput, CheckRecoveredTenantResult>(RcmPitr.Workflow.Recoveries.RecoveryActivityNames.CheckRecoveredTenant, r.CheckRecoveredTenant)
+            .AddActivity<RepointTenantInput, RepointTenantResult>(RcmPitr.Workflow.Recoveries.RecoveryActivityNames.RepointTenant, r.RepointTenant);
+    }
 }

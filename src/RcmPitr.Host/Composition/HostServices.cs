@@ -44,7 +44,8 @@ public static class HostServices
         services.AddSingleton(sp => new DurableEngine(
             sp.GetRequiredService<StateDatabase>().DataSource,
             DurableRegistration.Create(
-                sp.GetRequiredService<RestoreActivities>(), () => sp.GetRequiredService<RcmPitr.Api.Batches.BatchActivities>(), () => sp.GetRequiredService<RcmPitr.Api.Drills.DrillRecorder>()),
+                sp.GetRequiredService<RestoreActivities>(), () => sp.GetRequiredService<RcmPitr.Api.Batches.BatchActivities>(), () => sp.GetRequiredService<RcmPitr.Api.Drills.DrillRecorder>())
+                .AddRecoveries(sp.GetRequiredService<RecoveryActivities>()),
             sp.GetRequiredService<RcmPitrOptions>().Engine,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>()));
@@ -72,6 +73,9 @@ public static class HostServices
         services.AddSingleton(sp => new RcmPitr.Api.Drills.DrillHandlers(
             sp.GetRequiredService<RcmPitr.Api.IRestoreRuns>(), sp.GetRequiredService<RcmPitr.Api.Drills.DrillStarter>(), sp.GetRequiredService<DrillResultStore>(),
             sp.GetRequiredService<RcmPitrOptions>().Links));
+        services.AddSingleton(sp => new RcmPitr.Api.Recoveries.ServerRecoveryHandlers(
+            sp.GetRequiredService<RcmPitr.Api.IRestoreRuns>(), sp.GetRequiredService<ServerRecovery>(), sp.GetRequiredService<RcmPitrOptions>().Restore,
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<RcmPitrOptions>().Links));
         services.AddHostedService<EngineService>();
         services.AddHostedService<RcmPitr.Api.OwnSchemaStartup>();
         return services;

@@ -53,6 +53,41 @@ public static class ConnectionSecrets
         return builder.ConnectionString;
     }
 
+    /// <summary>
+    /// The secret with its host and port replaced (a tenant re-pointed at a recovered server), keeping the database, user, password
+    /// and options. JSON secrets get <c>host</c> and <c>port</c> (their existing spelling kept); keyword=value secrets get
+    /// <c>Host</c> and <c>Port</c>.
+    /// </summary>
+    public static string WithServer(string secret, string host, int port)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        ArgumentException.ThrowIfNullOrWhiteSpace(host);
+        if (secret.TrimStart().StartsWith('{'))
+        {
+            JsonObject json;
+            try
+            {
+                json = JsonNode.Parse(secret)?.AsObject() ?? throw new FormatException("The connection secret is not a JSON object.");
+            }
+            catch (JsonException)
+            {
+                throw new FormatException("The connection secret is not valid JSON.");
+            }
+
+            var hostKey = json.Select(p => p.Key).FirstOrDefault(k => k.Equals("host", StringComparison.OrdinalIgnoreCase) || k.Equals("hostname", StringComparison.OrdinalIgnoreCase)) ?? "host";
+            var portKey = json.Select(p => p.Key).FirstOrDefault(k => k.Equals("port", StringComparison.OrdinalIgnoreCase)) ?? "port";
+            var portWasText = json[portKey]?.GetValueKind() == JsonValueKind.String;
+            json[hostKey] = host;
+            json[portKey] = portWasText ? port.ToString(System.Globalization.CultureInfo.InvariantCulture) : port;
+            return json.ToJsonString(new JsonSerializerOptions { WriteIndented = false });
+        }
+
+        var builder = Builder(secret);
+        builder.Host = host;
+        builder.Port = port;
+        return builder.ConnectionString;
+    }
+
     private static NpgsqlConnectionStringBuilder Builder(string secret)
     {
         // Parse errors from the builder would quote the secret; replace them with a message that does not.

@@ -33,9 +33,22 @@ public static class AuditEvents
     /// <summary>Flip-the-ref cutover: <c>identity.tenant.db_config_ref</c> now points at another database.</summary>
     public const string DbRefChanged = "TENANT_DB_REF_CHANGED";
 
+    /// <summary>
+    /// Region loss: the tenant was re-pointed from its lost server to the geo-restored one (<c>identity.tenant.db_server</c> and
+    /// a new connection reference), in the same transaction as this row; details carry the previous server and reference.
+    /// </summary>
+    public const string DbServerChanged = "TENANT_DB_SERVER_CHANGED";
+
+    /// <summary>Region loss: the tenant serves again from the recovered server (verified, unfrozen); details carry the restore point.</summary>
+    public const string ServerRecovered = "TENANT_SERVER_RECOVERED";
+
+    /// <summary>Region loss: the tenant's recovery failed or was rejected; what it did before the re-point was undone.</summary>
+    public const string ServerRecoveryFailed = "TENANT_SERVER_RECOVERY_FAILED";
+
     /// <summary>Every event this tool writes.</summary>
     public static IReadOnlyList<string> All { get; } =
-        [PitrRestored, PitrFailed, PitrRejected, PitrApprovalTimedOut, PitrCancelled, PitrRolledBack, PitrDryRun, PitrSnapshot, StatusChanged, DbRefChanged];
+        [PitrRestored, PitrFailed, PitrRejected, PitrApprovalTimedOut, PitrCancelled, PitrRolledBack, PitrDryRun, PitrSnapshot, StatusChanged, DbRefChanged,
+         DbServerChanged, ServerRecovered, ServerRecoveryFailed];
 }
 
 /// <summary>Input of the audit step.</summary>

@@ -21,6 +21,20 @@ public static partial class ServerNames
         return Require($"{RequireSource(sourceServer)}-pitr-{stamp.Value}", "serverName");
     }
 
+    /// <summary>
+    /// The geo-restored server's name for <paramref name="sourceServer"/>, asked for at <paramref name="stamp"/> (region loss):
+    /// <c>&lt;source&gt;-geo-&lt;yyyyMMddHHmmss&gt;</c>. The stamp is when the recovery asked, not a restore time: a geo-restore
+    /// brings back the latest geo-backup, never a chosen second.
+    /// </summary>
+    public static string Geo(string sourceServer, RestoreStamp stamp)
+    {
+        ArgumentNullException.ThrowIfNull(stamp);
+        return Require($"{RequireSource(sourceServer)}-geo-{stamp.Value}", "serverName");
+    }
+
+    /// <summary>True when <paramref name="name"/> has the shape of a geo-restored server's name (<see cref="Geo"/>).</summary>
+    public static bool IsGeo(string name) => GeoPattern().IsMatch(name ?? string.Empty);
+
     /// <summary>Returns <paramref name="name"/> when it is a valid flexible-server name, else throws saying why.</summary>
     public static string Require(string? name, string field)
     {
@@ -36,12 +50,15 @@ public static partial class ServerNames
     private static string RequireSource(string? sourceServer)
     {
         var source = Require(sourceServer, "sourceServer");
-        const int suffix = 20; // "-pitr-" + 14-digit stamp
+        const int suffix = 20; // "-pitr-" + 14-digit stamp (the longer of the two suffixes; "-geo-" is 19)
         return source.Length + suffix <= MaxLength
             ? source
             : throw new InvalidRestoreInputException(
                 "sourceServer", $"'{source}' is {source.Length} characters; the restored server's name '<source>-pitr-<stamp>' would exceed {MaxLength}");
     }
+
+    [GeneratedRegex("^[a-z0-9]+(-[a-z0-9]+)*-geo-[0-9]{14}$", RegexOptions.CultureInvariant)]
+    private static partial Regex GeoPattern();
 
     [GeneratedRegex("^[a-z0-9]+(-[a-z0-9]+)*$", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();

@@ -66,7 +66,18 @@ public sealed class FakeActivities
         On<ReadBatchMembersInput, IReadOnlyList<BatchMemberState>>(ActivityNames.ReadBatchMembers, i =>
             [.. i.RunIds.Select(id => new BatchMemberState(id, "Completed", RestoreSteps.CleanUp, false, true, "Pass", nameof(RestoreOutcome.DryRunCompleted), null))]);
         On<CancelBatchMembersInput, int>(ActivityNames.CancelBatchMembers, i => i.RunIds.Count);
+        On<ListServerTenantsInput, ListServerTenantsResult>(Workflow.Recoveries.RecoveryActivityNames.ListServerTenants, _ => new ListServerTenantsResult(Live,
+            [new TenantInfo(TenantId, "acme", TenantStatus.Active, Live, "tenant_acme", "tenant-db-acme"), new TenantInfo(OtherTenantId, "globex-health", TenantStatus.Active, Live, "tenant_globex_health", "tenant-db-globex-health")]));
+        On<ProbeServerInput, ProbeServerResult>(Workflow.Recoveries.RecoveryActivityNames.ProbeServer, i => new ProbeServerResult(i.Server.Name, false, "connection failed"));
+        On<GeoRestoreInput, GeoRestoreResult>(Workflow.Recoveries.RecoveryActivityNames.StartGeoRestore, i => new GeoRestoreResult(i.ServerName, ServerState.Provisioning, false, "local", RestoreTime, "the latest geo-backup"));
+        On<GetServerStateInput, GeoRestoreState>(Workflow.Recoveries.RecoveryActivityNames.GetGeoRestoreState, i =>
+            new GeoRestoreState(new ServerStatus(i.ServerName, ServerState.Ready, Live with { Name = i.ServerName, Fqdn = "geo.example" }), "latest archived state, not a point in time"));
+        On<CheckRecoveredTenantInput, CheckRecoveredTenantResult>(Workflow.Recoveries.RecoveryActivityNames.CheckRecoveredTenant, i => new CheckRecoveredTenantResult(i.Database, new Dictionary<string, long> { ["members.member"] = 100 }));
+        On<RepointTenantInput, RepointTenantResult>(Workflow.Recoveries.RecoveryActivityNames.RepointTenant, i => new RepointTenantResult(i.LostServer, $"tenant-db-{i.Tenant}", $"tenant-db-{i.Tenant}-geo", $"tenant_{i.Tenant}", true));
     }
+
+    /// <summary>The second tenant of the recovery scenarios.</summary>
+    public static readonly Guid OtherTenantId = Guid.Parse("66666666-7777-8888-9999-000000000000");
 
     /// <summary>Every delivery so far, in the order the activities started.</summary>
     public IReadOnlyList<ActivityCall> Calls => [.. _calls];

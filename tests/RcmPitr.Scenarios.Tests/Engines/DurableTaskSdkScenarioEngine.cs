@@ -35,6 +35,7 @@ public sealed class DurableTaskSdkScenarioEngine(DurableTaskTestHost host) : Sce
                 registry.AddOrchestratorFunc<RollbackRequest, RestoreResult>(RollbackOrchestrator.Name, (context, input) => OrchestratorFunctions.RollbackRestore(context, input));
                 registry.AddOrchestratorFunc<RetentionDropRequest, DropDerivedDatabaseResult>(RetentionDropOrchestrator.Name, (context, input) => OrchestratorFunctions.DropKeptDatabase(context, input));
                 registry.AddOrchestratorFunc<RestoreBatchRequest, RestoreBatchResult>(RestoreBatchOrchestrator.Name, (context, input) => OrchestratorFunctions.RestoreBatch(context, input));
+                registry.AddOrchestratorFunc<Workflow.Recoveries.RecoverServerRequest, Workflow.Recoveries.RecoverServerResult>(Workflow.Recoveries.RecoverServerOrchestrator.Name, (context, input) => OrchestratorFunctions.RecoverServer(context, input));
                 activities.RegisterOn(registry);
             },
             new DurableTaskTestHostOptions

@@ -29,7 +29,8 @@ public sealed class EmbeddedScenarioEngine : ScenarioEngine
             .AddOrchestrator<RestoreRequest, RestoreResult>(RestoreTenantV2Orchestrator.Name, new RestoreTenantV2Orchestrator().RunAsync)
             .AddOrchestrator<RollbackRequest, RestoreResult>(RollbackOrchestrator.Name, new RollbackOrchestrator().RunAsync)
             .AddOrchestrator<RetentionDropRequest, DropDerivedDatabaseResult>(RetentionDropOrchestrator.Name, new RetentionDropOrchestrator().RunAsync)
-            .AddOrchestrator<RestoreBatchRequest, RestoreBatchResult>(RestoreBatchOrchestrator.Name, new RestoreBatchOrchestrator().RunAsync);
+            .AddOrchestrator<RestoreBatchRequest, RestoreBatchResult>(RestoreBatchOrchestrator.Name, new RestoreBatchOrchestrator().RunAsync)
+            .AddOrchestrator<Workflow.Recoveries.RecoverServerRequest, Workflow.Recoveries.RecoverServerResult>(Workflow.Recoveries.RecoverServerOrchestrator.Name, new Workflow.Recoveries.RecoverServerOrchestrator().RunAsync);
         activities.RegisterOn(registry);
         var dataSource = NpgsqlDataSource.Create(connectionString);
         // A lease far longer than any held activity: a delivery is never repeated behind a test's back.

@@ -41,7 +41,30 @@ internal static class ShapeScenarios
         ["drill"] = (RestoreBatchOrchestrator.Name, c => Batch(c).RunAsync(c, BatchRequest(drill: true))),
         ["retention"] = (RetentionDropOrchestrator.Name, c => new RetentionDropOrchestrator().RunAsync(
             c, new RetentionDropRequest("run-1", Script.Live, "acme", "20260422143015", new DateTime(2026, 4, 30, 9, 0, 0, DateTimeKind.Utc)))),
+        ["recovery-approved"] = (Workflow.Recoveries.RecoverServerOrchestrator.Name, c => Approved(c, () => Recovery(c))),
+        ["recovery-rejected"] = (Workflow.Recoveries.RecoverServerOrchestrator.Name, c =>
+        {
+            c.Raise(RestoreEvents.Approval, new ApprovalDecision(false, "bob"));
+            return Recovery(c);
+        }),
     };
+
+    // The recovery's own activities, scripted on the happy path (one poll before the geo-restored server is Ready).
+    private static Task<Workflow.Recoveries.RecoverServerResult> Recovery(ScriptedContext context)
+    {
+        var polls = 0;
+        context
+            .On<ListServerTenantsInput, ListServerTenantsResult>(Workflow.Recoveries.RecoveryActivityNames.ListServerTenants, _ => new ListServerTenantsResult(Script.Live,
+                [new TenantInfo(Script.TenantId, "acme", TenantStatus.Active, Script.Live, "tenant_acme", "tenant-db-acme")]))
+            .On<ProbeServerInput, ProbeServerResult>(Workflow.Recoveries.RecoveryActivityNames.ProbeServer, i => new ProbeServerResult(i.Server.Name, false, "connection failed"))
+            .On<GeoRestoreInput, GeoRestoreResult>(Workflow.Recoveries.RecoveryActivityNames.StartGeoRestore, i => new GeoRestoreResult(i.ServerName, ServerState.Provisioning, false, "westus2", Script.RestoreTime, "latest"))
+            .On<GetServerStateInput, GeoRestoreState>(Workflow.Recoveries.RecoveryActivityNames.GetGeoRestoreState, i => polls++ == 0
+                ? new GeoRestoreState(new ServerStatus(i.ServerName, ServerState.Provisioning))
+                : new GeoRestoreState(new ServerStatus(i.ServerName, ServerState.Ready, Script.Live with { Name = i.ServerName }), "latest"))
+            .On<CheckRecoveredTenantInput, CheckRecoveredTenantResult>(Workflow.Recoveries.RecoveryActivityNames.CheckRecoveredTenant, i => new CheckRecoveredTenantResult(i.Database, new Dictionary<string, long> { ["members.member"] = 3 }))
+            .On<RepointTenantInput, RepointTenantResult>(Workflow.Recoveries.RecoveryActivityNames.RepointTenant, i => new RepointTenantResult(i.LostServer, "tenant-db-acme", "tenant-db-acme-geo", "tenant_acme", true));
+        return new Workflow.Recoveries.RecoverServerOrchestrator().RunAsync(context, new Workflow.Recoveries.RecoverServerRequest(Script.Live.Name, "20260423090000", "region lost", "alice"));
+    }
 
     public static IEnumerable<string> Names => All.Keys;
 
