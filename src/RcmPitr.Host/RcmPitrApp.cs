@@ -49,9 +49,8 @@ public static class RcmPitrApp
         builder.Services.AddSingleton(sp => new StartRateLimiter(sp.GetRequiredService<RcmPitrOptions>().RateLimit, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddRcmPitr();
         configure?.Invoke(builder);
-        var quarterly = "0 0 6 1 1,4,7,10 *";
-        builder.Services.AddSingleton(sp => new DrillSchedule(
-            sp.GetRequiredService<RcmPitrOptions>().DryRunSchedule ?? builder.Configuration["DryRunSchedule"] ?? quarterly));
+        // Off unless set: a drill provisions restored servers (on Azure, real ones), so it runs only where someone asked for it.
+        builder.Services.AddSingleton(sp => new DrillSchedule(sp.GetRequiredService<RcmPitrOptions>().DryRunSchedule ?? builder.Configuration["DryRunSchedule"]));
         builder.Services.AddHostedService<DrillScheduler>();
         builder.AddRcmPitrTelemetry();
 

@@ -108,8 +108,10 @@ public abstract partial class OrchestratorScenarios
         Assert.Equal(BatchMemberStates.NotStarted, result.Members[2].State);
         Assert.Contains("retention window", result.Members[2].Detail, StringComparison.Ordinal);
         Assert.Equal(["acme", "globex-health"], Activities.CallsOf(ActivityNames.StartBatchMember).Select(c => c.InputAs<StartBatchMemberInput>().Request.Tenant));
-        Assert.Equal([FakeActivities.Live.Name], Activities.CallsOf(ActivityNames.ReleaseServer).Select(c => c.InputAs<ReleaseServerInput>().Source.Name));
-        Assert.Equal(["held", "failed"], result.Servers.Select(s => s.State == "released" ? "held" : s.State));
+        // The failed acquire may still have recorded the batch's hold: it is released too, so the server never outlives the batch.
+        Assert.Equal([FakeActivities.Live.Name, Eu.Name], Activities.CallsOf(ActivityNames.ReleaseServer).Select(c => c.InputAs<ReleaseServerInput>().Source.Name));
+        Assert.Equal(["released", "released"], result.Servers.Select(s => s.State));
+        Assert.Contains("retention window", result.Servers[1].Detail, StringComparison.Ordinal);
     }
 
     private static DbServerInfo ServerOf(string tenant) => tenant == "initech" ? Eu : FakeActivities.Live;

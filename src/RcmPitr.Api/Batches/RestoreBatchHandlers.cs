@@ -59,9 +59,17 @@ public sealed class RestoreBatchHandlers(
                 return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown server", detail: $"No server '{server}' is registered (identity.db_server).");
             }
 
-            // A restore replaces live databases: only active tenants take part. A dry run or a copy as of T reads, so all do.
-            var chosen = onServer.Where(t => common.Mode != RestoreMode.Restore || t.Status == TenantStatus.Active).Select(t => t.Slug).ToList();
-            skipped.AddRange(onServer.Where(t => !chosen.Contains(t.Slug)).Select(t => new { tenant = t.Slug, reason = $"status {TenantStatusText.ToText(t.Status)}: only active tenants are restored" }));
+            // A restore replaces live databases: only active tenants take part. A dry run or a copy as of T reads, so all do. A
+            // registered slug that today's rules refuse is listed, not fatal to the batch.
+            var chosen = onServer.Where(t => (common.Mode != RestoreMode.Restore || t.Status == TenantStatus.Active) && TenantSlug.TryParse(t.Slug, out _, out _))
+                .Select(t => t.Slug).ToList();
+            skipped.AddRange(onServer.Where(t => !chosen.Contains(t.Slug)).Select(t => new
+            {
+                tenant = RequestValidation.Echo(t.Slug),
+                reason = TenantSlug.TryParse(t.Slug, out _, out var problem)
+                    ? $"status {TenantStatusText.ToText(t.Status)}: only active tenants are restored"
+                    : $"not a valid tenant slug ({problem}); restore it by hand",
+            }));
             if (chosen.Count == 0)
             {
                 return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "No tenants", detail: $"Server '{server}' has no {(common.Mode == RestoreMode.Restore ? "active " : string.Empty)}tenant to {ModeVerb(common.Mode)}.");
@@ -120,6 +128,7 @@ public sealed class RestoreBatchHandlers(
             RequestedById = principal.Id,
             Parallelism = validated.Parallelism ?? Math.Clamp(batchSettings.Parallelism, 1, BatchSettings.MaxParallelism),
             PollInterval = batchSettings.PollInterval > TimeSpan.Zero ? batchSettings.PollInterval : BatchSettings.DefaultPollInterval,
+            MaxPollInterval = batchSettings.MaxPollInterval,
             Settings = settings,
         };
         await runs.StartBatchAsync(id, request, ct);

@@ -56,6 +56,8 @@ public sealed class DrillRecorder(IRestoreRuns runs, DrillResultStore results, D
         {
             BatchMemberStates.NotStarted => (false, $"not drilled: {member.Detail}"),
             BatchMemberStates.Succeeded when parity?.Verdict == ParityVerdict.Fail => (false, "the as-of copy failed its parity probe"),
+            // Nothing counted is nothing verified: such a result must never become a later drill's reference.
+            BatchMemberStates.Succeeded when counts.All(c => c.Rows is null) => (false, "no canary table of the as-of copy could be counted, so it could not be checked"),
             BatchMemberStates.Succeeded when !reference.Matched => (false, $"the as-of copy does not match its reference: {reference.Detail}"),
             BatchMemberStates.Succeeded => (true, $"dry run completed; parity {parity?.Verdict.ToString() ?? "not probed"}; {reference.Detail}"),
             _ => (false, $"the dry run {member.State}: {member.Detail ?? "see its status"}"),

@@ -82,6 +82,7 @@ public sealed class DrillStarter(
                 RequestedById = requestedById,
                 Parallelism = Math.Clamp(batchSettings.Parallelism, 1, BatchSettings.MaxParallelism),
                 PollInterval = batchSettings.PollInterval > TimeSpan.Zero ? batchSettings.PollInterval : BatchSettings.DefaultPollInterval,
+                MaxPollInterval = batchSettings.MaxPollInterval,
                 Settings = settings,
                 Drill = true,
                 Skipped = i == 0 ? skipped : [],

@@ -96,7 +96,7 @@ public sealed partial class DrillScheduler(DrillStarter starter, DrillSchedule s
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Restore drills are not scheduled on this host (DryRunSchedule is empty)")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restore drills are not scheduled on this host (set DryRunSchedule, e.g. 0 0 6 1 1,4,7,10 *, to drill quarterly)")]
     private static partial void LogOff(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Next restore drill at {Next:O}")]

@@ -73,8 +73,8 @@ public sealed class RcmPitrOptions
 
     /// <summary>
     /// When restore drills run: a cron expression in UTC, six fields with seconds (as the Functions timer's <c>DryRunSchedule</c>)
-    /// or five; empty turns the scheduler off. Null: the top-level <c>DryRunSchedule</c>, else the runbook's quarterly
-    /// <c>0 0 6 1 1,4,7,10 *</c>.
+    /// or five, e.g. the runbook's quarterly <c>0 0 6 1 1,4,7,10 *</c>; empty turns the scheduler off. Null: the top-level
+    /// <c>DryRunSchedule</c>, else off (a drill provisions restored servers, so the embedded host drills only when told to).
     /// </summary>
     public string? DryRunSchedule { get; set; }
 

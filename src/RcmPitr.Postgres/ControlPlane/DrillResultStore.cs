@@ -66,7 +66,7 @@ public sealed class DrillResultStore(ControlPlaneDatabase master)
         await QueryAsync(
             """
             SELECT result::text, drill_id FROM rcm_pitr.drill_results
-            WHERE tenant = $1 AND drill_id <> $2 AND passed AND restore_time = $3
+            WHERE tenant = $1 AND drill_id <> $2 AND passed AND restore_time = $3 AND jsonb_array_length(result->'counts') > 0
             ORDER BY recorded_at DESC LIMIT 1
             """,
             [tenant, drillId, restoreTime.ToUniversalTime()],
@@ -75,7 +75,7 @@ public sealed class DrillResultStore(ControlPlaneDatabase master)
         await QueryAsync(
             """
             SELECT result::text, drill_id FROM rcm_pitr.drill_results
-            WHERE tenant = $1 AND drill_id <> $2 AND passed AND restore_time < $3
+            WHERE tenant = $1 AND drill_id <> $2 AND passed AND restore_time < $3 AND jsonb_array_length(result->'counts') > 0
             ORDER BY restore_time DESC, recorded_at DESC LIMIT 1
             """,
             [tenant, drillId, restoreTime.ToUniversalTime()],

@@ -38,6 +38,9 @@ public sealed record RestoreBatchRequest(
     /// <summary>How often the batch looks at its members.</summary>
     public TimeSpan PollInterval { get; init; } = BatchSettings.DefaultPollInterval;
 
+    /// <summary>How far the batch's look backs off (doubling) while its members change nothing.</summary>
+    public TimeSpan MaxPollInterval { get; init; } = BatchSettings.DefaultMaxPollInterval;
+
     /// <summary>
     /// A restore drill (dry runs only): when every member has ended, the batch records each tenant's result — phases, sizes,
     /// parity, the check against a known-good reference, pass or fail — in the drill report.
@@ -84,6 +87,12 @@ public sealed record BatchSettings
 
     /// <summary>How often a batch looks at its members (a durable timer each time).</summary>
     public TimeSpan PollInterval { get; init; } = DefaultPollInterval;
+
+    /// <summary>Default <see cref="MaxPollInterval"/>.</summary>
+    public static readonly TimeSpan DefaultMaxPollInterval = TimeSpan.FromMinutes(5);
+
+    /// <summary>While no member changes, the wait between looks doubles up to this, and goes back to <see cref="PollInterval"/> at any change.</summary>
+    public TimeSpan MaxPollInterval { get; init; } = DefaultMaxPollInterval;
 }
 
 /// <summary>What a batch activity reads of one member run.</summary>
@@ -114,7 +123,8 @@ public sealed record ReadBatchMembersInput(string BatchId, IReadOnlyList<string>
 public sealed record CancelBatchMembersInput(string BatchId, IReadOnlyList<string> RunIds, string RequestedBy, string? Reason);
 
 /// <summary>A batch's published status: every member's line, the restored servers it holds, and counts.</summary>
-/// <param name="Phase"><c>holding servers</c>, <c>running</c>, <c>cancelling</c>, <c>releasing servers</c>, <c>completed</c> or <c>failed</c>.</param>
+/// <param name="Phase"><c>holding servers</c>, <c>running</c>, <c>cancelling</c>, <c>recording drill report</c>, <c>releasing servers</c>, <c>completed</c> or <c>failed</c>.</param>
+/// <param name="MembersOmitted">Ended members left out of <paramref name="Members"/> to keep the status within its size budget (their own status URLs have them); null when none was.</param>
 public sealed record RestoreBatchStatus(
     string Phase,
     string Mode,
@@ -125,7 +135,8 @@ public sealed record RestoreBatchStatus(
     IReadOnlyList<BatchMemberStatus> Members,
     BatchCounts Counts,
     string? Error,
-    string? OperatorAction);
+    string? OperatorAction,
+    int? MembersOmitted = null);
 
 /// <summary>A restored server the batch holds for its members.</summary>
 /// <param name="State"><c>acquiring</c>, <c>held</c>, <c>failed</c> (could not be restored: its members did not start) or <c>released</c>.</param>

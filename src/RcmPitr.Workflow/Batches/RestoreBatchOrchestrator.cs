@@ -66,6 +66,7 @@ public sealed class RestoreBatchOrchestrator
         private readonly List<(DbServerInfo Source, BatchServerStatus Status)> _servers = [];
         private readonly HashSet<string> _moved = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string> _startErrors = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, int> _missingReads = new(StringComparer.Ordinal);
         private readonly Task<CancelRequest> _cancel = context.WaitForExternalEvent<CancelRequest>(RestoreEvents.Cancel);
         private readonly string _stamp = RestoreStamp.From(request.RestoreTime).Value;
         private CancelRequest? _cancelled;
@@ -143,11 +144,13 @@ public sealed class RestoreBatchOrchestrator
         {
             _phase = "running";
             var failedReads = 0;
+            var interval = request.PollInterval;
             while (true)
             {
-                if (_cancelled is null && _cancel.IsCompletedSuccessfully)
+                if (_cancelled is null && _cancel.IsCompleted)
                 {
-                    await CancelAsync(_cancel.Result);
+                    // A cancel whose payload cannot be read still cancels: it must never leave the loop spinning on it.
+                    await CancelAsync(_cancel.IsCompletedSuccessfully ? _cancel.Result : new CancelRequest("unknown", "a cancel request that could not be read"));
                 }
 
                 if (_cancelled is null)
@@ -163,7 +166,7 @@ public sealed class RestoreBatchOrchestrator
 
                 using (var timerCancellation = new CancellationTokenSource())
                 {
-                    var timer = context.CreateTimer(context.CurrentUtcDateTime.Add(request.PollInterval), timerCancellation.Token);
+                    var timer = context.CreateTimer(context.CurrentUtcDateTime.Add(interval), timerCancellation.Token);
                     if (_cancelled is null && await Task.WhenAny(timer, _cancel) == _cancel)
                     {
                         timerCancellation.Cancel();
@@ -173,6 +176,7 @@ public sealed class RestoreBatchOrchestrator
                     await timer;
                 }
 
+                var before = _members.ToList();
                 try
                 {
                     await ReadAsync();
@@ -183,6 +187,11 @@ public sealed class RestoreBatchOrchestrator
                 {
                     Error = Clip($"could not read the members ({failedReads} times in a row): {e.Failure.ErrorMessage}");
                 }
+
+                // While nothing changes (members provisioning for an hour, or awaiting their decision) the batch looks less often,
+                // so its history stays small; any change brings it back to the poll interval.
+                var maxInterval = request.MaxPollInterval > request.PollInterval ? request.MaxPollInterval : request.PollInterval;
+                interval = before.SequenceEqual(_members) ? TimeSpan.FromTicks(Math.Min(interval.Ticks * 2, maxInterval.Ticks)) : request.PollInterval;
             }
         }
 
@@ -227,7 +236,7 @@ public sealed class RestoreBatchOrchestrator
             _cancelled = cancel;
             _phase = "cancelling";
             var now = context.CurrentUtcDateTime;
-            var why = $"batch cancelled by {cancel.RequestedBy}" + (cancel.Reason is null ? string.Empty : $": {cancel.Reason}");
+            var why = Clip($"batch cancelled by {cancel.RequestedBy}" + (cancel.Reason is null ? string.Empty : $": {cancel.Reason}"))!;
             foreach (var member in _members.Where(m => m.State == BatchMemberStates.Waiting).ToList())
             {
                 Set(member.RunId, m => m with { State = BatchMemberStates.NotStarted, Detail = why, EndedAt = now });
@@ -273,10 +282,19 @@ public sealed class RestoreBatchOrchestrator
         {
             if (state.RuntimeStatus == "Missing")
             {
-                return _startErrors.TryGetValue(member.RunId, out var startError)
-                    ? member with { State = BatchMemberStates.NotStarted, Detail = $"not started: {startError}", EndedAt = now }
-                    : member; // started a moment ago and not visible yet
+                if (_startErrors.TryGetValue(member.RunId, out var startError))
+                {
+                    return member with { State = BatchMemberStates.NotStarted, Detail = Clip($"not started: {startError}"), EndedAt = now };
+                }
+
+                // Started a moment ago and not visible yet — or gone (its history purged): not followed for ever.
+                var missing = _missingReads[member.RunId] = _missingReads.GetValueOrDefault(member.RunId) + 1;
+                return missing < MaxFailedReads
+                    ? member
+                    : member with { State = BatchMemberStates.Failed, Detail = "its run cannot be found any more; check the tenant by hand", EndedAt = now };
             }
+
+            _missingReads.Remove(member.RunId);
 
             var updated = member with { Step = state.Step ?? member.Step, Parity = state.Parity ?? member.Parity, Outcome = state.Outcome, Detail = Clip(state.Detail) };
             if (!state.Ended)
@@ -320,10 +338,13 @@ public sealed class RestoreBatchOrchestrator
             for (var i = 0; i < _servers.Count; i++)
             {
                 var (source, status) = _servers[i];
-                if (status.State is not ("held" or "acquiring"))
+                if (status.State == "released")
                 {
                     continue;
                 }
+
+                // A failed acquire may still have recorded the batch's hold (the server store keeps it so a release converges):
+                // released like the others; a release of nothing held does nothing.
 
                 try
                 {
@@ -374,9 +395,9 @@ public sealed class RestoreBatchOrchestrator
             _members.Count(m => m.State == BatchMemberStates.Stopped),
             _members.Count(m => m.State == BatchMemberStates.NotStarted));
 
-        private void Publish() => context.SetCustomStatus(new RestoreBatchStatus(
+        private void Publish() => context.SetCustomStatus(BatchStatusBudget.Fit(new RestoreBatchStatus(
             _phase, request.Mode.ToString(), _stamp, request.Selector, Math.Clamp(request.Parallelism, 1, BatchSettings.MaxParallelism),
-            _servers.Select(s => s.Status).ToList(), _members.ToList(), Count(), Error, OperatorAction));
+            _servers.Select(s => s.Status).ToList(), _members.ToList(), Count(), Error, OperatorAction)));
 
         private BatchMemberStatus Get(string runId) => _members.First(m => m.RunId == runId);
 
