@@ -188,7 +188,18 @@ public sealed class RestoreApiHandlers(
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown run", detail: $"'{id}' is a batch: GET {Batches.RestoreBatchHandlers.Route}/{id}.");
         }
 
-        var status = ToStatus(run) with { CustomStatus = await MergedStatusAsync(run, ct) };
+        return StatusAnswer(run, http, await MergedStatusAsync(run, ct));
+    }
+
+    /// <summary>
+    /// A run's status in Durable's status-query shape: <c>202</c> with <c>Retry-After</c> while it is active, <c>200</c> once it
+    /// has ended (batches and server recoveries answer with it as runs do).
+    /// </summary>
+    public static IResult StatusAnswer(RunInfo run, HttpContext http, object? customStatus = null)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(http);
+        var status = ToStatus(run) with { CustomStatus = customStatus ?? run.CustomStatus };
         if (run.IsActive)
         {
             http.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);

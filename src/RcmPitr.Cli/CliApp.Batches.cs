@@ -79,20 +79,7 @@ public static partial class CliApp
                     return await FollowBatchAsync(api, parse.GetValue(id)!, ct);
                 }
 
-                var (status, body) = await api.SendAsync(HttpMethod.Get, $"/api/restore-batches/{Uri.EscapeDataString(parse.GetValue(id)!)}", null, ct);
-                if (status is not (HttpStatusCode.OK or HttpStatusCode.Accepted))
-                {
-                    return await FailAsync(status, body);
-                }
-
-                if (parse.GetValue(json))
-                {
-                    await output.WriteLineAsync(JsonSerializer.Serialize(body, Indented));
-                    return 0;
-                }
-
-                await PrintBatchAsync(body);
-                return 0;
+                return await ShowAsync(api, $"/api/restore-batches/{Uri.EscapeDataString(parse.GetValue(id)!)}", parse.GetValue(json), PrintBatchAsync, ct);
             });
             return command;
         }

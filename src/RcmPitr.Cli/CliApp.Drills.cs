@@ -109,20 +109,7 @@ public static partial class CliApp
             var command = new Command("show", "Show a drill's report: every tenant's verdict and reason, phases, sizes, parity and reference check.") { id, json };
             command.SetAction(async (parse, ct) =>
             {
-                var (status, body) = await new ApiClient(client(parse)).SendAsync(HttpMethod.Get, $"/api/drills/{Uri.EscapeDataString(parse.GetValue(id)!)}", null, ct);
-                if (status is not (HttpStatusCode.OK or HttpStatusCode.Accepted))
-                {
-                    return await FailAsync(status, body);
-                }
-
-                if (parse.GetValue(json))
-                {
-                    await output.WriteLineAsync(JsonSerializer.Serialize(body, Indented));
-                    return 0;
-                }
-
-                await PrintDrillAsync(body);
-                return 0;
+                return await ShowAsync(new ApiClient(client(parse)), $"/api/drills/{Uri.EscapeDataString(parse.GetValue(id)!)}", parse.GetValue(json), PrintDrillAsync, ct);
             });
             return command;
         }

@@ -68,25 +68,14 @@ public static partial class CliApp
                     return await FollowRecoveryAsync(api, parse.GetValue(id)!, ct);
                 }
 
-                var (code, body) = await api.SendAsync(HttpMethod.Get, $"/api/server-recoveries/{Uri.EscapeDataString(parse.GetValue(id)!)}", null, ct);
-                if (code is not (HttpStatusCode.OK or HttpStatusCode.Accepted))
+                return await ShowAsync(api, $"/api/server-recoveries/{Uri.EscapeDataString(parse.GetValue(id)!)}", parse.GetValue(json), async body =>
                 {
-                    return await FailAsync(code, body);
-                }
-
-                if (parse.GetValue(json))
-                {
-                    await output.WriteLineAsync(JsonSerializer.Serialize(body, Indented));
-                    return 0;
-                }
-
-                await PrintRecoveryAsync(body, new Dictionary<string, string>(StringComparer.Ordinal), everything: true);
-                if (body.TryGetProperty("output", out var result) && result.ValueKind == JsonValueKind.Object)
-                {
-                    await output.WriteLineAsync($"  {result.GetProperty("outcome").GetString()}: {result.GetProperty("detail").GetString()}");
-                }
-
-                return 0;
+                    await PrintRecoveryAsync(body, new Dictionary<string, string>(StringComparer.Ordinal), everything: true);
+                    if (body.TryGetProperty("output", out var result) && result.ValueKind == JsonValueKind.Object)
+                    {
+                        await output.WriteLineAsync($"  {result.GetProperty("outcome").GetString()}: {result.GetProperty("detail").GetString()}");
+                    }
+                }, ct);
             });
             command.Subcommands.Add(status);
             command.Subcommands.Add(RecoveryDecide("approve", "Approve the recovery (not as its requester): every checked tenant is re-pointed to the recovered server."));

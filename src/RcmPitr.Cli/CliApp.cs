@@ -221,20 +221,7 @@ public static partial class CliApp
                     return await FollowAsync(api, parse.GetValue(id)!, ct);
                 }
 
-                var (status, body) = await api.SendAsync(HttpMethod.Get, $"/api/restores/{Uri.EscapeDataString(parse.GetValue(id)!)}", null, ct);
-                if (status is not (HttpStatusCode.OK or HttpStatusCode.Accepted))
-                {
-                    return await FailAsync(status, body);
-                }
-
-                if (parse.GetValue(json))
-                {
-                    await output.WriteLineAsync(JsonSerializer.Serialize(body, Indented));
-                    return 0;
-                }
-
-                await PrintAsync(body);
-                return 0;
+                return await ShowAsync(api, $"/api/restores/{Uri.EscapeDataString(parse.GetValue(id)!)}", parse.GetValue(json), PrintAsync, ct);
             });
             return command;
         }
@@ -451,6 +438,25 @@ public static partial class CliApp
             {
                 await output.WriteLineAsync($"  output: {(result.ValueKind == JsonValueKind.String ? result.GetString() : JsonSerializer.Serialize(result))}");
             }
+        }
+
+        /// <summary>GETs a status or report: its raw JSON with <paramref name="json"/>, else what <paramref name="print"/> makes of it.</summary>
+        private async Task<int> ShowAsync(ApiClient api, string path, bool json, Func<JsonElement, Task> print, CancellationToken ct)
+        {
+            var (status, body) = await api.SendAsync(HttpMethod.Get, path, null, ct);
+            if (status is not (HttpStatusCode.OK or HttpStatusCode.Accepted))
+            {
+                return await FailAsync(status, body);
+            }
+
+            if (json)
+            {
+                await output.WriteLineAsync(JsonSerializer.Serialize(body, Indented));
+                return 0;
+            }
+
+            await print(body);
+            return 0;
         }
 
         private async Task<int> FailAsync(HttpStatusCode status, JsonElement body)

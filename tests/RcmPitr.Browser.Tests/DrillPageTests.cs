@@ -31,7 +31,7 @@ public sealed class DrillPageTests(HostClusterFixture fx)
             using var started = await run.Bob.PostAsJsonAsync("/api/drills", new { }, TestContext.Current.CancellationToken);
             Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
             var id = (await started.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("id").GetString()!;
-            var report = await WaitForReportAsync(run, id);
+            var report = await run.WaitForDrillReportAsync(id);
             Assert.Equal(2, report.GetProperty("passed").GetInt32());
             drills.Add(id);
         }
@@ -59,21 +59,5 @@ public sealed class DrillPageTests(HostClusterFixture fx)
         Assert.Contains("move tenant database", browser.ById("drill-phases").Text, StringComparison.Ordinal);
         Assert.Empty(browser.AccessibilityViolations());
         RunPageTests.SaveScreenshot(browser, "drill-page.png");
-    }
-
-    private static async Task<JsonElement> WaitForReportAsync(HostRun run, string id)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180));
-        while (true)
-        {
-            using var response = await run.Alice.GetAsync($"/api/drills/{id}", timeout.Token);
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                return await response.Content.ReadFromJsonAsync<JsonElement>(timeout.Token);
-            }
-
-            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-            await Task.Delay(250, timeout.Token);
-        }
     }
 }

@@ -38,7 +38,7 @@ public sealed class DrillTests(HostClusterFixture fx)
 
         var first = await WaitForDrillAsync(run, drills => drills.FirstOrDefault());
         Assert.Equal($"drill-{at.UtcDateTime:yyyyMMddHHmm}", first);
-        var report = await WaitForReportAsync(run, first);
+        var report = await run.WaitForDrillReportAsync(first);
         Assert.Equal(("Completed", 1, 1), (report.GetProperty("runtimeStatus").GetString(), report.GetProperty("passed").GetInt32(), report.GetProperty("failed").GetInt32()));
         var tenants = report.GetProperty("tenants").EnumerateArray().ToDictionary(t => t.GetProperty("tenant").GetString()!);
         var acmeResult = tenants[acme.Slug];
@@ -64,7 +64,7 @@ public sealed class DrillTests(HostClusterFixture fx)
         var startedBody = await started.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
         var second = startedBody.GetProperty("id").GetString()!;
         Assert.Equal(acme.Slug, startedBody.GetProperty("skipped")[0].GetProperty("tenant").GetString());
-        var secondReport = await WaitForReportAsync(run, second);
+        var secondReport = await run.WaitForDrillReportAsync(second);
         var secondTenants = secondReport.GetProperty("tenants").EnumerateArray().ToDictionary(t => t.GetProperty("tenant").GetString()!);
         Assert.Contains($"not drilled: Tenant already being restored: Tenant '{acme.Slug}' is held by run '{holder}'", secondTenants[acme.Slug].GetProperty("reason").GetString(), StringComparison.Ordinal);
         Assert.False(secondTenants[globex.Slug].GetProperty("passed").GetBoolean());
@@ -78,7 +78,7 @@ public sealed class DrillTests(HostClusterFixture fx)
         // A third drill of acme alone: checked against the first (the last passed drill of an earlier time).
         using var third = await run.Bob.PostAsJsonAsync("/api/drills", new { tenants = new[] { acme.Slug } }, TestContext.Current.CancellationToken);
         var thirdId = (await third.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("id").GetString()!;
-        var thirdReport = await WaitForReportAsync(run, thirdId);
+        var thirdReport = await run.WaitForDrillReportAsync(thirdId);
         var thirdAcme = thirdReport.GetProperty("tenants")[0];
         Assert.True(thirdAcme.GetProperty("passed").GetBoolean(), thirdAcme.ToString());
         Assert.Equal(("previous", first), (thirdAcme.GetProperty("reference").GetProperty("kind").GetString(), thirdAcme.GetProperty("reference").GetProperty("againstDrill").GetString()));
@@ -107,22 +107,6 @@ public sealed class DrillTests(HostClusterFixture fx)
                 return id;
             }
 
-            await Task.Delay(250, timeout.Token);
-        }
-    }
-
-    internal static async Task<JsonElement> WaitForReportAsync(HostRun run, string id)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180));
-        while (true)
-        {
-            using var response = await run.Alice.GetAsync($"/api/drills/{id}", timeout.Token);
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                return await response.Content.ReadFromJsonAsync<JsonElement>(timeout.Token);
-            }
-
-            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
             await Task.Delay(250, timeout.Token);
         }
     }

@@ -205,6 +205,23 @@ public sealed class HostRun : IAsyncDisposable
         }
     }
 
+    /// <summary>Polls a drill until its report is written (bounded).</summary>
+    public async Task<JsonElement> WaitForDrillReportAsync(string id)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180));
+        while (true)
+        {
+            using var response = await Alice.GetAsync($"/api/drills/{id}", timeout.Token);
+            if (response.StatusCode == System.Net.HttpStatusCode.OK)
+            {
+                return await response.Content.ReadFromJsonAsync<JsonElement>(timeout.Token);
+            }
+
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+            await Task.Delay(250, timeout.Token);
+        }
+    }
+
     public static bool AwaitingApproval(JsonElement s) =>
         s.TryGetProperty("customStatus", out var c) && c.ValueKind == JsonValueKind.Object && c.GetProperty("awaitingApproval").GetBoolean();
 

@@ -155,15 +155,7 @@ public sealed class RestoreBatchHandlers(
             return UnknownBatch(id);
         }
 
-        var status = new RunStatus(batch.InstanceId, batch.Name, batch.RuntimeStatus, batch.CreatedTime, batch.LastUpdatedTime, batch.Input, batch.CustomStatus,
-            batch.RuntimeStatus == "Failed" ? batch.FailureMessage : batch.Output);
-        if (batch.IsActive)
-        {
-            http.Response.Headers.RetryAfter = RestoreApiHandlers.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            return TypedResults.Json(status, statusCode: StatusCodes.Status202Accepted);
-        }
-
-        return TypedResults.Json(status);
+        return RestoreApiHandlers.StatusAnswer(batch, http);
     }
 
     /// <summary><c>GET /api/restore-batches</c>: batches, newest first, with their counts.</summary>

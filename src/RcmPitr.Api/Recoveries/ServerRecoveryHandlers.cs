@@ -155,15 +155,7 @@ public sealed class ServerRecoveryHandlers(
             return Unknown(id);
         }
 
-        var status = new RunStatus(run.InstanceId, run.Name, run.RuntimeStatus, run.CreatedTime, run.LastUpdatedTime, run.Input, run.CustomStatus,
-            run.RuntimeStatus == "Failed" ? run.FailureMessage : run.Output);
-        if (run.IsActive)
-        {
-            http.Response.Headers.RetryAfter = RestoreApiHandlers.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            return TypedResults.Json(status, statusCode: StatusCodes.Status202Accepted);
-        }
-
-        return TypedResults.Json(status);
+        return RestoreApiHandlers.StatusAnswer(run, http);
     }
 
     /// <summary><c>GET /api/server-recoveries</c>: recoveries, newest first.</summary>
