@@ -84,31 +84,45 @@ public static partial class CliApp
             return command;
         }
 
-        private Command BatchList()
+        private Command BatchList() => ListCommand(
+            "List batches, newest first.",
+            "/api/restore-batches",
+            $"{"id",-34} {"mode",-8} {"restore time",-20} {"status",-10} {"outcome",-16} {"tenants",-8} started",
+            batch =>
+            {
+                var count = batch.TryGetProperty("tenants", out var t) && t.ValueKind == JsonValueKind.Array ? t.GetArrayLength().ToString(CultureInfo.InvariantCulture) : "-";
+                return $"{batch.GetProperty("instanceId").GetString(),-34} {Text(batch, "mode"),-8} {UtcText(batch, "restoreTime"),-20} {batch.GetProperty("runtimeStatus").GetString(),-10} " +
+                       $"{Text(batch, "outcome"),-16} {count,-8} {UtcText(batch, "createdTime")}";
+            });
+
+        /// <summary>A <c>list</c> command: GETs <paramref name="path"/> and prints <paramref name="header"/>, then a line per item.</summary>
+        private Command ListCommand(string description, string path, string header, Func<JsonElement, string> line)
         {
-            var command = new Command("list", "List batches, newest first.");
+            var command = new Command("list", description);
             command.SetAction(async (parse, ct) =>
             {
-                var (status, body) = await new ApiClient(client(parse)).SendAsync(HttpMethod.Get, "/api/restore-batches", null, ct);
+                var (status, body) = await new ApiClient(client(parse)).SendAsync(HttpMethod.Get, path, null, ct);
                 if (status != HttpStatusCode.OK)
                 {
                     return await FailAsync(status, body);
                 }
 
-                await output.WriteLineAsync($"{"id",-34} {"mode",-8} {"restore time",-20} {"status",-10} {"outcome",-16} {"tenants",-8} started");
-                foreach (var batch in body.EnumerateArray())
+                await output.WriteLineAsync(header);
+                foreach (var item in body.EnumerateArray())
                 {
-                    var restoreTime = batch.TryGetProperty("restoreTime", out var rt) && rt.ValueKind == JsonValueKind.String ? rt.GetDateTimeOffset().UtcDateTime.ToString("u", CultureInfo.InvariantCulture) : "-";
-                    var count = batch.TryGetProperty("tenants", out var t) && t.ValueKind == JsonValueKind.Array ? t.GetArrayLength().ToString(CultureInfo.InvariantCulture) : "-";
-                    await output.WriteLineAsync(
-                        $"{batch.GetProperty("instanceId").GetString(),-34} {Text(batch, "mode"),-8} {restoreTime,-20} {batch.GetProperty("runtimeStatus").GetString(),-10} " +
-                        $"{Text(batch, "outcome"),-16} {count,-8} {batch.GetProperty("createdTime").GetDateTime().ToString("u", CultureInfo.InvariantCulture)}");
+                    await output.WriteLineAsync(line(item));
                 }
 
                 return 0;
             });
             return command;
         }
+
+        /// <summary>A time field as <c>yyyy-MM-dd HH:mm:ssZ</c> (UTC), or <c>-</c>.</summary>
+        private static string UtcText(JsonElement item, string name) =>
+            item.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out var time)
+                ? time.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)
+                : "-";
 
         private Command BatchDecide(string verb, string description)
         {

@@ -77,30 +77,13 @@ public static partial class CliApp
             return command;
         }
 
-        private Command DrillList()
-        {
-            var command = new Command("list", "List drills, newest first, with how many tenants passed and failed.");
-            command.SetAction(async (parse, ct) =>
-            {
-                var (status, body) = await new ApiClient(client(parse)).SendAsync(HttpMethod.Get, "/api/drills", null, ct);
-                if (status != HttpStatusCode.OK)
-                {
-                    return await FailAsync(status, body);
-                }
-
-                await output.WriteLineAsync($"{"id",-34} {"status",-10} {"restore time",-20} {"tenants",7} {"passed",6} {"failed",6} started");
-                foreach (var drill in body.EnumerateArray())
-                {
-                    var restoreTime = drill.TryGetProperty("restoreTime", out var rt) && rt.ValueKind == JsonValueKind.String ? rt.GetDateTimeOffset().UtcDateTime.ToString("u", CultureInfo.InvariantCulture) : "-";
-                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                        $"{drill.GetProperty("id").GetString(),-34} {drill.GetProperty("runtimeStatus").GetString(),-10} {restoreTime,-20} {drill.GetProperty("tenants").GetInt32(),7} " +
-                        $"{drill.GetProperty("passed").GetInt32(),6} {drill.GetProperty("failed").GetInt32(),6} {drill.GetProperty("createdTime").GetDateTime().ToString("u", CultureInfo.InvariantCulture)}"));
-                }
-
-                return 0;
-            });
-            return command;
-        }
+        private Command DrillList() => ListCommand(
+            "List drills, newest first, with how many tenants passed and failed.",
+            "/api/drills",
+            $"{"id",-34} {"status",-10} {"restore time",-20} {"tenants",7} {"passed",6} {"failed",6} started",
+            drill => string.Create(CultureInfo.InvariantCulture,
+                $"{drill.GetProperty("id").GetString(),-34} {drill.GetProperty("runtimeStatus").GetString(),-10} {UtcText(drill, "restoreTime"),-20} {drill.GetProperty("tenants").GetInt32(),7} " +
+                $"{drill.GetProperty("passed").GetInt32(),6} {drill.GetProperty("failed").GetInt32(),6} {UtcText(drill, "createdTime")}"));
 
         private Command DrillShow()
         {
