@@ -605,7 +605,8 @@ public sealed class RestoreApiHandlers(
     /// </summary>
     public const string RedeliveredField = "redelivered";
 
-    private static IResult Forbidden(string detail, string title = "Forbidden") =>
+    /// <summary>A 403 problem (the routes of batches and drills answer with it too).</summary>
+    internal static IResult Forbidden(string detail, string title = "Forbidden") =>
         Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: title, detail: detail);
 
     private static IResult Invalid(string field, string message) =>

@@ -39,7 +39,7 @@ public sealed class RestoreBatchHandlers(
         ArgumentNullException.ThrowIfNull(http);
         if (!principal.Has(PrincipalRoles.Requester))
         {
-            return Forbidden($"'{principal.Name}' does not hold the requester role and cannot start runs.");
+            return RestoreApiHandlers.Forbidden($"'{principal.Name}' does not hold the requester role and cannot start runs.");
         }
 
         var (validated, errors) = RequestValidation.Validate(body, time.GetUtcNow());
@@ -202,12 +202,12 @@ public sealed class RestoreBatchHandlers(
         var verb = approved ? "approve" : "reject";
         if (!principal.Has(PrincipalRoles.Approver))
         {
-            return Forbidden($"'{principal.Name}' does not hold the approver role and cannot {verb} runs.");
+            return RestoreApiHandlers.Forbidden($"'{principal.Name}' does not hold the approver role and cannot {verb} runs.");
         }
 
         if (principal.Is(request.RequesterId))
         {
-            return Forbidden($"'{principal.Name}' requested this batch and cannot also {verb} it: four eyes need a second person.", title: "Four eyes");
+            return RestoreApiHandlers.Forbidden($"'{principal.Name}' requested this batch and cannot also {verb} it: four eyes need a second person.", title: "Four eyes");
         }
 
         var published = ApiJson.Read<RestoreBatchStatus>(batch.CustomStatus is { ValueKind: JsonValueKind.Object } ? batch.CustomStatus : null);
@@ -284,7 +284,7 @@ public sealed class RestoreBatchHandlers(
 
         if (!principal.Is(request.RequesterId) && !principal.Has(PrincipalRoles.Operator))
         {
-            return Forbidden($"Only the batch's requester or an operator may cancel it; '{principal.Name}' is neither.");
+            return RestoreApiHandlers.Forbidden($"Only the batch's requester or an operator may cancel it; '{principal.Name}' is neither.");
         }
 
         if (!batch.IsActive)
@@ -313,9 +313,6 @@ public sealed class RestoreBatchHandlers(
 
     private static IResult UnknownBatch(string id) =>
         Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown batch", detail: $"No batch with id '{RequestValidation.Echo(id)}'.");
-
-    private static IResult Forbidden(string detail, string title = "Forbidden") =>
-        Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: title, detail: detail);
 }
 
 /// <summary>What a batch decision did to one member: 202 and the decision, or the member route's refusal.</summary>

@@ -31,7 +31,7 @@ public sealed class DrillHandlers(IRestoreRuns runs, DrillStarter starter, Drill
         ArgumentNullException.ThrowIfNull(http);
         if (!principal.Has(PrincipalRoles.Requester))
         {
-            return Forbidden($"'{principal.Name}' does not hold the requester role and cannot start drills.");
+            return RestoreApiHandlers.Forbidden($"'{principal.Name}' does not hold the requester role and cannot start drills.");
         }
 
         if (body?.Tenants is { Count: > RestoreBatchRequest.MaxMembers * 10 })
@@ -66,7 +66,7 @@ public sealed class DrillHandlers(IRestoreRuns runs, DrillStarter starter, Drill
         ArgumentNullException.ThrowIfNull(principal);
         if (!PrincipalRoles.All.Any(principal.Has))
         {
-            return Forbidden($"'{principal.Name}' holds no role and cannot read drill reports.");
+            return RestoreApiHandlers.Forbidden($"'{principal.Name}' holds no role and cannot read drill reports.");
         }
 
         var drills = await runs.ListBatchesAsync(DrillStarter.IdPrefix, ct);
@@ -87,7 +87,7 @@ public sealed class DrillHandlers(IRestoreRuns runs, DrillStarter starter, Drill
         ArgumentNullException.ThrowIfNull(http);
         if (!PrincipalRoles.All.Any(principal.Has))
         {
-            return Forbidden($"'{principal.Name}' holds no role and cannot read drill reports.");
+            return RestoreApiHandlers.Forbidden($"'{principal.Name}' holds no role and cannot read drill reports.");
         }
 
         if (!id.StartsWith(DrillStarter.IdPrefix, StringComparison.Ordinal) || await runs.GetAsync(id, ct) is not { Name: RestoreBatchOrchestrator.Name } drill ||
@@ -120,8 +120,6 @@ public sealed class DrillHandlers(IRestoreRuns runs, DrillStarter starter, Drill
 
         return TypedResults.Json(report, ApiJson.Options);
     }
-
-    private static IResult Forbidden(string detail) => Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: detail);
 }
 
 /// <summary>A drill in the list.</summary>

@@ -125,7 +125,7 @@ public sealed class ActivityFunctions(
     [Function(ActivityNames.RecordDrill)]
     public Task<RcmPitr.Workflow.Drills.RecordDrillResult> RecordDrill([ActivityTrigger] RcmPitr.Workflow.Drills.RecordDrillInput input, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken) =>
         new RcmPitr.Api.Drills.DrillRecorder(
-            new DurableRestoreRuns(client, tenantRuns ?? throw new InvalidOperationException("The drill activities need the master's tenant-run claims (TenantRunLock), which are not registered.")),
+            Runs(client),
             drillResults ?? throw new InvalidOperationException("The drill results store (DrillResultStore) is not registered."),
             drillOptions ?? new RcmPitr.Workflow.Drills.DrillOptions(),
             parityReports,
@@ -133,6 +133,9 @@ public sealed class ActivityFunctions(
 #pragma warning restore CS1591
 
     // A batch's member runs start under the same one-run-per-tenant claim as runs started through the API.
-    private BatchActivities Batch(DurableTaskClient client) =>
-        new(new DurableRestoreRuns(client, tenantRuns ?? throw new InvalidOperationException("The batch activities need the master's tenant-run claims (TenantRunLock), which are not registered.")));
+    private BatchActivities Batch(DurableTaskClient client) => new(Runs(client));
+
+    // The runs as the API sees them, for the batch and drill activities.
+    private DurableRestoreRuns Runs(DurableTaskClient client) =>
+        new(client, tenantRuns ?? throw new InvalidOperationException("The batch and drill activities need the master's tenant-run claims (TenantRunLock), which are not registered."));
 }

@@ -73,20 +73,8 @@ internal sealed class DurableRestoreRuns(DurableTaskClient client, TenantRunLock
         await client.ScheduleNewOrchestrationInstanceAsync(new TaskName(RestoreBatchOrchestrator.Name), input, new StartOrchestrationOptions(instanceId), cancellationToken);
     }
 
-    public async Task<IReadOnlyList<RunInfo>> ListBatchesAsync(string idPrefix, CancellationToken cancellationToken)
-    {
-        var query = new OrchestrationQuery(InstanceIdPrefix: idPrefix, FetchInputsAndOutputs: true);
-        var runs = new List<RunInfo>();
-        await foreach (var metadata in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken))
-        {
-            if (metadata.Name == RestoreBatchOrchestrator.Name)
-            {
-                runs.Add(ToRun(metadata));
-            }
-        }
-
-        return runs.OrderByDescending(r => r.CreatedTime).Take(ListLimit).ToList();
-    }
+    public Task<IReadOnlyList<RunInfo>> ListBatchesAsync(string idPrefix, CancellationToken cancellationToken) =>
+        ListOfAsync(RestoreBatchOrchestrator.Name, idPrefix, cancellationToken);
 
     // Durable has no lock keys: one active recovery per server is checked before the start (ids are recovery-<server>-<stamp>-<tag>);
     // two starts in the same instant could both pass, and would then both freeze tenants, where the second's freezes are refused.
@@ -109,13 +97,17 @@ internal sealed class DurableRestoreRuns(DurableTaskClient client, TenantRunLock
         await client.ScheduleNewOrchestrationInstanceAsync(new TaskName(Workflow.Recoveries.RecoverServerOrchestrator.Name), input, new StartOrchestrationOptions(instanceId), cancellationToken);
     }
 
-    public async Task<IReadOnlyList<RunInfo>> ListRecoveriesAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<RunInfo>> ListRecoveriesAsync(CancellationToken cancellationToken) =>
+        ListOfAsync(Workflow.Recoveries.RecoverServerOrchestrator.Name, Api.Recoveries.ServerRecoveryHandlers.IdPrefix, cancellationToken);
+
+    // The runs of one orchestrator whose ids start with a prefix (Durable queries by prefix, not by name), newest first.
+    private async Task<IReadOnlyList<RunInfo>> ListOfAsync(string orchestrator, string idPrefix, CancellationToken cancellationToken)
     {
-        var query = new OrchestrationQuery(InstanceIdPrefix: Api.Recoveries.ServerRecoveryHandlers.IdPrefix, FetchInputsAndOutputs: true);
+        var query = new OrchestrationQuery(InstanceIdPrefix: idPrefix, FetchInputsAndOutputs: true);
         var runs = new List<RunInfo>();
         await foreach (var metadata in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken))
         {
-            if (metadata.Name == Workflow.Recoveries.RecoverServerOrchestrator.Name)
+            if (metadata.Name == orchestrator)
             {
                 runs.Add(ToRun(metadata));
             }

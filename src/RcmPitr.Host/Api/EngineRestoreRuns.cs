@@ -65,9 +65,8 @@ public sealed class EngineRestoreRuns(EngineClient engine) : IRestoreRuns
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<RunInfo>> ListBatchesAsync(string idPrefix, CancellationToken cancellationToken) =>
-        (await engine.ListAsync(RestoreBatchOrchestrator.Name, lockKey: null, status: null, limit: 500, cancellationToken))
-        .Where(i => i.InstanceId.StartsWith(idPrefix, StringComparison.Ordinal)).Take(100).Select(ToRun).ToList();
+    public Task<IReadOnlyList<RunInfo>> ListBatchesAsync(string idPrefix, CancellationToken cancellationToken) =>
+        ListOfAsync(RestoreBatchOrchestrator.Name, idPrefix, cancellationToken);
 
     /// <inheritdoc />
     public async Task StartRecoveryAsync(string instanceId, object input, string server, CancellationToken cancellationToken)
@@ -87,8 +86,13 @@ public sealed class EngineRestoreRuns(EngineClient engine) : IRestoreRuns
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<RunInfo>> ListRecoveriesAsync(CancellationToken cancellationToken) =>
-        (await engine.ListAsync(Workflow.Recoveries.RecoverServerOrchestrator.Name, lockKey: null, status: null, limit: 100, cancellationToken)).Select(ToRun).ToList();
+    public Task<IReadOnlyList<RunInfo>> ListRecoveriesAsync(CancellationToken cancellationToken) =>
+        ListOfAsync(Workflow.Recoveries.RecoverServerOrchestrator.Name, RcmPitr.Api.Recoveries.ServerRecoveryHandlers.IdPrefix, cancellationToken);
+
+    // The runs of one orchestrator whose ids start with a prefix, newest first: the engine lists by name, the prefix tells batches from drills.
+    private async Task<IReadOnlyList<RunInfo>> ListOfAsync(string orchestrator, string idPrefix, CancellationToken cancellationToken) =>
+        (await engine.ListAsync(orchestrator, lockKey: null, status: null, limit: 500, cancellationToken))
+        .Where(i => i.InstanceId.StartsWith(idPrefix, StringComparison.Ordinal)).Take(100).Select(ToRun).ToList();
 
     private static RunInfo ToRun(InstanceMetadata i) =>
         new(i.InstanceId, i.Name, i.RuntimeStatus, i.CreatedTime, i.LastUpdatedTime, i.Input, i.CustomStatus, i.Output, i.Failure?.ErrorMessage);
