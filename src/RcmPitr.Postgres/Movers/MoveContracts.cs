@@ -4,14 +4,34 @@ namespace RcmPitr.Postgres.Movers;
 
 /// <summary>A move of one database into an existing, empty target database.</summary>
 /// <param name="Jobs">Parallel jobs; 0 sizes them to the cores of this machine.</param>
-public sealed record MoveRequest(string RunId, DbServerInfo Source, string SourceDatabase, DbServerInfo Target, string TargetDatabase, TransferMode Mode, int Jobs);
+public sealed record MoveRequest(string RunId, DbServerInfo Source, string SourceDatabase, DbServerInfo Target, string TargetDatabase, TransferMode Mode, int Jobs)
+{
+    /// <summary>
+    /// The target may hold an earlier attempt's work on the same move (streaming mode): keep what it committed and do
+    /// the rest, or throw <see cref="MoveNotResumableException"/> when that cannot be proven safe. Otherwise the target must be empty.
+    /// </summary>
+    public bool Resume { get; init; }
+}
 
 /// <summary>Progress of a move: its phase, tables finished of all (streaming), and bytes moved or dumped so far.</summary>
 /// <param name="Phase"><see cref="MovePhases"/>: schema, data, indexes (streaming); dump, restore (dump modes); done.</param>
 public sealed record MoveProgress(string Phase, int TablesDone, int TablesTotal, long BytesMoved);
 
 /// <summary>What a move did.</summary>
-public sealed record MoveResult(TransferMode Mode, TimeSpan Elapsed, long PeakScratchBytes, long BytesMoved, int Tables);
+public sealed record MoveResult(TransferMode Mode, TimeSpan Elapsed, long PeakScratchBytes, long BytesMoved, int Tables)
+{
+    /// <summary>Bytes an earlier attempt had already committed and this one kept (a resumed streaming move).</summary>
+    public long BytesKept { get; init; }
+
+    /// <summary>Pieces of table data (tables or page ranges) kept from an earlier attempt, of all pieces.</summary>
+    public int PiecesKept { get; init; }
+
+    /// <summary>Whether the loading sessions ran with <c>synchronous_commit = off</c> (false: the server refused it).</summary>
+    public bool RelaxedCommit { get; init; }
+}
+
+/// <summary>The target holds an earlier attempt's work that this move cannot safely continue; drop it and start over.</summary>
+public sealed class MoveNotResumableException(string message) : Exception(message);
 
 /// <summary>The phases a move reports.</summary>
 public static class MovePhases

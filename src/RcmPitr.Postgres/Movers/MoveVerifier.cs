@@ -5,7 +5,7 @@ namespace RcmPitr.Postgres.Movers;
 
 /// <summary>
 /// Proves a move complete: every table's row count and content checksum, every sequence's value, the
-/// extensions and the views are equal in source and target. A fast but wrong move is a failed move.
+/// extensions, the views and the definitions of every index and constraint are equal in source and target. A fast but wrong move is a failed move.
 /// </summary>
 public static class MoveVerifier
 {
@@ -47,14 +47,26 @@ public static class MoveVerifier
             result["@extensions"] = (string)(await extensions.ExecuteScalarAsync(ct))!;
         }
 
+        // Definitions, not counts: an index or constraint built another way than pg_dump's must still come out the same.
         await using (var indexes = new NpgsqlCommand(
-            "SELECT count(*)::text FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'", connection))
+            """
+            SELECT coalesce(string_agg(format('%s.%s %s unique=%s primary=%s exclusion=%s immediate=%s valid=%s', n.nspname, ic.relname, pg_get_indexdef(i.indexrelid),
+                                              i.indisunique, i.indisprimary, i.indisexclusion, i.indimmediate, i.indisvalid), E'\n' ORDER BY n.nspname, ic.relname), '')
+            FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
+            WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
+            """, connection))
         {
             result["@indexes"] = (string)(await indexes.ExecuteScalarAsync(ct))!;
         }
 
         await using (var constraints = new NpgsqlCommand(
-            "SELECT count(*)::text FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'", connection))
+            """
+            SELECT coalesce(string_agg(format('%s.%s %s %s %s deferrable=%s deferred=%s validated=%s index=%s', n.nspname, coalesce(t.relname, '-'), k.conname, k.contype, pg_get_constraintdef(k.oid),
+                                              k.condeferrable, k.condeferred, k.convalidated, coalesce(ix.relname, '-')), E'\n' ORDER BY n.nspname, t.relname, k.conname), '')
+            FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace
+            LEFT JOIN pg_class t ON t.oid = k.conrelid LEFT JOIN pg_class ix ON ix.oid = k.conindid
+            WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
+            """, connection))
         {
             result["@constraints"] = (string)(await constraints.ExecuteScalarAsync(ct))!;
         }

@@ -1,36 +1,56 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Npgsql;
+using RcmPitr.Postgres.Sql;
 
 namespace RcmPitr.Postgres.Movers;
 
 /// <summary>
 /// The post-data section of a streaming move (indexes, constraints, triggers, …), split so that each table's own
-/// indexes and constraints can be built as soon as that table's rows have landed, while other tables are still
-/// copying. A table's non-foreign-key constraints run first (they take an exclusive lock), then each of its indexes
-/// as a job of its own, biggest first. Everything else — foreign keys, triggers, comments, objects on partitioned
-/// tables or views — stays in <see cref="Remainder"/>, restored at the end in the dump's own dependency order.
-/// Items are lines of <c>pg_restore -l</c>, restored with <c>pg_restore -L</c>: pg_dump's DDL, never our own.
+/// indexes and constraints are built as soon as that table's rows have landed, while other tables are still copying:
+/// <list type="number">
+/// <item>constraints that build their index under an exclusive lock (pg_dump's <c>ADD CONSTRAINT</c>), one after the other;</item>
+/// <item>every index side by side, biggest first — including a primary key's or unique constraint's own index, built as
+/// <c>CREATE UNIQUE INDEX</c> when it is a plain b-tree (<see cref="Build.AttachSql"/> then attaches it with
+/// <c>ADD CONSTRAINT … USING INDEX</c>, a catalog change); so no primary key holds back the table's GIN index;</item>
+/// <item>the attachments;</item>
+/// <item>foreign keys between plain tables, once both tables are complete.</item>
+/// </list>
+/// Everything else — triggers, comments, objects on partitioned tables or views — stays in <see cref="Remainder"/>,
+/// restored at the end in the dump's own order. Every statement is pg_dump's own text (<see cref="PostDataScript"/>),
+/// except the unique index of an attached constraint, which is <c>pg_get_indexdef</c> of the source's index and only used
+/// when the constraint's own definition is exactly <c>PRIMARY KEY (…)</c> / <c>UNIQUE (…)</c> over that index.
 /// </summary>
 internal sealed partial class PostDataPlan
 {
-    private PostDataPlan(Dictionary<(string Schema, string Table), TableWork> tables, IReadOnlyList<string> remainder)
+    private const long PgClassOid = 1259;
+    private const long PgConstraintOid = 2606;
+
+    private PostDataPlan(Dictionary<(string Schema, string Table), TableWork> tables, IReadOnlyList<ForeignKey> foreignKeys, IReadOnlyList<string> remainder)
     {
         Tables = tables;
+        ForeignKeys = foreignKeys;
         Remainder = remainder;
     }
 
-    /// <summary>Per table (schema, name): its constraints and its indexes.</summary>
+    /// <summary>Per table (schema, name): what to build once its rows are in.</summary>
     public IReadOnlyDictionary<(string Schema, string Table), TableWork> Tables { get; }
 
-    /// <summary>The listing lines restored after every table is done.</summary>
+    /// <summary>Foreign keys between plain tables.</summary>
+    public IReadOnlyList<ForeignKey> ForeignKeys { get; }
+
+    /// <summary>The listing lines restored after everything else, in the dump's order.</summary>
     public IReadOnlyList<string> Remainder { get; }
 
+    /// <summary>Whether any build is a GIN index (builds beside it then get no parallel workers of their own).</summary>
+    public bool HasGin => Tables.Values.Any(t => t.Indexes.Any(i => i.Gin));
+
     /// <summary>Classifies the listing of a post-data dump of the database <paramref name="source"/> is connected to.</summary>
-    public static async Task<PostDataPlan> CreateAsync(NpgsqlConnection source, IReadOnlyList<string> listing, CancellationToken cancellationToken)
+    public static async Task<PostDataPlan> CreateAsync(NpgsqlConnection source, IReadOnlyList<string> listing, PostDataScript? script, CancellationToken cancellationToken)
     {
         var indexes = new Dictionary<long, string>();
         var constraints = new Dictionary<long, string>();
-        var remainder = new List<string>();
+        var foreignKeys = new Dictionary<long, string>();
         foreach (var line in listing)
         {
             if (line.StartsWith(';') || string.IsNullOrWhiteSpace(line))
@@ -41,12 +61,11 @@ internal sealed partial class PostDataPlan
             var entry = EntryPattern().Match(line);
             if (!entry.Success)
             {
-                remainder.Add(line);
                 continue;
             }
 
-            var catalog = long.Parse(entry.Groups["catalog"].Value, System.Globalization.CultureInfo.InvariantCulture);
-            var oid = long.Parse(entry.Groups["oid"].Value, System.Globalization.CultureInfo.InvariantCulture);
+            var catalog = long.Parse(entry.Groups["catalog"].Value, CultureInfo.InvariantCulture);
+            var oid = long.Parse(entry.Groups["oid"].Value, CultureInfo.InvariantCulture);
             var description = entry.Groups["rest"].Value;
             if (catalog == PgClassOid && description.StartsWith("INDEX ", StringComparison.Ordinal) && !description.StartsWith("INDEX ATTACH ", StringComparison.Ordinal))
             {
@@ -56,27 +75,28 @@ internal sealed partial class PostDataPlan
             {
                 constraints[oid] = line;
             }
-            else
+            else if (catalog == PgConstraintOid && description.StartsWith("FK CONSTRAINT ", StringComparison.Ordinal))
             {
-                remainder.Add(line);
+                foreignKeys[oid] = line;
             }
         }
 
-        var tables = new Dictionary<(string, string), (List<Item> Constraints, List<Item> Indexes)>();
-        List<Item> Bucket((string, string) table, bool constraint)
+        string? Sql(string line) => script?.Statements.GetValueOrDefault(line);
+        var tables = new Dictionary<(string, string), (List<Build> Constraints, List<Build> Indexes, List<Build> Attaches)>();
+        (List<Build> Constraints, List<Build> Indexes, List<Build> Attaches) Work(string schema, string table)
         {
-            if (!tables.TryGetValue(table, out var work))
+            if (!tables.TryGetValue((schema, table), out var work))
             {
-                tables[table] = work = ([], []);
+                tables[(schema, table)] = work = ([], [], []);
             }
 
-            return constraint ? work.Constraints : work.Indexes;
+            return work;
         }
 
         var placed = new HashSet<string>(StringComparer.Ordinal);
         await using (var command = new NpgsqlCommand(
             """
-            SELECT i.indexrelid::bigint, n.nspname, t.relname, am.amname, pg_relation_size(i.indexrelid)
+            SELECT i.indexrelid::bigint, n.nspname, t.relname, ic.relname, am.amname, pg_relation_size(i.indexrelid)
             FROM pg_index i
             JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
             JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
@@ -89,16 +109,30 @@ internal sealed partial class PostDataPlan
             while (await reader.ReadAsync(cancellationToken))
             {
                 var line = indexes[reader.GetInt64(0)];
-                Bucket((reader.GetString(1), reader.GetString(2)), constraint: false).Add(new Item(line, reader.GetInt64(4), reader.GetString(3) == "gin"));
+                var schema = reader.GetString(1);
+                Work(schema, reader.GetString(2)).Indexes.Add(new Build(
+                    "index " + PgQuote.Qualified(schema, reader.GetString(3)), line, Sql(line), reader.GetInt64(5), reader.GetString(4) == "gin", new BuiltObject(schema, null, reader.GetString(3))));
                 placed.Add(line);
             }
         }
 
+        // A primary key or unique constraint whose index is a plain b-tree over plain columns: its index is built beside
+        // the table's other indexes and attached afterwards, when its definition says nothing more than the columns.
         await using (var command = new NpgsqlCommand(
             """
-            SELECT co.oid::bigint, n.nspname, t.relname, coalesce(pg_relation_size(nullif(co.conindid, 0)), 0)
+            SELECT co.oid::bigint, n.nspname, t.relname, co.conname, co.contype::text, coalesce(pg_relation_size(nullif(co.conindid, 0)), 0),
+                   co.contype IN ('p', 'u') AND ic.relname = co.conname AND ic.reltablespace = 0 AND NOT co.condeferrable
+                   AND pg_get_indexdef(co.conindid) = format('CREATE UNIQUE INDEX %s ON %s.%s USING btree (%s)', quote_ident(ic.relname), quote_ident(n.nspname), quote_ident(t.relname), k.columns)
+                   AND pg_get_constraintdef(co.oid) = CASE co.contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END || ' (' || k.columns || ')',
+                   pg_get_indexdef(co.conindid)
             FROM pg_constraint co
             JOIN pg_class t ON t.oid = co.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+            LEFT JOIN pg_class ic ON ic.oid = co.conindid
+            LEFT JOIN LATERAL (
+                SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY u.ord) AS columns
+                FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY u(attnum, ord)
+                JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = u.attnum
+                WHERE i.indexrelid = co.conindid) k ON true
             WHERE co.oid::bigint = ANY($1) AND t.relkind = 'r' AND co.contype <> 'f'
             """,
             source))
@@ -108,30 +142,82 @@ internal sealed partial class PostDataPlan
             while (await reader.ReadAsync(cancellationToken))
             {
                 var line = constraints[reader.GetInt64(0)];
-                Bucket((reader.GetString(1), reader.GetString(2)), constraint: true).Add(new Item(line, reader.GetInt64(3), Gin: false));
+                var (schema, table, name) = (reader.GetString(1), reader.GetString(2), reader.GetString(3));
+                var size = reader.GetInt64(5);
+                var work = Work(schema, table);
+                var label = $"constraint {PgQuote.Identifier(name)} of {PgQuote.Qualified(schema, table)}";
+                if (reader.GetBoolean(6) && script is not null)
+                {
+                    var kind = reader.GetString(4) == "p" ? "PRIMARY KEY" : "UNIQUE";
+                    work.Indexes.Add(new Build("unique index for " + label, line, reader.GetString(7) + ";", size, Gin: false, new BuiltObject(schema, null, name))
+                    {
+                        AttachSql = $"ALTER TABLE ONLY {PgQuote.Qualified(schema, table)} ADD CONSTRAINT {PgQuote.Identifier(name)} {kind} USING INDEX {PgQuote.Identifier(name)};",
+                    });
+                }
+                else
+                {
+                    work.Constraints.Add(new Build(label, line, Sql(line), size, Gin: false, new BuiltObject(schema, table, name)));
+                }
+
+                placed.Add(line);
+            }
+        }
+
+        var keys = new List<ForeignKey>();
+        await using (var command = new NpgsqlCommand(
+            """
+            SELECT co.oid::bigint, n.nspname, t.relname, co.conname, rn.nspname, r.relname, pg_relation_size(t.oid) + pg_relation_size(r.oid)
+            FROM pg_constraint co
+            JOIN pg_class t ON t.oid = co.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+            JOIN pg_class r ON r.oid = co.confrelid JOIN pg_namespace rn ON rn.oid = r.relnamespace
+            WHERE co.oid::bigint = ANY($1) AND co.contype = 'f' AND t.relkind = 'r' AND r.relkind = 'r'
+            """,
+            source))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = foreignKeys.Keys.ToArray() });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var line = foreignKeys[reader.GetInt64(0)];
+                var (schema, table, name) = (reader.GetString(1), reader.GetString(2), reader.GetString(3));
+                keys.Add(new ForeignKey(
+                    new Build($"foreign key {PgQuote.Identifier(name)} of {PgQuote.Qualified(schema, table)}", line, Sql(line), reader.GetInt64(6), Gin: false, new BuiltObject(schema, table, name)),
+                    (schema, table),
+                    (reader.GetString(4), reader.GetString(5))));
                 placed.Add(line);
             }
         }
 
         // Keep the dump's order for whatever was not placed with a table.
-        remainder.AddRange(indexes.Values.Concat(constraints.Values).Where(l => !placed.Contains(l)));
-        var rest = remainder.ToHashSet(StringComparer.Ordinal);
-        var ordered = listing.Where(rest.Contains).ToList();
+        var remainder = listing.Where(l => !l.StartsWith(';') && !string.IsNullOrWhiteSpace(l) && !placed.Contains(l)).ToList();
         return new PostDataPlan(
-            tables.ToDictionary(t => t.Key, t => new TableWork(t.Value.Constraints, t.Value.Indexes.OrderByDescending(i => i.Cost).ToList())),
-            ordered);
+            tables.ToDictionary(
+                t => t.Key,
+                t => new TableWork(t.Value.Constraints, t.Value.Indexes.OrderByDescending(i => i.Cost).ToList(), t.Value.Indexes.Where(i => i.AttachSql is not null).ToList())),
+            keys.OrderByDescending(k => k.Build.Cost).ToList(),
+            remainder);
     }
-
-    private const long PgClassOid = 1259;
-    private const long PgConstraintOid = 2606;
 
     // "<dump id>; <catalog oid> <object oid> <description namespace tag owner>"
     [GeneratedRegex(@"^(?<id>\d+); (?<catalog>\d+) (?<oid>\d+) (?<rest>.*)$")]
     private static partial Regex EntryPattern();
 
-    /// <summary>One listing line, with its size on the source (to build the biggest first) and whether it is a GIN index.</summary>
-    public sealed record Item(string Line, long Cost, bool Gin);
+    /// <summary>What a build leaves in the target, to find it there after a restart: an index (no table) or a constraint of a table.</summary>
+    public sealed record BuiltObject(string Schema, string? Table, string Name);
 
-    /// <summary>What to build once a table's rows are in.</summary>
-    public sealed record TableWork(IReadOnlyList<Item> Constraints, IReadOnlyList<Item> Indexes);
+    /// <summary>
+    /// One build: its listing line (restored with <c>pg_restore -L</c> when <see cref="Sql"/> is null), pg_dump's
+    /// statement for it, its size on the source (biggest first), whether it is a GIN index, and what it creates.
+    /// </summary>
+    public sealed record Build(string Label, string Line, string? Sql, long Cost, bool Gin, BuiltObject Creates)
+    {
+        /// <summary>For a constraint's unique index: the statement that attaches it as the constraint.</summary>
+        public string? AttachSql { get; init; }
+    }
+
+    /// <summary>What to build once a table's rows are in: exclusive constraints first, then indexes side by side, then attachments.</summary>
+    public sealed record TableWork(IReadOnlyList<Build> Constraints, IReadOnlyList<Build> Indexes, IReadOnlyList<Build> Attaches);
+
+    /// <summary>A foreign key of <paramref name="Table"/> referencing <paramref name="Referenced"/>.</summary>
+    public sealed record ForeignKey(Build Build, (string Schema, string Table) Table, (string Schema, string Table) Referenced);
 }

@@ -14,8 +14,8 @@ namespace RcmPitr.Postgres.Operations;
 /// <summary>
 /// Runbook steps 3–4 as one step: create <c>tenant_&lt;x&gt;_restore_&lt;stamp&gt;</c> (or <c>_asof_</c>) on the live
 /// server and fill it from the PITR server with <see cref="TenantMover"/>. Marked "loading" when created and "loaded"
-/// when the move finished, like <see cref="RestoreDatabaseLoader"/>, so a re-run reuses a finished move and redoes a
-/// partial one. While it runs, its progress is written for the status API every
+/// when the move finished, like <see cref="RestoreDatabaseLoader"/>, so a re-run reuses a finished move, resumes a partial
+/// streaming one (keeping every piece it committed, <see cref="MoveLedger"/>) and redoes a partial dump-mode one. While it runs, its progress is written for the status API every
 /// <see cref="DataMoverOptions.ProgressInterval"/>, and a move that stops progressing for
 /// <see cref="DataMoverOptions.StallTimeout"/> is stopped with a <see cref="TransferStalledException"/>.
 /// </summary>
@@ -36,10 +36,14 @@ public sealed partial class TenantTransfer(
         var names = TenantDatabaseNames.For(TenantSlug.Parse(input.Tenant));
         var target = RestoreTargets.NameFor(names, stamp, runId, input.Target);
 
+        var resume = false;
         await using (var maintenance = await connector.OpenMaintenanceAsync(input.Live, cancellationToken))
         {
             var catalog = new ServerCatalog(maintenance);
-            if (await RestoreTargets.PrepareAsync(
+            // A streaming move this run started and did not finish is resumed: it keeps what it committed.
+            resume = input.Mode == TransferMode.Streaming
+                     && (await catalog.FindAsync(target, cancellationToken))?.Marker is { } partial && partial.Is(DatabaseMarker.Loading, runId) && partial.Stamp == stamp.Value;
+            if (!resume && await RestoreTargets.PrepareAsync(
                     connector, catalog, names, target, runId, stamp, m => m.IsLoadedBy(runId), () => LogDroppingPartial(logger, target), cancellationToken))
             {
                 LogReused(logger, target);
@@ -54,14 +58,32 @@ public sealed partial class TenantTransfer(
 
         LogStarting(logger, target, input.Mode);
         var meter = new MoveMeter();
-        var request = new MoveRequest(runId, input.Source, names.OwnOrCanonical(input.SourceDatabase, "sourceDatabase"), input.Live, target, input.Mode, options.TransferJobs);
+        var request = new MoveRequest(runId, input.Source, names.OwnOrCanonical(input.SourceDatabase, "sourceDatabase"), input.Live, target, input.Mode, options.TransferJobs)
+        {
+            Resume = resume,
+        };
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var watch = new Watch(new WatchServices(connector, progressStore, options, time, logger), input, request, meter, time.GetUtcNow());
         var watching = watch.RunAsync(stop);
         MoveResult result;
         try
         {
-            result = await mover.MoveAsync(request, meter, stop.Token);
+            try
+            {
+                result = await mover.MoveAsync(request, meter, stop.Token);
+            }
+            catch (MoveNotResumableException e) when (resume)
+            {
+                // Nothing of the earlier attempt can be kept safely: drop it and move everything again.
+                LogNotResumable(logger, target, e.Message);
+                await using (var maintenance = await connector.OpenMaintenanceAsync(input.Live, cancellationToken))
+                {
+                    await RestoreTargets.PrepareAsync(
+                        connector, new ServerCatalog(maintenance), names, target, runId, stamp, _ => false, () => LogDroppingPartial(logger, target), cancellationToken);
+                }
+
+                result = await mover.MoveAsync(request with { Resume = false }, meter, stop.Token);
+            }
         }
         catch (Exception e) when (watch.Stalled is { } stalled && !cancellationToken.IsCancellationRequested)
         {
@@ -83,8 +105,13 @@ public sealed partial class TenantTransfer(
             await catalog.SetMarkerAsync(target, new DatabaseMarker(DatabaseMarker.Loaded, runId, stamp.Value), cancellationToken);
             var size = await catalog.SizeAsync(target, cancellationToken);
             LogMoved(logger, target, input.Mode, result.Tables, result.BytesMoved, result.Elapsed.TotalSeconds);
+            if (result.PiecesKept > 0)
+            {
+                LogResumed(logger, target, result.PiecesKept, result.BytesKept, result.BytesMoved);
+            }
+
             return new MoveTenantResult(target, size, Reused: false, input.Mode, result.Tables, result.BytesMoved, result.PeakScratchBytes, Math.Round(result.Elapsed.TotalSeconds, 3))
-            { Ownership = applied };
+            { Ownership = applied, BytesKept = result.BytesKept, PiecesKept = result.PiecesKept };
         }
     }
 
@@ -218,6 +245,12 @@ public sealed partial class TenantTransfer(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Database} was already filled by an earlier attempt of this run")]
     private static partial void LogReused(ILogger logger, string database);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Resumed the move into {Database}: kept {Pieces} pieces ({BytesKept} bytes) an earlier attempt had committed, copied {BytesMoved} bytes")]
+    private static partial void LogResumed(ILogger logger, string database, int pieces, long bytesKept, long bytesMoved);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The move into {Database} cannot be resumed ({Reason}); starting it over")]
+    private static partial void LogNotResumable(ILogger logger, string database, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dropping {Database}: an earlier attempt left it partly filled")]
     private static partial void LogDroppingPartial(ILogger logger, string database);

@@ -56,4 +56,10 @@ public sealed record MoveTenantResult(
 {
     /// <summary>The live database's owners and privileges applied to the copy before it was marked loaded.</summary>
     public OwnershipSummary? Ownership { get; init; }
+
+    /// <summary>Bytes of table data an earlier, interrupted attempt of this step had committed and this one kept (a resumed streaming move).</summary>
+    public long BytesKept { get; init; }
+
+    /// <summary>Pieces of table data (tables or page ranges) kept from an earlier attempt.</summary>
+    public int PiecesKept { get; init; }
 }

@@ -119,7 +119,7 @@ public sealed class RestoreTenantOrchestrator
         var moved = await run.StepAsync(
             RestoreSteps.Transfer,
             () => run.CallAsync<MoveTenantResult>(ActivityNames.MoveTenant, new MoveTenantInput(run.RunId, pitr, tenant.Server, request.Tenant, run.Stamp, target, request.Transfer) { SourceDatabase = tenant.Source }),
-            m => string.Create(CultureInfo.InvariantCulture, $"{m.DatabaseName}, {m.Mode.ToString().ToLowerInvariant()}: {m.Tables} tables, {m.BytesMoved} bytes moved in {m.Seconds:0.0} s, {m.SizeBytes} bytes on disk{(m.Reused ? " (finished by an earlier attempt)" : string.Empty)}"));
+            m => string.Create(CultureInfo.InvariantCulture, $"{m.DatabaseName}, {m.Mode.ToString().ToLowerInvariant()}: {m.Tables} tables, {m.BytesMoved} bytes moved in {m.Seconds:0.0} s, {m.SizeBytes} bytes on disk{(m.Reused ? " (finished by an earlier attempt)" : string.Empty)}{(m.PiecesKept > 0 ? $" (resumed: {m.BytesKept} bytes kept from an interrupted attempt)" : string.Empty)}"));
         return new RestoreDatabaseResult(moved.DatabaseName, moved.SizeBytes, moved.Reused);
     }
 

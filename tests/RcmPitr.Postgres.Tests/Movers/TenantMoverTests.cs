@@ -69,6 +69,154 @@ public sealed class TenantMoverTests(ClusterFixture fx)
     }
 
     [Fact]
+    public async Task MoveAsync_StreamingConstraintsOfEveryKind_ComeOutWithTheSameDefinitions()
+    {
+        // Plain primary keys and unique constraints are built as unique indexes and attached; every other kind must keep
+        // pg_dump's own statement. The verifier compares pg_get_indexdef / pg_get_constraintdef text, not counts.
+        await using var s = await Scenario.StartAsync(fx);
+        var source = "tenant_" + s.NewSlug("mv").Replace('-', '_');
+        var target = source + "_restore_202604221430";
+        await s.ExecAsync(s.Pitr, "postgres", $"CREATE DATABASE {PgQuote.Identifier(source)}");
+        await s.ExecAsync(s.Pitr, source, """"
+            CREATE SCHEMA "Odd; Schema";
+            CREATE TABLE "Odd; Schema"."we;ird ""table""" ("a b" int PRIMARY KEY, code text COLLATE "C" NOT NULL, n int, r tsrange, v jsonb);
+            ALTER TABLE "Odd; Schema"."we;ird ""table""" ADD CONSTRAINT code_c UNIQUE (code);
+            CREATE TABLE public.deferred (id int PRIMARY KEY DEFERRABLE INITIALLY DEFERRED, k int, inc int,
+              CONSTRAINT k_nulls UNIQUE NULLS NOT DISTINCT (k), CONSTRAINT k_inc UNIQUE (k, id) INCLUDE (inc));
+            CREATE TABLE public.ranges (id int, during tsrange, EXCLUDE USING gist (during WITH &&));
+            CREATE TABLE public.desc_key (a int, b int);
+            CREATE UNIQUE INDEX desc_key_idx ON public.desc_key (a DESC, b);
+            CREATE TABLE public.plain_key (k text COLLATE "C" PRIMARY KEY);
+            INSERT INTO public.plain_key SELECT 'k' || g FROM generate_series(1, 50) g;
+            CREATE TABLE public.child (id int PRIMARY KEY, parent int REFERENCES "Odd; Schema"."we;ird ""table""" ("a b") DEFERRABLE, self int REFERENCES public.child (id));
+            CREATE INDEX "partial ix" ON "Odd; Schema"."we;ird ""table""" (n) WHERE n > 10;
+            CREATE INDEX v_gin ON "Odd; Schema"."we;ird ""table""" USING gin (v jsonb_path_ops);
+            COMMENT ON INDEX "Odd; Schema"."partial ix" IS 'a comment; with
+            -- Name: x; Type: INDEX; Schema: y
+            in it';
+            CREATE FUNCTION public.touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.n := coalesce(NEW.n, 0); RETURN NEW; END$$;
+            CREATE TRIGGER touch BEFORE INSERT ON "Odd; Schema"."we;ird ""table""" FOR EACH ROW EXECUTE FUNCTION public.touch();
+            INSERT INTO "Odd; Schema"."we;ird ""table""" SELECT g, 'c' || g, g % 20, tsrange('2026-01-01'::timestamp + g * interval '1 day', '2026-01-01'::timestamp + (g + 1) * interval '1 day'), jsonb_build_object('g', g) FROM generate_series(1, 500) g;
+            INSERT INTO public.deferred SELECT g, g, g FROM generate_series(1, 100) g;
+            INSERT INTO public.ranges SELECT g, tsrange('2026-01-01'::timestamp + g * interval '1 hour', '2026-01-01'::timestamp + (g + 1) * interval '1 hour') FROM generate_series(1, 100) g;
+            INSERT INTO public.desc_key SELECT g, g FROM generate_series(1, 100) g;
+            INSERT INTO public.child SELECT g, g, CASE WHEN g > 1 THEN g - 1 END FROM generate_series(1, 200) g;
+            """");
+        await s.ExecAsync(s.Live, "postgres", $"CREATE DATABASE {PgQuote.Identifier(target)} TEMPLATE template0");
+        var meter = new MoveMeter();
+
+        await new TenantMover(s.Connector, fx.Tools, fx.Processes, s.Mover)
+            .MoveAsync(new MoveRequest(s.RunId, s.Pitr, source, s.Live, target, TransferMode.Streaming, Jobs: 2), meter, CancellationToken.None);
+
+        await using var from = await s.Connector.OpenAsync(s.Pitr, source, CancellationToken.None);
+        await using var to = await s.Connector.OpenAsync(s.Live, target, CancellationToken.None);
+        var expected = await MoveVerifier.FingerprintAsync(from, CancellationToken.None);
+        Assert.Empty(MoveVerifier.Differences(expected, await MoveVerifier.FingerprintAsync(to, CancellationToken.None)));
+        Assert.Contains("deferrable=t deferred=t", expected["@constraints"], StringComparison.Ordinal);
+        // The plain ones took the attach path; the rest ran as pg_dump wrote them, on open connections (no pg_restore per item).
+        var events = meter.Events.Select(e => e.What).ToList();
+        void Built(string how, string constraint) =>
+            Assert.Contains(events, e => e.StartsWith($"build start {how}constraint {PgQuote.Identifier(constraint)} of ", StringComparison.Ordinal));
+        Built("unique index for ", "we;ird \"table\"_pkey");
+        Built("unique index for ", "code_c");
+        Built(string.Empty, "deferred_pkey");
+        Built(string.Empty, "k_nulls");
+        Built(string.Empty, "k_inc");
+        Built("unique index for ", "plain_key_pkey");
+        Assert.DoesNotContain(events, e => e.Contains("pg_restore -L", StringComparison.Ordinal));
+        Assert.False(await s.ScalarAsync<bool>(s.Live, target, "SELECT to_regnamespace('_rcm_pitr_move') IS NOT NULL"));
+    }
+
+    [Fact]
+    public async Task MoveAsync_StreamingInterruptedAfterSomeTables_ResumeKeepsThemAndCopiesOnlyTheRest()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var source = "tenant_" + s.NewSlug("mv").Replace('-', '_');
+        var target = source + "_restore_202604221430";
+        await s.ExecAsync(s.Pitr, "postgres", $"CREATE DATABASE {PgQuote.Identifier(source)}");
+        await s.ExecAsync(s.Pitr, source, BenchmarkSchema.Sql(sizeMb: 8));
+        await s.ExecAsync(s.Live, "postgres", $"CREATE DATABASE {PgQuote.Identifier(target)} TEMPLATE template0");
+        var request = new MoveRequest(s.RunId, s.Pitr, source, s.Live, target, TransferMode.Streaming, Jobs: 1);
+        var mover = new TenantMover(s.Connector, fx.Tools, fx.Processes, s.Mover);
+
+        // One worker copies the biggest table first; stop the move as soon as that table is committed.
+        var first = new MoveMeter();
+        using var stop = new CancellationTokenSource();
+        var watcher = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested && first.Snapshot().TablesDone == 0)
+            {
+                await Task.Delay(5);
+            }
+
+            await stop.CancelAsync();
+        }, TestContext.Current.CancellationToken);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => mover.MoveAsync(request, first, stop.Token));
+        await watcher;
+        var kept = await s.ScalarAsync<long>(s.Live, target, "SELECT coalesce(sum(bytes), 0)::bigint FROM _rcm_pitr_move.pieces WHERE done_at IS NOT NULL");
+        var keptPieces = await s.ScalarAsync<long>(s.Live, target, "SELECT count(*) FROM _rcm_pitr_move.pieces WHERE done_at IS NOT NULL AND kind = 'data'");
+        var pieces = await s.ScalarAsync<long>(s.Live, target, "SELECT count(*) FROM _rcm_pitr_move.pieces WHERE kind = 'data'");
+        var biggest = await s.ScalarAsync<string>(s.Live, target, "SELECT item FROM _rcm_pitr_move.pieces WHERE kind = 'data' ORDER BY position LIMIT 1");
+        Assert.True(kept > 0, "the first attempt committed nothing before it was stopped");
+        Assert.InRange(keptPieces, 1, pieces - 1);
+
+        var second = new MoveMeter();
+        var result = await mover.MoveAsync(request with { Resume = true }, second, CancellationToken.None);
+
+        await using var from = await s.Connector.OpenAsync(s.Pitr, source, CancellationToken.None);
+        await using var to = await s.Connector.OpenAsync(s.Live, target, CancellationToken.None);
+        Assert.Empty(MoveVerifier.Differences(await MoveVerifier.FingerprintAsync(from, CancellationToken.None), await MoveVerifier.FingerprintAsync(to, CancellationToken.None)));
+        Assert.Equal((keptPieces, kept), (result.PiecesKept, result.BytesKept));
+        Assert.DoesNotContain(second.Events, e => e.What == "copy start " + biggest);
+
+        // Exactly the unfinished work was copied again: a whole move streams the kept bytes plus this attempt's.
+        var whole = source + "_asof_202604221430";
+        await s.ExecAsync(s.Live, "postgres", $"CREATE DATABASE {PgQuote.Identifier(whole)} TEMPLATE template0");
+        var full = await mover.MoveAsync(new MoveRequest(s.RunId, s.Pitr, source, s.Live, whole, TransferMode.Streaming, Jobs: 1), null, CancellationToken.None);
+        Assert.Equal(full.BytesMoved, result.BytesMoved + result.BytesKept);
+        Assert.False(await s.ScalarAsync<bool>(s.Live, target, "SELECT to_regnamespace('_rcm_pitr_move') IS NOT NULL"));
+    }
+
+    [Fact]
+    public async Task MoveAsync_TargetRefusesSynchronousCommitOff_LoadsWithItsOwnSettingAndVerifies()
+    {
+        // Azure Database for PostgreSQL lists synchronous_commit as read-only: a session that changes it may be refused.
+        await using var s = await Scenario.StartAsync(fx);
+        var source = "tenant_" + s.NewSlug("mv").Replace('-', '_');
+        await s.ExecAsync(s.Pitr, "postgres", $"CREATE DATABASE {PgQuote.Identifier(source)}");
+        await s.ExecAsync(s.Pitr, source, BenchmarkSchema.Sql(sizeMb: 2));
+        foreach (var mode in new[] { TransferMode.Streaming, TransferMode.Parallel })
+        {
+            var target = source + "_restore_20260422143" + (int)mode;
+            await s.ExecAsync(s.Live, "postgres", $"CREATE DATABASE {PgQuote.Identifier(target)} TEMPLATE template0");
+            var refusing = new RefusingSessions();
+            var meter = new MoveMeter();
+
+            var result = await new TenantMover(s.Connector, fx.Tools, fx.Processes, s.Mover, refusing)
+                .MoveAsync(new MoveRequest(s.RunId, s.Pitr, source, s.Live, target, mode, Jobs: 2), meter, CancellationToken.None);
+
+            Assert.False(result.RelaxedCommit);
+            Assert.Equal(1, refusing.Attempts);
+            Assert.Contains(meter.Events, e => e.What.Contains("refused synchronous_commit = off", StringComparison.Ordinal));
+            await using var from = await s.Connector.OpenAsync(s.Pitr, source, CancellationToken.None);
+            await using var to = await s.Connector.OpenAsync(s.Live, target, CancellationToken.None);
+            Assert.Empty(MoveVerifier.Differences(await MoveVerifier.FingerprintAsync(from, CancellationToken.None), await MoveVerifier.FingerprintAsync(to, CancellationToken.None)));
+        }
+    }
+
+    /// <summary>A target that refuses the session setting as a managed server with it read-only would (SQLSTATE 55P02).</summary>
+    private sealed class RefusingSessions : LoadingSessions
+    {
+        public int Attempts { get; private set; }
+
+        protected override Task RelaxCommitAsync(Npgsql.NpgsqlConnection target, CancellationToken ct)
+        {
+            Attempts++;
+            throw new Npgsql.PostgresException("parameter \"synchronous_commit\" cannot be changed now", "ERROR", "ERROR", Npgsql.PostgresErrorCodes.CantChangeRuntimeParam);
+        }
+    }
+
+    [Fact]
     public async Task Verifier_DifferentContent_IsReported()
     {
         await using var s = await Scenario.StartAsync(fx);
