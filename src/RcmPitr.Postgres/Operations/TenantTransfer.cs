@@ -53,7 +53,7 @@ public sealed partial class TenantTransfer(
         }
 
         LogStarting(logger, target, input.Mode);
-        var meter = new MoveMeter();
+        var meter = new MoveMeter(time);
         var request = new MoveRequest(runId, input.Source, names.OwnOrCanonical(input.SourceDatabase, "sourceDatabase"), input.Live, target, input.Mode, options.TransferJobs);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var watch = new Watch(new WatchServices(connector, progressStore, options, time, logger), input, request, meter, time.GetUtcNow());
@@ -115,7 +115,7 @@ public sealed partial class TenantTransfer(
     private sealed class Watch(WatchServices owner, MoveTenantInput input, MoveRequest request, MoveMeter meter, DateTimeOffset startedAt)
     {
         private readonly DateTimeOffset _startedAt = startedAt;
-        private (MoveProgress Progress, long Source, long Target)? _last;
+        private ((string Phase, int TablesDone, int TablesTotal, long BytesMoved) Counters, long Source, long Target)? _last;
         private DateTimeOffset _progressedAt = startedAt;
         private bool _storeBroken;
 
@@ -173,7 +173,8 @@ public sealed partial class TenantTransfer(
             var progress = meter.Snapshot();
             var source = sourceProbe is null ? null : await sourceProbe.SampleAsync(cancellationToken);
             var target = targetProbe is null ? null : await targetProbe.SampleAsync(cancellationToken);
-            var sample = (progress, source?.Counter ?? 0, target?.Counter ?? 0);
+            // The counters only: the throughput and the estimate change with the clock alone, which is no progress.
+            var sample = ((progress.Phase, progress.TablesDone, progress.TablesTotal, progress.BytesMoved), source?.Counter ?? 0, target?.Counter ?? 0);
             var working = (source?.Working ?? 0) + (target?.Working ?? 0) > 0;
             if (_last != sample || working)
             {
