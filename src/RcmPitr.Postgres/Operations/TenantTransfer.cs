@@ -196,7 +196,13 @@ public sealed partial class TenantTransfer(
             {
                 var now = owner.Time.GetUtcNow();
                 await owner.ProgressStore.WriteAsync(
-                    new TransferProgress(input.RunId, input.Mode.ToString().ToLowerInvariant(), progress.Phase, progress.TablesDone, progress.TablesTotal, progress.BytesMoved, _startedAt, now, _progressedAt, error),
+                    new TransferProgress(input.RunId, input.Mode.ToString().ToLowerInvariant(), progress.Phase, progress.TablesDone, progress.TablesTotal, progress.BytesMoved, _startedAt, now, _progressedAt, error)
+                    {
+                        BytesTotal = progress.BytesTotal,
+                        BytesPerSecond = progress.BytesPerSecond,
+                        // A stopped transfer finishes at no estimated time.
+                        EstimatedFinishAt = error is null ? progress.EstimatedFinishAt : null,
+                    },
                     cancellationToken);
             }
             catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
