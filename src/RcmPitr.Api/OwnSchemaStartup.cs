@@ -7,7 +7,7 @@ namespace RcmPitr.Api;
 
 /// <summary>
 /// At start-up, creates or upgrades RcmPitr's own tables in the master database (schema <c>rcm_pitr</c>: decision attempts,
-/// the tenant lock, restored servers and their holders, transfer progress) — never the platform's. The API relies on
+/// the tenant lock, restored servers and their holders, transfer progress and its estimate) — never the platform's. The API relies on
 /// them from its first request (the first decision must win atomically; one run per tenant). A login that may not create
 /// them is logged with the scripts a database owner must apply; the host still starts.
 /// </summary>

@@ -481,9 +481,7 @@ public sealed class RestoreApiHandlers(
         {
             if (progress is not null && await progress.GetAsync(run.InstanceId, ct) is { } row)
             {
-                merged["transfer"] = JsonSerializer.SerializeToNode(
-                    new TransferStatus(row.Mode, row.Phase, row.TablesDone, row.TablesTotal, row.BytesMoved, row.StartedAt.UtcDateTime, row.UpdatedAt.UtcDateTime, row.ProgressedAt.UtcDateTime, row.Error),
-                    ApiJson.Options);
+                merged["transfer"] = JsonSerializer.SerializeToNode(TransferStatus.From(row, time.GetUtcNow()), ApiJson.Options);
             }
 
             if (parityReports is not null && custom.TryGetProperty("parity", out var parity) && parity.ValueKind == JsonValueKind.Object &&

@@ -153,7 +153,7 @@ internal sealed class TimelineView(TextWriter output)
         if ((changed || due) && !(_transferKey is not null && !changed && phase == "done"))
         {
             var tables = total > 0 ? string.Create(CultureInfo.InvariantCulture, $"{done}/{total} tables, ") : string.Empty;
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    transfer ({transfer.GetProperty("mode").GetString()}): {phase}, {tables}{bytes / 1048576.0:0.0} MB"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    transfer ({transfer.GetProperty("mode").GetString()}): {phase}, {tables}{TransferBytes(transfer, bytes)}"));
             _transferKey = key;
             _transferPrintedAt = now;
         }
@@ -164,6 +164,54 @@ internal sealed class TimelineView(TextWriter output)
             output.WriteLine($"    transfer stopped: {error.GetString()}");
         }
     }
+
+    /// <summary>
+    /// The bytes of a transfer line: moved, or moved of the expected total with the share, then the copy's throughput and
+    /// the time it has left, when the status has them — e.g. <c>412/1019 MB (40 %), 61.3 MB/s, about 10 s left (ETA 12:03:41Z)</c>.
+    /// </summary>
+    internal static string TransferBytes(JsonElement transfer, long bytes)
+    {
+        var total = Long(transfer, "bytesTotal") ?? 0;
+        var text = new System.Text.StringBuilder();
+        if (total > 0)
+        {
+            // Whole MB once the total is large enough that a tenth says nothing.
+            var format = total >= 100 * 1048576L ? "0" : "0.0";
+            text.Append(CultureInfo.InvariantCulture, $"{(bytes / 1048576.0).ToString(format, CultureInfo.InvariantCulture)}/{(total / 1048576.0).ToString(format, CultureInfo.InvariantCulture)} MB ({bytes * 100 / total} %)");
+        }
+        else
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:0.0} MB");
+        }
+
+        if (transfer.TryGetProperty("mbPerSecond", out var rate) && rate.ValueKind == JsonValueKind.Number)
+        {
+            text.Append(CultureInfo.InvariantCulture, $", {rate.GetDouble():0.0} MB/s");
+        }
+
+        if (Long(transfer, "secondsRemaining") is { } left &&
+            transfer.TryGetProperty("estimatedFinishAt", out var eta) && eta.ValueKind == JsonValueKind.String)
+        {
+            text.Append(CultureInfo.InvariantCulture, $", about {Remaining(left)} left (ETA {eta.GetDateTime().ToUniversalTime():HH:mm:ss}Z)");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Seconds as a person reads them: <c>45 s</c>, <c>12 min</c>, <c>2 h 05 min</c>.</summary>
+    internal static string Remaining(long seconds)
+    {
+        var minutes = (seconds + 30) / 60;
+        return seconds switch
+        {
+            < 90 => string.Create(CultureInfo.InvariantCulture, $"{seconds} s"),
+            < 90 * 60 => string.Create(CultureInfo.InvariantCulture, $"{minutes} min"),
+            _ => string.Create(CultureInfo.InvariantCulture, $"{minutes / 60} h {minutes % 60:00} min"),
+        };
+    }
+
+    private static long? Long(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt64() : null;
 
     /// <summary>Each failed attempt of a step, once: why it failed and when it is retried.</summary>
     private void RenderAttempts(int index, JsonElement step)

@@ -81,7 +81,11 @@ public sealed class RunPageRenderingTests
                 new TimelineStep(RestoreSteps.Approval, at.AddSeconds(10), null, "running", null),
             },
             parity = new ParityReport("tenant_acme", "tenant_acme_restore_20260422143000_0123ab", [new ParityRow("members.member", 4, 10, ParityVerdict.Warn, "restored has 6 more rows")], ParityVerdict.Warn),
-            transfer = new { mode = "streaming", phase = "data", tablesDone = 2, tablesTotal = 5, bytesMoved = 3L * 1048576, startedAt = at, updatedAt = at, progressedAt = at, error = (string?)null },
+            transfer = new
+            {
+                mode = "streaming", phase = "data", tablesDone = 2, tablesTotal = 5, bytesMoved = 3L * 1048576, startedAt = at, updatedAt = at, progressedAt = at, error = (string?)null,
+                bytesTotal = 12L * 1048576, bytesPerSecond = 1572864L, mbPerSecond = 1.5, estimatedFinishAt = at.AddSeconds(6), secondsRemaining = 6L,
+            },
             decisions = new[] { new DecisionRecord(at.AddSeconds(11), "alice", "approve", Accepted: false, "refused: four eyes — the requester cannot decide their own run") },
             changes = report.Summarize(),
             operatorAction = Hostile,
@@ -132,7 +136,7 @@ public sealed class RunPageRenderingTests
 
         // A retried step, live progress, a refused decision.
         Assert.Contains("2 (1 failed)", browser.ById("timeline-body").Text, StringComparison.Ordinal);
-        Assert.Contains("streaming: data — 2 of 5 tables, 3.0 MB", browser.ById("transfer-text").Text, StringComparison.Ordinal);
+        Assert.Contains("streaming: data — 2 of 5 tables, 3.0 MB of 12.0 MB (25 %), 1.5 MB/s, about 6 s left (ETA 2026-04-22 14:35:06Z), updated ", browser.ById("transfer-text").Text, StringComparison.Ordinal);
         Assert.Equal("2", browser.ById("transfer-progress").GetAttribute("value"));
         Assert.Contains("alice approve refused", browser.ById("decisions-body").Text, StringComparison.Ordinal);
         Assert.Empty(browser.AccessibilityViolations());

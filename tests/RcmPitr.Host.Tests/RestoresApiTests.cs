@@ -170,7 +170,24 @@ public sealed class RestoresApiTests(HostClusterFixture fx)
         var done = await run.WaitAsync(id, HostRun.Terminal);
 
         Assert.Equal("DryRunCompleted", done.GetProperty("output").GetProperty("outcome").GetString());
-        Assert.Equal("parallel", done.GetProperty("customStatus").GetProperty("transfer").GetProperty("mode").GetString());
+        var transfer = done.GetProperty("customStatus").GetProperty("transfer");
+        Assert.Equal("parallel", transfer.GetProperty("mode").GetString());
+        // What the dump achieved stays in the status; a finished transfer has nothing left to estimate.
+        Assert.True(transfer.GetProperty("bytesPerSecond").GetInt64() > 0, transfer.GetRawText());
+        Assert.True(transfer.GetProperty("mbPerSecond").GetDouble() >= 0);
+        Assert.Equal(JsonValueKind.Number, transfer.GetProperty("bytesTotal").ValueKind);
+        Assert.Equal((JsonValueKind.Null, JsonValueKind.Null), (transfer.GetProperty("estimatedFinishAt").ValueKind, transfer.GetProperty("secondsRemaining").ValueKind));
+
+        // A copy under way, as the transfer step records it: the status shows its total, throughput and estimated end.
+        var finish = TimeProvider.System.GetUtcNow().AddMinutes(10);
+        finish = finish.AddTicks(-(finish.Ticks % TimeSpan.TicksPerSecond));
+        await run.ExecMasterAsync(
+            "UPDATE rcm_pitr.transfer_progress SET phase = 'dump', bytes_moved = $2, bytes_total = $3, bytes_per_second = $4, estimated_finish_at = $5 WHERE run_id = $1",
+            id, 412L * 1048576, 1019L * 1048576, 61.3 * 1048576, finish);
+        var copying = (await run.StatusAsync(id)).GetProperty("customStatus").GetProperty("transfer");
+        Assert.Equal((1019L * 1048576, 64277709L, 61.3), (copying.GetProperty("bytesTotal").GetInt64(), copying.GetProperty("bytesPerSecond").GetInt64(), copying.GetProperty("mbPerSecond").GetDouble()));
+        Assert.Equal(finish, copying.GetProperty("estimatedFinishAt").GetDateTimeOffset());
+        Assert.InRange(copying.GetProperty("secondsRemaining").GetInt64(), 540, 600);
         Assert.Equal(liveBefore, await run.FingerprintAsync(onLive: true, acme.Database));
         Assert.Equal([acme.Database], await run.DatabasesLikeAsync(acme.Database));
         Assert.Equal(1L, await run.MasterScalarAsync<long>("SELECT count(*) FROM identity.tenant_audit WHERE tenant_id = $1 AND event = 'TENANT_PITR_DRY_RUN'", acme.Id));

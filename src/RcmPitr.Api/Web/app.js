@@ -343,7 +343,22 @@
     }
     if (t.phase === 'done') { progress.max = 1; progress.value = 1; }
     const tables = t.tablesTotal > 0 ? `${t.tablesDone} of ${t.tablesTotal} tables, ` : '';
-    $('transfer-text').textContent = `${t.mode}: ${t.phase} — ${tables}${bytes(t.bytesMoved)}, updated ${when(t.updatedAt)}${t.error ? ` — ${t.error}` : ''}`;
+    const moved = t.bytesTotal > 0
+      ? `${bytes(t.bytesMoved)} of ${bytes(t.bytesTotal)} (${Math.floor(t.bytesMoved * 100 / t.bytesTotal)} %)`
+      : bytes(t.bytesMoved);
+    const rate = typeof t.mbPerSecond === 'number' ? `, ${t.mbPerSecond.toFixed(1)} MB/s` : '';
+    const eta = typeof t.secondsRemaining === 'number' && t.estimatedFinishAt
+      ? `, about ${remaining(t.secondsRemaining)} left (ETA ${when(t.estimatedFinishAt)})`
+      : '';
+    $('transfer-text').textContent = `${t.mode}: ${t.phase} — ${tables}${moved}${rate}${eta}, updated ${when(t.updatedAt)}${t.error ? ` — ${t.error}` : ''}`;
+  }
+
+  // The copy's time left as a person reads it (the estimate covers the copy; index builds follow it).
+  function remaining(seconds) {
+    const minutes = Math.floor((seconds + 30) / 60);
+    if (seconds < 90) { return `${seconds} s`; }
+    if (seconds < 90 * 60) { return `${minutes} min`; }
+    return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
   }
 
   function renderTimeline(run) {

@@ -9,6 +9,9 @@ internal static class SourceTables
     /// <summary>A plain table of the source: its copied columns (generated ones are computed again), heap bytes and pages.</summary>
     public sealed record Table(string Schema, string Name, string Columns, long Bytes, long Pages)
     {
+        /// <summary>Heap and TOAST bytes: about what a COPY of it streams.</summary>
+        public long DataBytes { get; init; }
+
         public string Qualified => PgQuote.Qualified(Schema, Name);
     }
 
@@ -20,7 +23,7 @@ internal static class SourceTables
             SELECT n.nspname, c.relname,
                    (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
                     WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''),
-                   pg_relation_size(c.oid), pg_relation_size(c.oid) / current_setting('block_size')::bigint
+                   pg_relation_size(c.oid), pg_relation_size(c.oid) / current_setting('block_size')::bigint, pg_table_size(c.oid)
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind = 'r' AND c.relpersistence <> 't'
               AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%'
@@ -35,7 +38,7 @@ internal static class SourceTables
         {
             if (!reader.IsDBNull(2))
             {
-                tables.Add(new Table(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4)));
+                tables.Add(new Table(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4)) { DataBytes = reader.GetInt64(5) });
             }
         }
 

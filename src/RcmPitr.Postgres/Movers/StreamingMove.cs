@@ -287,11 +287,15 @@ internal sealed class StreamingMove(MoveTools tools, DataMoverOptions options) :
                 Meter.Note(string.Create(CultureInfo.InvariantCulture, $"resumed: {PiecesKept} of {ledger.Pieces.Count} pieces ({BytesKept} bytes) were committed by an earlier attempt"));
             }
 
+            long expected = 0;
             foreach (var piece in ledger.Pieces.Where(p => !p.Done))
             {
                 var table = byTable[(piece.Schema, piece.Table)];
+                expected += piece.Whole || table.Pages == 0 ? table.DataBytes : table.DataBytes * ((piece.To ?? table.Pages) - (piece.From ?? 0)) / table.Pages;
                 pool.AddCopy(worker => CopyAsync(table, piece, worker));
             }
+
+            Meter.SetTotalBytes(expected);
 
             if (_piecesLeftTotal == 0)
             {

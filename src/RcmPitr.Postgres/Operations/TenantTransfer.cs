@@ -57,7 +57,7 @@ public sealed partial class TenantTransfer(
         }
 
         LogStarting(logger, target, input.Mode);
-        var meter = new MoveMeter();
+        var meter = new MoveMeter(time);
         var request = new MoveRequest(runId, input.Source, names.OwnOrCanonical(input.SourceDatabase, "sourceDatabase"), input.Live, target, input.Mode, options.TransferJobs)
         {
             Resume = resume,
@@ -142,7 +142,7 @@ public sealed partial class TenantTransfer(
     private sealed class Watch(WatchServices owner, MoveTenantInput input, MoveRequest request, MoveMeter meter, DateTimeOffset startedAt)
     {
         private readonly DateTimeOffset _startedAt = startedAt;
-        private (MoveProgress Progress, long Source, long Target)? _last;
+        private ((string Phase, int TablesDone, int TablesTotal, long BytesMoved) Counters, long Source, long Target)? _last;
         private DateTimeOffset _progressedAt = startedAt;
         private bool _storeBroken;
 
@@ -200,7 +200,8 @@ public sealed partial class TenantTransfer(
             var progress = meter.Snapshot();
             var source = sourceProbe is null ? null : await sourceProbe.SampleAsync(cancellationToken);
             var target = targetProbe is null ? null : await targetProbe.SampleAsync(cancellationToken);
-            var sample = (progress, source?.Counter ?? 0, target?.Counter ?? 0);
+            // The counters only: the throughput and the estimate change with the clock alone, which is no progress.
+            var sample = ((progress.Phase, progress.TablesDone, progress.TablesTotal, progress.BytesMoved), source?.Counter ?? 0, target?.Counter ?? 0);
             var working = (source?.Working ?? 0) + (target?.Working ?? 0) > 0;
             if (_last != sample || working)
             {
@@ -222,7 +223,13 @@ public sealed partial class TenantTransfer(
             {
                 var now = owner.Time.GetUtcNow();
                 await owner.ProgressStore.WriteAsync(
-                    new TransferProgress(input.RunId, input.Mode.ToString().ToLowerInvariant(), progress.Phase, progress.TablesDone, progress.TablesTotal, progress.BytesMoved, _startedAt, now, _progressedAt, error),
+                    new TransferProgress(input.RunId, input.Mode.ToString().ToLowerInvariant(), progress.Phase, progress.TablesDone, progress.TablesTotal, progress.BytesMoved, _startedAt, now, _progressedAt, error)
+                    {
+                        BytesTotal = progress.BytesTotal,
+                        BytesPerSecond = progress.BytesPerSecond,
+                        // A stopped transfer finishes at no estimated time.
+                        EstimatedFinishAt = error is null ? progress.EstimatedFinishAt : null,
+                    },
                     cancellationToken);
             }
             catch (Exception e) when (e is NpgsqlException or InvalidOperationException)

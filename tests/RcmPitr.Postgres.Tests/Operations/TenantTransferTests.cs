@@ -36,6 +36,9 @@ public sealed class TenantTransferTests(ClusterFixture fx)
         Assert.NotNull(progress);
         Assert.Equal((MovePhases.Done, mode.ToString().ToLowerInvariant(), (string?)null), (progress.Phase, progress.Mode, progress.Error));
         Assert.Equal(result.BytesMoved, progress.BytesMoved);
+        // What the copy (streaming) or the dump (parallel) achieved stays; a finished move has no estimated end.
+        Assert.True(progress.BytesPerSecond > 0, $"{progress.BytesPerSecond} bytes/s");
+        Assert.Null(progress.EstimatedFinishAt);
         if (mode == TransferMode.Streaming)
         {
             Assert.Equal((result.Tables, result.Tables), (progress.TablesDone, progress.TablesTotal));
@@ -160,6 +163,7 @@ public sealed class TenantTransferTests(ClusterFixture fx)
         var progress = await new TransferProgressStore(s.Master).GetAsync(s.RunId, CancellationToken.None);
         Assert.Equal("failed", progress!.Phase);
         Assert.Contains("no progress", progress.Error, StringComparison.Ordinal);
+        Assert.Null(progress.EstimatedFinishAt);
 
         await transaction.RollbackAsync(TestContext.Current.CancellationToken);
         await blocker.DisposeAsync();
