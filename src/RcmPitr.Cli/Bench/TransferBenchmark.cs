@@ -13,26 +13,43 @@ using RcmPitr.Workflow.Contracts;
 
 namespace RcmPitr.Cli.Bench;
 
-/// <summary>One mode's measurements.</summary>
-internal sealed record ModeResult(string Name, double MedianSeconds, double SpeedupVsRunbook, double RatioToFloor, long PeakScratchBytes, long PeakMemoryBytes, bool Verified, IReadOnlyList<double> Seconds);
+/// <summary>One mode's measurements; <paramref name="IdleCoreSeconds"/> (streaming only) is the median of the core-seconds the machine sat idle during a run.</summary>
+internal sealed record ModeResult(
+    string Name, double MedianSeconds, double SpeedupVsRunbook, double VsLimit, double? IdleCoreSeconds, long PeakScratchBytes, long PeakMemoryBytes, bool Verified, IReadOnlyList<double> Seconds);
 
-/// <summary>The whole benchmark's result (the JSON of <c>--json</c>).</summary>
-internal sealed record BenchmarkResult(string Machine, int Cores, int PostgresMajor, long DatabaseBytes, int Rounds, double FloorSeconds, IReadOnlyList<ModeResult> Modes);
+/// <summary>The whole benchmark's result (the JSON of <c>--json</c>): the computed limit, the items it is computed from, and each mode.</summary>
+internal sealed record BenchmarkResult(
+    string Machine,
+    int Cores,
+    int PostgresMajor,
+    long DatabaseBytes,
+    int Rounds,
+    double LimitSeconds,
+    double SchemaSeconds,
+    double CriticalPathSeconds,
+    IReadOnlyList<CriticalStep> CriticalPath,
+    double WorkCpuSeconds,
+    double WorkPerCoreSeconds,
+    double GrahamUpperSeconds,
+    bool LimitPassVerified,
+    IReadOnlyList<LimitItem> Items,
+    IReadOnlyList<ModeResult> Modes);
 
 /// <summary>
 /// Moves a generated tenant database between two local clusters with each mode, alternating the order over
-/// rounds after a warm-up, verifies every run, and measures the floor: the same data by parallel raw COPY
-/// plus the index and constraint builds, with the schema created beforehand (not timed).
+/// rounds after a warm-up, and verifies every run. Between the warm-up and the rounds, a measuring pass times every
+/// piece of a move alone (schema, each table's copy, each index and constraint build) and computes the limit from them
+/// (<see cref="TransferLimit"/>): what no schedule of those pieces can beat on this machine.
 /// </summary>
 internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int rounds, int jobs, int maintenanceWorkMemMb)
 {
     private static readonly TransferMode[] Modes = [TransferMode.Runbook, TransferMode.Parallel, TransferMode.Streaming];
-    private const string FloorName = "floor";
     private readonly ProcessRunner _processes = new();
     private int _run;
     private IReadOnlyList<(TimeSpan At, string What)> _lastStreaming = [];
+    private CpuClock _cpu = new(100);
 
-    /// <summary><c>maintenance_work_mem</c> of the streaming mode's GIN builds.</summary>
+    /// <summary><c>maintenance_work_mem</c> of the streaming mode's GIN builds (and of the measuring pass's).</summary>
     public int GinMaintenanceWorkMemMb { get; init; } = 16;
 
     /// <summary>Print the last streaming run's events.</summary>
@@ -62,14 +79,16 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
                 ScratchDirectory = Path.Combine(root, "scratch"), RestoreMaintenanceWorkMemMb = maintenanceWorkMemMb, GinMaintenanceWorkMemMb = GinMaintenanceWorkMemMb,
             });
             var (bytes, expected) = await GenerateAsync(connector, source, ct);
+            _cpu = await CpuClock.CreateAsync(_processes, ct);
 
             await output.WriteLineAsync("warm-up (runbook mode, not counted)");
             await MeasureAsync(connector, mover, source, target, TransferMode.Runbook, expected, ct);
-            var samples = Modes.Select(m => m.ToString()).Append(FloorName).ToDictionary(m => m, _ => new List<(double Seconds, long Scratch, long Memory, bool Verified)>());
+            var (limit, items, limitVerified) = await MeasureLimitAsync(connector, tools, source, target, root, expected, ct);
+            var samples = Modes.ToDictionary(m => m, _ => new List<Sample>());
             for (var round = 1; round <= rounds; round++)
             {
                 // Alternate the order each round so no mode always runs first (or after the same neighbour).
-                var order = Modes.Select(m => m.ToString()).Append(FloorName).ToList();
+                var order = Modes.ToList();
                 if (round % 2 == 0)
                 {
                     order.Reverse();
@@ -77,11 +96,9 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
 
                 foreach (var mode in order)
                 {
-                    var sample = mode == FloorName
-                        ? await MeasureFloorAsync(connector, mover, source, target, expected, ct)
-                        : await MeasureAsync(connector, mover, source, target, Enum.Parse<TransferMode>(mode), expected, ct);
+                    var sample = await MeasureAsync(connector, mover, source, target, mode, expected, ct);
                     samples[mode].Add(sample);
-                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  round {round} {mode,-10} {sample.Seconds,8:0.00} s  verified={sample.Verified}"));
+                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  round {round} {mode.ToString().ToLowerInvariant(),-10} {sample.Seconds,8:0.00} s  verified={sample.Verified}"));
                 }
             }
 
@@ -94,7 +111,7 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
                 }
             }
 
-            return Summarize(samples, bytes, sourceCluster.MajorVersion);
+            return Summarize(samples, bytes, sourceCluster.MajorVersion, limit, items, limitVerified);
         }
         finally
         {
@@ -127,53 +144,45 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
         return (bytes, fingerprint);
     }
 
-    private async Task<(double Seconds, long Scratch, long Memory, bool Verified)> MeasureAsync(
+    private sealed record Sample(double Seconds, long Scratch, long Memory, bool Verified, double? IdleCoreSeconds);
+
+    private async Task<Sample> MeasureAsync(
         PgConnector connector, TenantMover mover, DbServerInfo source, DbServerInfo target, TransferMode mode, IReadOnlyDictionary<string, string> expected, CancellationToken ct)
     {
         var database = await FreshTargetAsync(connector, target, ct);
         MoveResult result;
         long memory;
+        double? idle = null;
         await using (var sampler = new MemorySampler())
         {
             var meter = new MoveMeter();
+            var idleBefore = _cpu.IdleCoreSeconds();
             result = await mover.MoveAsync(new MoveRequest($"bench-{_run}", source, "tenant_bench", target, database, mode, jobs), meter, ct);
             memory = sampler.PeakBytes;
             if (mode == TransferMode.Streaming)
             {
+                idle = _cpu.IdleCoreSeconds() - idleBefore;
                 _lastStreaming = meter.Events;
             }
         }
 
         var verified = await VerifyAsync(connector, target, database, expected, ct);
-        return (result.Elapsed.TotalSeconds, result.PeakScratchBytes, memory, verified);
+        return new Sample(result.Elapsed.TotalSeconds, result.PeakScratchBytes, memory, verified, idle);
     }
 
-    private async Task<(double Seconds, long Scratch, long Memory, bool Verified)> MeasureFloorAsync(
-        PgConnector connector, TenantMover mover, DbServerInfo source, DbServerInfo target, IReadOnlyDictionary<string, string> expected, CancellationToken ct)
+    /// <summary>The measuring pass (once, after the warm-up): every item alone, then the limit computed from them.</summary>
+    private async Task<(TransferLimit Limit, IReadOnlyList<LimitItem> Items, bool Verified)> MeasureLimitAsync(
+        PgConnector connector, PgToolLocator tools, DbServerInfo source, DbServerInfo target, string root, IReadOnlyDictionary<string, string> expected, CancellationToken ct)
     {
+        await output.WriteLineAsync("measuring each item alone (schema, copies, builds) for the limit");
         var database = await FreshTargetAsync(connector, target, ct);
-        var request = new MoveRequest($"bench-{_run}", source, "tenant_bench", target, database, TransferMode.Streaming, Environment.ProcessorCount);
-        var scratch = Path.Combine(Path.GetTempPath(), "rcm-pitr-bench-floor-" + Guid.NewGuid().ToString("N")[..8]);
+        var scratch = Path.Combine(root, "limit");
         Directory.CreateDirectory(scratch);
-        try
-        {
-            await mover.MoveSectionAsync(request, "pre-data", scratch, 1, ct);
-            long memory;
-            var clock = Stopwatch.StartNew();
-            await using (var sampler = new MemorySampler())
-            {
-                await mover.CopyDataAsync(request, null, ct);
-                await mover.MoveSectionAsync(request, "post-data", scratch, Environment.ProcessorCount, ct);
-                memory = sampler.PeakBytes;
-            }
-
-            var seconds = clock.Elapsed.TotalSeconds;
-            return (seconds, 0, memory, await VerifyAsync(connector, target, database, expected, ct));
-        }
-        finally
-        {
-            Directory.Delete(scratch, recursive: true);
-        }
+        var probe = new TransferLimitProbe(output, connector, tools, _processes, _cpu, Math.Max(1, jobs), maintenanceWorkMemMb, GinMaintenanceWorkMemMb);
+        var (schemaSeconds, items) = await probe.MeasureAsync(source, "tenant_bench", target, database, scratch, ct);
+        // The pass rebuilt the whole database: the same check as a move proves no item was left out.
+        var verified = await VerifyAsync(connector, target, database, expected, ct);
+        return (TransferLimit.Compute(schemaSeconds, Environment.ProcessorCount, items), items, verified);
     }
 
     private async Task<string> FreshTargetAsync(PgConnector connector, DbServerInfo target, CancellationToken ct)
@@ -206,7 +215,8 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
         return differences.Count == 0;
     }
 
-    private BenchmarkResult Summarize(Dictionary<string, List<(double Seconds, long Scratch, long Memory, bool Verified)>> samples, long bytes, int major)
+    private BenchmarkResult Summarize(
+        Dictionary<TransferMode, List<Sample>> samples, long bytes, int major, TransferLimit limit, IReadOnlyList<LimitItem> items, bool limitVerified)
     {
         static double Median(IEnumerable<double> values)
         {
@@ -214,16 +224,24 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
             return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
         }
 
-        var runbook = Median(samples[nameof(TransferMode.Runbook)].Select(s => s.Seconds));
-        var floor = Median(samples[FloorName].Select(s => s.Seconds));
+        static double Round(double value) => Math.Round(value, 3);
+
+        var runbook = Median(samples[TransferMode.Runbook].Select(s => s.Seconds));
         var modes = samples.Select(pair =>
         {
             var median = Median(pair.Value.Select(s => s.Seconds));
+            var idle = pair.Value.All(s => s.IdleCoreSeconds is not null) ? Round(Median(pair.Value.Select(s => s.IdleCoreSeconds!.Value))) : (double?)null;
             return new ModeResult(
-                pair.Key.ToLowerInvariant(), Math.Round(median, 3), Math.Round(runbook / median, 2), Math.Round(median / floor, 2),
-                pair.Value.Max(s => s.Scratch), pair.Value.Max(s => s.Memory), pair.Value.All(s => s.Verified), pair.Value.Select(s => Math.Round(s.Seconds, 3)).ToList());
+                pair.Key.ToString().ToLowerInvariant(), Round(median), Math.Round(runbook / median, 2), Math.Round(median / limit.LimitSeconds, 2), idle,
+                pair.Value.Max(s => s.Scratch), pair.Value.Max(s => s.Memory), pair.Value.All(s => s.Verified), pair.Value.Select(s => Round(s.Seconds)).ToList());
         }).ToList();
-        return new BenchmarkResult(Environment.MachineName, Environment.ProcessorCount, major, bytes, rounds, Math.Round(floor, 3), modes);
+        return new BenchmarkResult(
+            Environment.MachineName, limit.Cores, major, bytes, rounds,
+            Round(limit.LimitSeconds), Round(limit.SchemaSeconds), Round(limit.CriticalPathSeconds),
+            limit.CriticalPath.Select(step => step with { Seconds = Round(step.Seconds) }).ToList(),
+            Round(limit.WorkCpuSeconds), Round(limit.WorkPerCoreSeconds), Round(limit.GrahamUpperSeconds), limitVerified,
+            items.Select(i => i with { WallSeconds = Round(i.WallSeconds), CpuSeconds = Round(i.CpuSeconds) }).ToList(),
+            modes);
     }
 
     public static string ToJson(BenchmarkResult result) =>

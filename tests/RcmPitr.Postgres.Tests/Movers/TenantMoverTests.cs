@@ -1,3 +1,4 @@
+using RcmPitr.Cli.Bench;
 using RcmPitr.Postgres.Movers;
 using RcmPitr.Postgres.Sql;
 using RcmPitr.Postgres.Tests.Fixtures;

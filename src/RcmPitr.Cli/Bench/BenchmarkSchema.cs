@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace RcmPitr.Postgres.Movers;
+namespace RcmPitr.Cli.Bench;
 
 /// <summary>
 /// The benchmark's tenant database: several schemas, the canary tables, a wide table with jsonb and text, a

@@ -1,0 +1,65 @@
+using RcmPitr.Cli.Bench;
+
+namespace RcmPitr.Local.Tests;
+
+/// <summary>The transfer benchmark's limit arithmetic: the critical path through copies, builds, attaches and foreign keys, and the work bound.</summary>
+public sealed class TransferLimitTests
+{
+    private static LimitItem Item(string kind, string name, string table, double wall, double? cpu = null, string? references = null, string? key = null) =>
+        new(kind, name, table, wall, cpu ?? wall, references, key);
+
+    private static List<LimitItem> Claims(double memberCopy) =>
+    [
+        Item(LimitItem.Copy, "c.claim", "c.claim", 3.0, cpu: 5.0),
+        Item(LimitItem.Index, "claim_pkey", "c.claim", 0.9),
+        Item(LimitItem.Index, "claim_payload", "c.claim", 10.0),
+        Item(LimitItem.Index, "claim_member", "c.claim", 0.8),
+        Item(LimitItem.Attach, "claim_pkey", "c.claim", 0.1),
+        Item(LimitItem.ForeignKey, "claim_member_fkey", "c.claim", 0.6, references: "m.member", key: "member_pkey"),
+        Item(LimitItem.Copy, "m.member", "m.member", memberCopy),
+        Item(LimitItem.Index, "member_pkey", "m.member", 0.2),
+        Item(LimitItem.Attach, "member_pkey", "m.member", 0.05),
+    ];
+
+    [Fact]
+    public void Compute_TheLongestBuildOfTheBiggestTable_IsOnThePathWithItsAttachAndForeignKey()
+    {
+        var limit = TransferLimit.Compute(schemaSeconds: 0.5, cores: 2, Claims(memberCopy: 1.0));
+
+        // Copy, then the longest of the table's builds (they may run side by side), then the attach and the foreign key, one after the other.
+        Assert.Equal(3.0 + 10.0 + 0.1 + 0.6, limit.CriticalPathSeconds, 9);
+        Assert.Equal(["copy c.claim", "index claim_payload on c.claim", "attach claim_pkey on c.claim", "foreign key claim_member_fkey on c.claim"], limit.CriticalPath.Select(s => s.Item));
+        var work = 5.0 + 0.9 + 10.0 + 0.8 + 0.1 + 0.6 + 1.0 + 0.2 + 0.05;
+        Assert.Equal(work, limit.WorkCpuSeconds, 9);
+        Assert.Equal(0.5 + Math.Max(13.7, work / 2), limit.LimitSeconds, 9);
+        Assert.Equal(0.5 + (work / 2) + 13.7, limit.GrahamUpperSeconds, 9);
+    }
+
+    [Fact]
+    public void Compute_AForeignKeyWaitsForTheKeyItReferences_OnTheOtherTable()
+    {
+        var limit = TransferLimit.Compute(schemaSeconds: 0, cores: 2, Claims(memberCopy: 20.0));
+
+        Assert.Equal(20.0 + 0.2 + 0.05 + 0.6, limit.CriticalPathSeconds, 9);
+        Assert.Equal(["copy m.member", "index member_pkey on m.member", "attach member_pkey on m.member", "foreign key claim_member_fkey on c.claim"], limit.CriticalPath.Select(s => s.Item));
+    }
+
+    [Fact]
+    public void Compute_WhenTheWorkDoesNotFitBesideThePath_TheWorkBinds()
+    {
+        List<LimitItem> items =
+        [
+            Item(LimitItem.Copy, "a", "a", 2.0, cpu: 4.0),
+            Item(LimitItem.Copy, "b", "b", 2.0, cpu: 4.0),
+            Item(LimitItem.Copy, "c", "c", 2.0, cpu: 4.0),
+            Item(LimitItem.Constraint, "c_excl", "c", 1.0),
+        ];
+
+        var limit = TransferLimit.Compute(schemaSeconds: 1.0, cores: 2, items);
+
+        Assert.Equal(3.0, limit.CriticalPathSeconds, 9);
+        Assert.Equal(13.0, limit.WorkCpuSeconds, 9);
+        Assert.Equal(1.0 + 6.5, limit.LimitSeconds, 9);
+        Assert.Equal(1.0 + 6.5 + 3.0, limit.GrahamUpperSeconds, 9);
+    }
+}
