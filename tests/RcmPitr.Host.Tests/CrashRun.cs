@@ -138,7 +138,7 @@ public sealed class CrashRun : IAsyncDisposable
         return new Tenant(slug, id, names);
     }
 
-    /// <summary>Row checksums of the tenant's tables: the canary tables and, where it exists, <c>members.document</c>.</summary>
+    /// <summary>Row checksums of the tenant's tables: the canary tables and, where they exist, <c>members.document</c> and <c>members.attachment</c>.</summary>
     public async Task<string> FingerprintAsync(DbServerInfo server, string database)
     {
         await using var connection = await _fx.Connector.OpenAsync(server, database, CancellationToken.None);
@@ -152,8 +152,18 @@ public sealed class CrashRun : IAsyncDisposable
         }
 
         await using var documents = new NpgsqlCommand(
-            "SELECT count(*) || ':' || md5(string_agg(md5(d::text), '' ORDER BY d.id)) FROM members.document d", connection);
-        return canary + "/" + (string)(await documents.ExecuteScalarAsync())!;
+            """
+            SELECT count(*) || ':' || md5(string_agg(md5(d::text), '' ORDER BY d.id))
+                   || CASE WHEN to_regclass('members.attachment') IS NULL THEN '' ELSE '/attachments' END FROM members.document d
+            """, connection);
+        var result = canary + "/" + (string)(await documents.ExecuteScalarAsync())!;
+        if (result.EndsWith("/attachments", StringComparison.Ordinal))
+        {
+            await using var attachments = new NpgsqlCommand("SELECT count(*) || ':' || md5(string_agg(md5(a::text), '' ORDER BY a.id)) FROM members.attachment a", connection);
+            result += ":" + (string)(await attachments.ExecuteScalarAsync())!;
+        }
+
+        return result;
     }
 
     /// <summary>Committed rows in <c>members.document</c> of <paramref name="database"/> on live (0 while the table does not exist).</summary>

@@ -20,26 +20,62 @@ public sealed class CrashTests(HostClusterFixture fx)
     // ranges side by side): COPY moves it for one to a few seconds on a 2-core machine.
     private const int Documents = 48_000;
 
+    // Rows of 1.5 kB in a second large table (about 50 MB): long enough to be caught streaming.
+    private const int Attachments = 32_000;
+
     [Fact]
-    public async Task SigKill_MidStreamingTransfer_RestartedHostRedoesTheMoveAndRestoresTheStateAtT()
+    public async Task SigKill_MidStreamingTransfer_RestartedHostResumesTheMoveKeepingTheFinishedTable()
     {
-        await using var run = await CrashRun.CreateAsync(fx);
-        var (acme, sibling, before) = await ArrangeAsync(run, Documents);
+        // One worker, so the pieces go one after the other: the documents (the biggest table, one piece), then the
+        // attachments. The kill comes while the attachments stream, the documents committed.
+        await using var run = await CrashRun.CreateAsync(fx, new Dictionary<string, string?> { ["RcmPitr:DataMover:TransferJobs"] = "1" });
+        var (acme, sibling, before) = await ArrangeAsync(run, Documents, Attachments);
         var id = await run.StartRestoreAsync(acme);
         var copy = acme.Names.Restore(run.Stamp, id);
 
-        // Kill while COPY moves the biggest table: the progress row says "data" and a COPY into the copy has moved bytes.
-        await UntilMovingAsync(run, id, copy, "data");
+        await CrashRun.UntilAsync(
+            async () => await CommittedPiecesAsync(run, copy, "document") == 1 && await run.CopyingIntoAsync(copy),
+            "the documents committed and the attachments streaming");
         await run.KillHostAsync();
 
-        // The copy is partial: the COPY of at least one page range of the biggest table died with the host.
-        Assert.Equal("data", (await run.TransferProgressAsync(id))!.Value.Phase);
+        Assert.Equal(0L, await CommittedPiecesAsync(run, copy, "attachment"));
         Assert.StartsWith($"rcm-pitr:loading run={id} ", await run.CommentAsync(copy), StringComparison.Ordinal);
-        Assert.InRange(await run.DocumentsInAsync(copy), 0, Documents - 1);
+        Assert.Equal(Documents, await run.DocumentsInAsync(copy));
         await run.StartHostAsync();
         var waiting = await run.WaitAsync(id, CrashRun.AwaitingApproval, "approval after the restart");
 
-        await AssertOneFreshCopyAsync(run, id, acme, waiting, "streaming");
+        // The restarted host kept the documents and copied only what was not committed: less than the documents' bytes.
+        await AssertOneFreshCopyAsync(run, id, acme, waiting, "streaming", resumed: true);
+        var (moved, kept) = TransferBytes(waiting);
+        Assert.True(kept >= Documents * 1_536L, $"kept {kept} bytes, less than the documents'");
+        Assert.True(moved > 0 && moved < kept, $"copied {moved} bytes after the restart, {kept} kept");
+        await run.ApproveAsync(id);
+        var done = await run.WaitAsync(id, CrashRun.Terminal, "the end of the run");
+        await AssertRestoredAsync(run, id, acme, sibling, before, done);
+    }
+
+    [Fact]
+    public async Task SigKill_DuringIndexBuilds_RestartedHostCopiesNothingAgainAndRestoresTheStateAtT()
+    {
+        await using var run = await CrashRun.CreateAsync(fx);
+        var (acme, sibling, before) = await ArrangeAsync(run, Documents, attachments: 0, indexDocumentBodies: true);
+        var id = await run.StartRestoreAsync(acme);
+        var copy = acme.Names.Restore(run.Stamp, id);
+
+        // Every piece is in; an index of the copy is being built.
+        await CrashRun.UntilAsync(
+            async () => await run.LiveScalarAsync<long>("SELECT count(*) FROM pg_stat_progress_create_index WHERE datname = $1", copy) > 0
+                        && (await run.TransferProgressAsync(id))?.Phase == "indexes",
+            "an index build into the copy");
+        await run.KillHostAsync();
+        Assert.StartsWith($"rcm-pitr:loading run={id} ", await run.CommentAsync(copy), StringComparison.Ordinal);
+        await run.StartHostAsync();
+        var waiting = await run.WaitAsync(id, CrashRun.AwaitingApproval, "approval after the restart");
+
+        await AssertOneFreshCopyAsync(run, id, acme, waiting, "streaming", resumed: true);
+        var (moved, kept) = TransferBytes(waiting);
+        Assert.Equal(0L, moved);
+        Assert.True(kept >= Documents * 1_536L, $"kept {kept} bytes, less than the documents'");
         await run.ApproveAsync(id);
         var done = await run.WaitAsync(id, CrashRun.Terminal, "the end of the run");
         await AssertRestoredAsync(run, id, acme, sibling, before, done);
@@ -196,12 +232,24 @@ public sealed class CrashTests(HostClusterFixture fx)
     }
 
     /// <summary>Starts the host while it creates the tenant to restore and its sibling, and takes their fingerprints.</summary>
-    private static async Task<(CrashRun.Tenant Acme, CrashRun.Tenant Sibling, Before Before)> ArrangeAsync(CrashRun run, int documentsAtT)
+    private async Task<(CrashRun.Tenant Acme, CrashRun.Tenant Sibling, Before Before)> ArrangeAsync(CrashRun run, int documentsAtT, int attachments = 0, bool indexDocumentBodies = false)
     {
         var starting = run.StartHostAsync();
         try
         {
             var acme = await run.AddTenantAsync("acme", liveMembers: 4, membersAtT: 30, documentsAtT);
+            if (attachments > 0)
+            {
+                // A second large table at T (in the fingerprint the restore is checked against).
+                await fx.ExecAsync(run.Pitr, acme.Database, $"CREATE TABLE members.attachment (id bigint PRIMARY KEY, body text NOT NULL); INSERT INTO members.attachment SELECT g, repeat(md5((g * 3)::text), 48) FROM generate_series(1, {attachments}) g;");
+            }
+
+            if (indexDocumentBodies)
+            {
+                // An index that takes a while to build (about 75 MB of keys), so a kill can land inside it.
+                await fx.ExecAsync(run.Pitr, acme.Database, "CREATE INDEX document_body ON members.document (body)");
+            }
+
             var sibling = await run.AddTenantAsync("globex-health", liveMembers: 6, membersAtT: 2);
             var before = new Before(
                 await run.FingerprintAsync(run.Pitr, acme.Database),
@@ -230,7 +278,7 @@ public sealed class CrashTests(HostClusterFixture fx)
                 var progress = await run.TransferProgressAsync(id);
                 var copying = progress is not null && await run.CopyingIntoAsync(copy);
                 seen.Add((progress is { } s ? $"{s.Phase} {s.Bytes} B{(copying ? " copying" : string.Empty)}" : "-") + $" at {TimeProvider.System.GetUtcNow():HH:mm:ss.fff}");
-                if (progress is { Phase: var p } && p != phase && p is not ("schema" or "dump"))
+                if (progress is { Phase: var p } && p != phase && p is not ("starting" or "schema" or "dump"))
                 {
                     Assert.Fail($"the transfer reached phase '{p}' before the test could kill it in '{phase}' (make the test data larger); seen: {string.Join(", ", seen.Distinct())}");
                 }
@@ -240,8 +288,30 @@ public sealed class CrashTests(HostClusterFixture fx)
             $"the transfer moving rows in phase '{phase}'");
     }
 
+    /// <summary>Pieces of <c>members.&lt;table&gt;</c> the move has committed into <paramref name="copy"/> (0 before its ledger exists).</summary>
+    private async Task<long> CommittedPiecesAsync(CrashRun run, string copy, string table)
+    {
+        if (!await run.LiveScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", copy)
+            || !await fx.ScalarAsync<bool>(run.Live, copy, "SELECT to_regclass('_rcm_pitr_move.pieces') IS NOT NULL"))
+        {
+            return 0;
+        }
+
+        return await fx.ScalarAsync<long>(run.Live, copy, "SELECT count(*) FROM _rcm_pitr_move.pieces WHERE done_at IS NOT NULL AND item LIKE $1", $"data \"members\".\"{table}\"%");
+    }
+
+    /// <summary>The bytes the transfer step copied and the bytes it kept from an interrupted attempt, from its detail.</summary>
+    private static (long Moved, long Kept) TransferBytes(JsonElement status)
+    {
+        var detail = CrashRun.Step(status, RestoreSteps.Transfer)!.Value.GetProperty("detail").GetString()!;
+        var moved = System.Text.RegularExpressions.Regex.Match(detail, @" (\d+) bytes moved ");
+        var kept = System.Text.RegularExpressions.Regex.Match(detail, @"resumed: (\d+) bytes kept");
+        Assert.True(moved.Success && kept.Success, detail);
+        return (long.Parse(moved.Groups[1].Value, CultureInfo.InvariantCulture), long.Parse(kept.Groups[1].Value, CultureInfo.InvariantCulture));
+    }
+
     /// <summary>While the run awaits approval: exactly one copy, filled by this run from scratch, and nothing else of the run.</summary>
-    private static async Task AssertOneFreshCopyAsync(CrashRun run, string id, CrashRun.Tenant acme, JsonElement waiting, string mode)
+    private static async Task AssertOneFreshCopyAsync(CrashRun run, string id, CrashRun.Tenant acme, JsonElement waiting, string mode, bool resumed = false)
     {
         var copy = acme.Names.Restore(run.Stamp, id);
         Assert.Equal([acme.Database, copy], await run.DatabasesOfAsync(acme));
@@ -252,9 +322,18 @@ public sealed class CrashTests(HostClusterFixture fx)
         Assert.Equal("succeeded", CrashRun.Step(waiting, RestoreSteps.Transfer)!.Value.GetProperty("outcome").GetString());
         if (run.HostOutputs.Count() > 1)
         {
-            // The restarted host found the killed one's partial copy, dropped it and moved everything again.
             Assert.DoesNotContain("finished by an earlier attempt", CrashRun.Step(waiting, RestoreSteps.Transfer)!.Value.GetProperty("detail").GetString(), StringComparison.Ordinal);
-            Assert.Contains($"Dropping {copy}: an earlier attempt left it partly filled", run.HostOutputs.Last(), StringComparison.Ordinal);
+            if (resumed)
+            {
+                // The restarted host found the killed one's partial copy and went on from what it had committed.
+                Assert.Contains($"Resumed the move into {copy}", run.HostOutputs.Last(), StringComparison.Ordinal);
+                Assert.DoesNotContain($"Dropping {copy}", run.HostOutputs.Last(), StringComparison.Ordinal);
+            }
+            else
+            {
+                // The restarted host found the killed one's partial copy, dropped it and moved everything again.
+                Assert.Contains($"Dropping {copy}: an earlier attempt left it partly filled", run.HostOutputs.Last(), StringComparison.Ordinal);
+            }
         }
     }
 

@@ -68,6 +68,15 @@ internal sealed class StreamingMove(MoveTools tools, DataMoverOptions options) :
             }
         }
 
+        await using (var reserved = new NpgsqlCommand("SELECT to_regnamespace($1) IS NOT NULL", exporter, snapshotTransaction))
+        {
+            reserved.Parameters.Add(new NpgsqlParameter { Value = MoveLedger.Schema });
+            if ((bool)(await reserved.ExecuteScalarAsync(ct))!)
+            {
+                throw new NotSupportedException($"The database has a schema named {MoveLedger.Schema}, which the streaming move keeps its ledger in; use the parallel mode.");
+            }
+        }
+
         var tables = await SourceTables.ListAsync(exporter, snapshotTransaction, ct);
         var jobs = TenantMover.Jobs(request);
         ledger = ledger is null

@@ -56,6 +56,11 @@ public sealed partial class TenantTransfer(
             }
         }
 
+        if (resume)
+        {
+            LogResuming(logger, target);
+        }
+
         LogStarting(logger, target, input.Mode);
         var meter = new MoveMeter(time);
         var request = new MoveRequest(runId, input.Source, names.OwnOrCanonical(input.SourceDatabase, "sourceDatabase"), input.Live, target, input.Mode, options.TransferJobs)
@@ -255,6 +260,9 @@ public sealed partial class TenantTransfer(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Resumed the move into {Database}: kept {Pieces} pieces ({BytesKept} bytes) an earlier attempt had committed, copied {BytesMoved} bytes")]
     private static partial void LogResumed(ILogger logger, string database, int pieces, long bytesKept, long bytesMoved);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Resuming the move into {Database}: an earlier attempt of this run left it partly filled")]
+    private static partial void LogResuming(ILogger logger, string database);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The move into {Database} cannot be resumed ({Reason}); starting it over")]
     private static partial void LogNotResumable(ILogger logger, string database, string reason);
