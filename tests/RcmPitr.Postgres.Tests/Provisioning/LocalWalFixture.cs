@@ -66,9 +66,10 @@ public sealed class LocalWalFixture : IAsyncLifetime
             _nextSecond = _nextSecond.AddSeconds(1);
         }
 
-        // Tests take seconds each, so the clock is normally well past; when it is not, wait for it (bounded).
+        // Tests take seconds each, so the clock is normally well past; when it is not, wait for it (bounded) — for the
+        // whole second, since tests ask for fractions of it too.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (TimeProvider.System.GetUtcNow() <= second)
+        while (TimeProvider.System.GetUtcNow() <= second.AddSeconds(1))
         {
             await Task.Delay(50, timeout.Token);
         }
