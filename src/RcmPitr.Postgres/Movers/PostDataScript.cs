@@ -32,7 +32,15 @@ internal sealed class PostDataScript
         {
             if (!IsHeader(lines, i, out var type))
             {
-                if (lines[i].StartsWith("SET ", StringComparison.Ordinal) || lines[i].StartsWith("SELECT pg_catalog.set_config(", StringComparison.Ordinal))
+                if (lines[i].StartsWith("SET client_encoding = ", StringComparison.Ordinal))
+                {
+                    // Our connections speak UTF-8 and the text was read as UTF-8: any other encoding goes to pg_restore.
+                    if (lines[i] != "SET client_encoding = 'UTF8';")
+                    {
+                        return null;
+                    }
+                }
+                else if (lines[i].StartsWith("SET ", StringComparison.Ordinal) || lines[i].StartsWith("SELECT pg_catalog.set_config(", StringComparison.Ordinal))
                 {
                     Remember(settings, lines[i]);
                 }

@@ -156,8 +156,9 @@ internal sealed class StreamingSchedule(MoveTools tools, DataMoverOptions option
                 await truncate.ExecuteNonQueryAsync(ct);
             }
 
-            await using (var from = await source.BeginRawBinaryCopyAsync(read, ct))
-            await using (var to = await target.BeginRawBinaryCopyAsync($"COPY {name} ({table.Columns}) FROM STDIN (FORMAT binary{(piece.Whole ? ", FREEZE" : string.Empty)})", ct))
+            var from = await source.BeginRawBinaryCopyAsync(read, ct);
+            var to = await target.BeginRawBinaryCopyAsync($"COPY {name} ({table.Columns}) FROM STDIN (FORMAT binary{(piece.Whole ? ", FREEZE" : string.Empty)})", ct);
+            try
             {
                 var buffer = worker.Buffer;
                 int count;
@@ -168,7 +169,17 @@ internal sealed class StreamingSchedule(MoveTools tools, DataMoverOptions option
                     Meter.AddBytes(count);
                 }
             }
+            catch (Exception e) when (e is OperationCanceledException or NpgsqlException or IOException)
+            {
+                // A COPY cut short is failed, never completed: the piece's transaction cannot take part of it, and the
+                // cause stays the cause (not a COPY format error from ending the stream, nor a broken connection's).
+                await QuietlyAsync(to.CancelAsync());
+                await QuietlyAsync(from.DisposeAsync().AsTask());
+                throw;
+            }
 
+            await from.DisposeAsync();
+            await to.DisposeAsync();
             await MoveLedger.MarkDoneAsync(target, transaction, piece.Item, moved, ct);
             await transaction.CommitAsync(ct);
         }
@@ -320,6 +331,18 @@ internal sealed class StreamingSchedule(MoveTools tools, DataMoverOptions option
 
             PumpForeignKeys();
         });
+    }
+
+    private static async Task QuietlyAsync(Task cleanup)
+    {
+        try
+        {
+            await cleanup;
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException or OperationCanceledException)
+        {
+            // The worker's connections are dropped with the failed move.
+        }
     }
 
     private async Task RunBuildAsync(PostDataPlan.Build build, StreamingWorker worker)

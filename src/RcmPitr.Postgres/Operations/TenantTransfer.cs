@@ -110,6 +110,11 @@ public sealed partial class TenantTransfer(
             await catalog.SetMarkerAsync(target, new DatabaseMarker(DatabaseMarker.Loaded, runId, stamp.Value), cancellationToken);
             var size = await catalog.SizeAsync(target, cancellationToken);
             LogMoved(logger, target, input.Mode, result.Tables, result.BytesMoved, result.Elapsed.TotalSeconds);
+            if (!result.RelaxedCommit)
+            {
+                LogCommitNotRelaxed(logger, target);
+            }
+
             if (result.PiecesKept > 0)
             {
                 LogResumed(logger, target, result.PiecesKept, result.BytesKept, result.BytesMoved);
@@ -260,6 +265,9 @@ public sealed partial class TenantTransfer(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Resumed the move into {Database}: kept {Pieces} pieces ({BytesKept} bytes) an earlier attempt had committed, copied {BytesMoved} bytes")]
     private static partial void LogResumed(ILogger logger, string database, int pieces, long bytesKept, long bytesMoved);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The live server refused synchronous_commit = off for the sessions loading {Database}; they loaded with its own setting")]
+    private static partial void LogCommitNotRelaxed(ILogger logger, string database);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Resuming the move into {Database}: an earlier attempt of this run left it partly filled")]
     private static partial void LogResuming(ILogger logger, string database);
