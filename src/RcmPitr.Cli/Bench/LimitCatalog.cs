@@ -1,4 +1,5 @@
 using Npgsql;
+using RcmPitr.Postgres.Movers;
 using RcmPitr.Postgres.Sql;
 
 namespace RcmPitr.Cli.Bench;
@@ -35,30 +36,8 @@ internal sealed class LimitCatalog
     /// <summary>Reads the source's catalog.</summary>
     public static async Task<LimitCatalog> ReadAsync(NpgsqlConnection source, CancellationToken ct)
     {
-        var tables = new List<Table>();
-        await using (var command = new NpgsqlCommand(
-            """
-            SELECT n.nspname, c.relname,
-                   (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
-                    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''),
-                   pg_relation_size(c.oid), pg_relation_size(c.oid) / current_setting('block_size')::bigint
-            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind = 'r' AND c.relpersistence <> 't'
-              AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%'
-              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-            ORDER BY pg_total_relation_size(c.oid) DESC, n.nspname, c.relname
-            """,
-            source))
-        await using (var reader = await command.ExecuteReaderAsync(ct))
-        {
-            while (await reader.ReadAsync(ct))
-            {
-                if (!reader.IsDBNull(2))
-                {
-                    tables.Add(new Table(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4)));
-                }
-            }
-        }
+        // The tables a streaming move copies, as it lists them.
+        var tables = (await SourceTables.ListAsync(source, null, ct)).Select(t => new Table(t.Schema, t.Name, t.Columns, t.Bytes, t.Pages)).ToList();
 
         var known = tables.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
         var indexes = new List<Build>();

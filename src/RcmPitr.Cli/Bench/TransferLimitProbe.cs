@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
+using RcmPitr.Postgres.Movers;
 using RcmPitr.Postgres.Connections;
 using RcmPitr.Postgres.Processes;
 using RcmPitr.Postgres.Sql;
@@ -177,42 +178,8 @@ internal sealed class TransferLimitProbe(
     private async Task CopySequencesAsync(DbServerInfo source, string sourceDatabase, NpgsqlConnection target, CancellationToken ct)
     {
         // Not timed and not part of the limit (a few statements): only so that the pass's database can be verified whole.
-        var values = new List<(string Name, long Value, bool Called)>();
-        await using (var connection = await connector.OpenAsync(source, sourceDatabase, ct))
-        {
-            var names = new List<string>();
-            await using (var list = new NpgsqlCommand(
-                """
-                SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-                  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-                """,
-                connection))
-            await using (var reader = await list.ExecuteReaderAsync(ct))
-            {
-                while (await reader.ReadAsync(ct))
-                {
-                    names.Add(PgQuote.Qualified(reader.GetString(0), reader.GetString(1)));
-                }
-            }
-
-            foreach (var name in names)
-            {
-                await using var read = new NpgsqlCommand($"SELECT last_value, is_called FROM {name}", connection);
-                await using var reader = await read.ExecuteReaderAsync(ct);
-                await reader.ReadAsync(ct);
-                values.Add((name, reader.GetInt64(0), reader.GetBoolean(1)));
-            }
-        }
-
-        foreach (var (name, value, called) in values)
-        {
-            await using var set = new NpgsqlCommand("SELECT pg_catalog.setval($1::regclass, $2, $3)", target);
-            set.Parameters.Add(new NpgsqlParameter { Value = name });
-            set.Parameters.Add(new NpgsqlParameter { Value = value });
-            set.Parameters.Add(new NpgsqlParameter { Value = called });
-            await set.ExecuteNonQueryAsync(ct);
-        }
+        await using var connection = await connector.OpenAsync(source, sourceDatabase, ct);
+        await SourceTables.CopySequencesAsync(connection, null, target, ct);
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct)

@@ -3,8 +3,8 @@ using RcmPitr.Postgres.Sql;
 
 namespace RcmPitr.Postgres.Movers;
 
-/// <summary>The source's tables and sequences, as a move reads them.</summary>
-internal static class SourceTables
+/// <summary>The source's tables and sequences, as a move reads them (the benchmark reads them the same way).</summary>
+public static class SourceTables
 {
     /// <summary>A plain table of the source: its copied columns (generated ones are computed again), heap bytes and pages.</summary>
     public sealed record Table(string Schema, string Name, string Columns, long Bytes, long Pages)
@@ -12,6 +12,7 @@ internal static class SourceTables
         /// <summary>Heap and TOAST bytes: about what a COPY of it streams.</summary>
         public long DataBytes { get; init; }
 
+        /// <summary>The table's name as SQL takes it.</summary>
         public string Qualified => PgQuote.Qualified(Schema, Name);
     }
 
@@ -46,14 +47,14 @@ internal static class SourceTables
     }
 
     /// <summary>The number of tables a move of the source covers.</summary>
-    public static async Task<int> CountAsync(MoveTools tools, MoveRequest request, CancellationToken ct)
+    internal static async Task<int> CountAsync(MoveTools tools, MoveRequest request, CancellationToken ct)
     {
         await using var source = await tools.OpenSourceAsync(request, ct);
         return (await ListAsync(source, null, ct)).Count;
     }
 
     /// <summary>Sets every sequence of the target to its position in the source's snapshot (idempotent).</summary>
-    public static async Task CopySequencesAsync(NpgsqlConnection source, NpgsqlTransaction transaction, NpgsqlConnection target, CancellationToken ct)
+    public static async Task CopySequencesAsync(NpgsqlConnection source, NpgsqlTransaction? transaction, NpgsqlConnection target, CancellationToken ct)
     {
         var values = new List<(string Name, long Value, bool Called)>();
         var names = new List<string>();
