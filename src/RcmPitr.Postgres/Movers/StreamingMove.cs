@@ -111,10 +111,14 @@ internal sealed class StreamingMove(MoveTools tools, DataMoverOptions options) :
                 continue;
             }
 
-            for (var i = 0; i < jobs; i++)
+            // Two ranges per worker: when one worker's range ends first, the table's last stretch is shared instead of
+            // left to the slower one (the table's builds, often the longest chain, wait for its last range). Smaller
+            // pieces also lose less to a crash.
+            var parts = jobs * 2;
+            for (var i = 0; i < parts; i++)
             {
-                long? to = i == jobs - 1 ? null : table.Pages * (i + 1) / jobs;
-                var from = table.Pages * i / jobs;
+                long? to = i == parts - 1 ? null : table.Pages * (i + 1) / parts;
+                var from = table.Pages * i / parts;
                 pieces.Add(new MoveLedger.Piece(MoveLedger.ItemOf(table.Schema, table.Name, from, to), table.Schema, table.Name, from, to, table.Pages, 0, false));
             }
         }
