@@ -19,14 +19,15 @@ internal sealed class MoveLedger
 
     private static readonly string Table = PgQuote.Qualified(Schema, "pieces");
 
-    private MoveLedger(string source, IReadOnlyList<Piece> pieces, bool postDataDone)
+    private MoveLedger(string source, IReadOnlyList<Piece> pieces, bool postDataDone, bool postDataStarted = false)
     {
         Source = source;
         Pieces = pieces;
         PostDataDone = postDataDone;
+        PostDataStarted = postDataStarted;
     }
 
-    /// <summary>The source the plan was made from (server, database, system identifier).</summary>
+    /// <summary>The source the plan was made from (server and database; the tables' page counts are checked apart).</summary>
     public string Source { get; }
 
     /// <summary>The data pieces, with whether each has committed.</summary>
@@ -34,6 +35,9 @@ internal sealed class MoveLedger
 
     /// <summary>Whether the rest of the post-data section (triggers, comments, …) has committed.</summary>
     public bool PostDataDone { get; }
+
+    /// <summary>Whether an attempt started the rest of post-data outside the transaction of its mark (by pg_restore).</summary>
+    public bool PostDataStarted { get; }
 
     /// <summary>The ledger of the target <paramref name="target"/> is connected to; null when it has none.</summary>
     public static async Task<MoveLedger?> ReadAsync(NpgsqlConnection target, CancellationToken ct)
@@ -50,6 +54,7 @@ internal sealed class MoveLedger
         var pieces = new List<Piece>();
         string? source = null;
         var postDataDone = false;
+        var postDataStarted = false;
         await using var read = new NpgsqlCommand($"SELECT item, kind, schema_name, table_name, page_from, page_to, table_pages, bytes, done_at IS NOT NULL FROM {Table} ORDER BY position", target);
         await using var reader = await read.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -62,6 +67,9 @@ internal sealed class MoveLedger
                 case "post-data":
                     postDataDone = reader.GetBoolean(8);
                     break;
+                case "post-data-started":
+                    postDataStarted = true;
+                    break;
                 default:
                     pieces.Add(new Piece(
                         reader.GetString(0), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetInt64(4), reader.IsDBNull(5) ? null : reader.GetInt64(5),
@@ -70,7 +78,7 @@ internal sealed class MoveLedger
             }
         }
 
-        return source is null ? null : new MoveLedger(source, pieces, postDataDone);
+        return source is null ? null : new MoveLedger(source, pieces, postDataDone, postDataStarted);
     }
 
     /// <summary>Writes the plan, in one transaction: from now on a restart resumes this move.</summary>
@@ -120,13 +128,22 @@ internal sealed class MoveLedger
     /// <summary>Marks <paramref name="item"/> done inside the caller's transaction (the one that did its work).</summary>
     public static async Task MarkDoneAsync(NpgsqlConnection target, NpgsqlTransaction transaction, string item, long bytes, CancellationToken ct)
     {
-        await using var mark = new NpgsqlCommand($"UPDATE {Table} SET done_at = now(), bytes = $2 WHERE item = $1", target, transaction);
+        // Only an entry not yet done: two attempts running at once (one that was thought dead) can never both commit a piece.
+        await using var mark = new NpgsqlCommand($"UPDATE {Table} SET done_at = now(), bytes = $2 WHERE item = $1 AND done_at IS NULL", target, transaction);
         mark.Parameters.Add(new NpgsqlParameter { Value = item });
         mark.Parameters.Add(new NpgsqlParameter { Value = bytes });
         if (await mark.ExecuteNonQueryAsync(ct) != 1)
         {
-            throw new InvalidOperationException($"The move's ledger has no entry {item}.");
+            throw new InvalidOperationException($"The move's ledger has no open entry {item}: another attempt committed it first.");
         }
+    }
+
+    /// <summary>Records that the rest of post-data is about to run in a transaction of its own (committed before its mark).</summary>
+    public static async Task MarkPostDataStartedAsync(NpgsqlConnection target, CancellationToken ct)
+    {
+        await using var mark = new NpgsqlCommand(
+            $"INSERT INTO {Table} (position, item, kind) SELECT max(position) + 1, 'post-data started', 'post-data-started' FROM {Table} ON CONFLICT (item) DO NOTHING", target);
+        await mark.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>Removes the ledger: the move is complete.</summary>

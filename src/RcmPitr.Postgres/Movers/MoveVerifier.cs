@@ -50,8 +50,8 @@ public static class MoveVerifier
         // Definitions, not counts: an index or constraint built another way than pg_dump's must still come out the same.
         await using (var indexes = new NpgsqlCommand(
             """
-            SELECT coalesce(string_agg(format('%s.%s %s unique=%s primary=%s exclusion=%s immediate=%s valid=%s', n.nspname, ic.relname, pg_get_indexdef(i.indexrelid),
-                                              i.indisunique, i.indisprimary, i.indisexclusion, i.indimmediate, i.indisvalid), E'\n' ORDER BY n.nspname, ic.relname), '')
+            SELECT coalesce(string_agg(format('%s.%s %s unique=%s primary=%s exclusion=%s immediate=%s valid=%s clustered=%s replident=%s', n.nspname, ic.relname, pg_get_indexdef(i.indexrelid),
+                                              i.indisunique, i.indisprimary, i.indisexclusion, i.indimmediate, i.indisvalid, i.indisclustered, i.indisreplident), E'\n' ORDER BY n.nspname, ic.relname), '')
             FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
             WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
             """, connection))

@@ -42,9 +42,6 @@ internal sealed partial class PostDataPlan
     /// <summary>The listing lines restored after everything else, in the dump's order.</summary>
     public IReadOnlyList<string> Remainder { get; }
 
-    /// <summary>Whether any build is a GIN index (builds beside it then get no parallel workers of their own).</summary>
-    public bool HasGin => Tables.Values.Any(t => t.Indexes.Any(i => i.Gin));
-
     /// <summary>Classifies the listing of a post-data dump of the database <paramref name="source"/> is connected to.</summary>
     public static async Task<PostDataPlan> CreateAsync(NpgsqlConnection source, IReadOnlyList<string> listing, PostDataScript? script, CancellationToken cancellationToken)
     {
@@ -117,17 +114,19 @@ internal sealed partial class PostDataPlan
         }
 
         // A primary key or unique constraint whose index is a plain b-tree over plain columns: its index is built beside
-        // the table's other indexes and attached afterwards, when its definition says nothing more than the columns.
+        // the table's other indexes and attached afterwards, when its definition says nothing more than the columns and
+        // pg_dump's item carries nothing else (no CLUSTER ON, no REPLICA IDENTITY USING INDEX).
         await using (var command = new NpgsqlCommand(
             """
             SELECT co.oid::bigint, n.nspname, t.relname, co.conname, co.contype::text, coalesce(pg_relation_size(nullif(co.conindid, 0)), 0),
                    co.contype IN ('p', 'u') AND ic.relname = co.conname AND ic.reltablespace = 0 AND NOT co.condeferrable
+                   AND NOT coalesce(ix.indisclustered, false) AND NOT coalesce(ix.indisreplident, false)
                    AND pg_get_indexdef(co.conindid) = format('CREATE UNIQUE INDEX %s ON %s.%s USING btree (%s)', quote_ident(ic.relname), quote_ident(n.nspname), quote_ident(t.relname), k.columns)
                    AND pg_get_constraintdef(co.oid) = CASE co.contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END || ' (' || k.columns || ')',
                    pg_get_indexdef(co.conindid)
             FROM pg_constraint co
             JOIN pg_class t ON t.oid = co.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
-            LEFT JOIN pg_class ic ON ic.oid = co.conindid
+            LEFT JOIN pg_class ic ON ic.oid = co.conindid LEFT JOIN pg_index ix ON ix.indexrelid = co.conindid
             LEFT JOIN LATERAL (
                 SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY u.ord) AS columns
                 FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY u(attnum, ord)

@@ -11,7 +11,7 @@ namespace RcmPitr.Postgres.Movers;
 /// any order. When the text does not line up item for item with the listing (<see cref="TryParse"/> returns null), the
 /// caller keeps <c>pg_restore -L</c>.
 /// </summary>
-internal sealed class PostDataScript
+internal sealed partial class PostDataScript
 {
     private PostDataScript(Dictionary<string, string> statements) => Statements = statements;
 
@@ -40,7 +40,7 @@ internal sealed class PostDataScript
                         return null;
                     }
                 }
-                else if (lines[i].StartsWith("SET ", StringComparison.Ordinal) || lines[i].StartsWith("SELECT pg_catalog.set_config(", StringComparison.Ordinal))
+                else if (IsSetting(lines[i]))
                 {
                     Remember(settings, lines[i]);
                 }
@@ -62,7 +62,7 @@ internal sealed class PostDataScript
             }
 
             var text = TrimTrailingSettings(body.ToString(), out var next);
-            if (text.Length == 0)
+            if (text is null || text.Length == 0)
             {
                 return null;
             }
@@ -114,8 +114,8 @@ internal sealed class PostDataScript
         return parts.Length == 4 && parts[3].StartsWith(type + " ", StringComparison.Ordinal);
     }
 
-    /// <summary>The body without the blank lines, comments and settings that pg_restore wrote for the item after it.</summary>
-    private static string TrimTrailingSettings(string body, out List<string> trailing)
+    /// <summary>The body without the blank lines, comments and settings that pg_restore wrote for the item after it; null when its end cannot be told apart from a setting.</summary>
+    private static string? TrimTrailingSettings(string body, out List<string> trailing)
     {
         trailing = [];
         var lines = body.Split('\n').ToList();
@@ -126,10 +126,16 @@ internal sealed class PostDataScript
             {
                 lines.RemoveAt(lines.Count - 1);
             }
-            else if (last.StartsWith("SET ", StringComparison.Ordinal) || last.StartsWith("SELECT pg_catalog.set_config(", StringComparison.Ordinal))
+            else if (IsSetting(last))
             {
                 trailing.Insert(0, last);
                 lines.RemoveAt(lines.Count - 1);
+            }
+            else if (last.StartsWith("SET ", StringComparison.Ordinal) || last.StartsWith("SELECT pg_catalog.set_config(", StringComparison.Ordinal))
+            {
+                // A setting in a form we do not take apart, or the last line of a string literal that looks like one:
+                // either way, not ours to decide — pg_restore runs the items.
+                return null;
             }
             else
             {
@@ -139,6 +145,17 @@ internal sealed class PostDataScript
 
         return lines.Count == 0 ? string.Empty : string.Join('\n', lines) + "\n";
     }
+
+    /// <summary>
+    /// Whether a line is one of the session settings pg_restore writes between items, in exactly the form it writes them.
+    /// Anything else — a line of a multi-line string literal that happens to start with <c>SET</c> included — is text
+    /// of an item, never a setting carried to other items.
+    /// </summary>
+    private static bool IsSetting(string line) => SettingPattern().IsMatch(line);
+
+    [System.Text.RegularExpressions.GeneratedRegex(
+        @"^(SET (statement_timeout|lock_timeout|idle_in_transaction_session_timeout|transaction_timeout|standard_conforming_strings|check_function_bodies|xmloption|client_min_messages|row_security|default_tablespace|default_table_access_method|default_with_oids) = ([A-Za-z0-9_]+|'[A-Za-z0-9_]*');|SELECT pg_catalog\.set_config\('search_path', '[A-Za-z0-9_, ""]*', false\);)$")]
+    private static partial System.Text.RegularExpressions.Regex SettingPattern();
 
     private static void Remember(List<KeyValuePair<string, string>> settings, string line)
     {

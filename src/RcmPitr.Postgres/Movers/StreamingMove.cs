@@ -39,62 +39,72 @@ internal sealed class StreamingMove(MoveTools tools, DataMoverOptions options) :
         // copies; each table's builds wait for the plan, the pool for both.
         var postFile = Path.Combine(scratch, "post-data.dump");
         var postDump = tools.PgDumpAsync(request, ["--format=custom", "--section=post-data", $"--file={postFile}"], ct);
-        long schemaBytes = 0;
-        if (ledger is null)
+        try
         {
-            var preFile = Path.Combine(scratch, "pre-data.dump");
-            await tools.PgDumpAsync(request, ["--format=custom", "--section=pre-data", $"--file={preFile}"], ct);
-            // One transaction: the schema is either all there or not at all, so a restart knows which.
-            await tools.PgRestoreAsync(request, context.Session, [.. MoveTools.RestoreArguments, "--single-transaction", preFile], maintenanceWorkMemMb: null, ct);
-            schemaBytes += new FileInfo(preFile).Length;
-        }
-
-        var sourceId = SourceIdentity(request);
-        await using var exporter = await tools.OpenSourceAsync(request, ct);
-        await using var snapshotTransaction = await exporter.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
-        string snapshot;
-        await using (var export = new NpgsqlCommand("SELECT pg_export_snapshot()", exporter, snapshotTransaction))
-        {
-            snapshot = (string)(await export.ExecuteScalarAsync(ct))!;
-        }
-
-        await using (var blobs = new NpgsqlCommand("SELECT count(*) FROM pg_largeobject_metadata", exporter, snapshotTransaction))
-        {
-            if ((long)(await blobs.ExecuteScalarAsync(ct))! > 0)
+            long schemaBytes = 0;
+            if (ledger is null)
             {
-                throw new NotSupportedException("The database has large objects, which streaming does not move; use the parallel mode.");
+                var preFile = Path.Combine(scratch, "pre-data.dump");
+                await tools.PgDumpAsync(request, ["--format=custom", "--section=pre-data", $"--file={preFile}"], ct);
+                // One transaction: the schema is either all there or not at all, so a restart knows which.
+                await tools.PgRestoreAsync(request, context.Session, [.. MoveTools.RestoreArguments, "--single-transaction", preFile], maintenanceWorkMemMb: null, ct);
+                schemaBytes += new FileInfo(preFile).Length;
             }
-        }
 
-        await using (var reserved = new NpgsqlCommand("SELECT to_regnamespace($1) IS NOT NULL", exporter, snapshotTransaction))
-        {
-            reserved.Parameters.Add(new NpgsqlParameter { Value = MoveLedger.Schema });
-            if ((bool)(await reserved.ExecuteScalarAsync(ct))!)
+            var sourceId = SourceIdentity(request);
+            await using var exporter = await tools.OpenSourceAsync(request, ct);
+            await using var snapshotTransaction = await exporter.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+            string snapshot;
+            await using (var export = new NpgsqlCommand("SELECT pg_export_snapshot()", exporter, snapshotTransaction))
             {
-                throw new NotSupportedException($"The database has a schema named {MoveLedger.Schema}, which the streaming move keeps its ledger in; use the parallel mode.");
+                snapshot = (string)(await export.ExecuteScalarAsync(ct))!;
             }
+
+            await using (var blobs = new NpgsqlCommand("SELECT count(*) FROM pg_largeobject_metadata", exporter, snapshotTransaction))
+            {
+                if ((long)(await blobs.ExecuteScalarAsync(ct))! > 0)
+                {
+                    throw new NotSupportedException("The database has large objects, which streaming does not move; use the parallel mode.");
+                }
+            }
+
+            await using (var reserved = new NpgsqlCommand("SELECT to_regnamespace($1) IS NOT NULL", exporter, snapshotTransaction))
+            {
+                reserved.Parameters.Add(new NpgsqlParameter { Value = MoveLedger.Schema });
+                if ((bool)(await reserved.ExecuteScalarAsync(ct))!)
+                {
+                    throw new NotSupportedException($"The database has a schema named {MoveLedger.Schema}, which the streaming move keeps its ledger in; use the parallel mode.");
+                }
+            }
+
+            var tables = await SourceTables.ListAsync(exporter, snapshotTransaction, ct);
+            var jobs = TenantMover.Jobs(request);
+            ledger = ledger is null
+                ? await MoveLedger.CreateAsync(control, sourceId, Plan(tables, jobs, request.Source.MajorVersion), ct)
+                : Follow(ledger, sourceId, tables, request);
+            var existing = request.Resume ? await BuiltObjects.ReadAsync(control, ct) : new BuiltObjects([], []);
+
+            var pool = new WorkPool<StreamingWorker>(abort);
+            var run = new StreamingSchedule(tools, options, context, pool, ledger, existing, ct);
+            meter.Enter(MovePhases.Data);
+            meter.SetTables(tables.Count);
+            run.Start(tables);
+            pool.Track(run.PlanAsync(postDump, postFile, scratch));
+            await pool.RunAsync(jobs, () => new StreamingWorker(tools, request, context.Session, snapshot));
+            await SourceTables.CopySequencesAsync(exporter, snapshotTransaction, control, ct);
+            await run.RemainderAsync(control, ct);
+            await MoveLedger.DropAsync(control, ct);
+            await snapshotTransaction.CommitAsync(ct);
+            schemaBytes += new FileInfo(postFile).Length;
+            return new ModeOutcome(schemaBytes, run.Bytes, tables.Count, run.BytesKept, run.PiecesKept);
         }
-
-        var tables = await SourceTables.ListAsync(exporter, snapshotTransaction, ct);
-        var jobs = TenantMover.Jobs(request);
-        ledger = ledger is null
-            ? await MoveLedger.CreateAsync(control, sourceId, Plan(tables, jobs, request.Source.MajorVersion), ct)
-            : Follow(ledger, sourceId, tables, request);
-        var existing = request.Resume ? await BuiltObjects.ReadAsync(control, ct) : new BuiltObjects([], []);
-
-        var pool = new WorkPool<StreamingWorker>(abort);
-        var run = new StreamingSchedule(tools, options, context, pool, ledger, existing, ct);
-        meter.Enter(MovePhases.Data);
-        meter.SetTables(tables.Count);
-        run.Start(tables);
-        pool.Track(run.PlanAsync(postDump, postFile, scratch));
-        await pool.RunAsync(jobs, () => new StreamingWorker(tools, request, context.Session, snapshot));
-        await SourceTables.CopySequencesAsync(exporter, snapshotTransaction, control, ct);
-        await run.RemainderAsync(control, ct);
-        await MoveLedger.DropAsync(control, ct);
-        await snapshotTransaction.CommitAsync(ct);
-        schemaBytes += new FileInfo(postFile).Length;
-        return new ModeOutcome(schemaBytes, run.Bytes, tables.Count, run.BytesKept, run.PiecesKept);
+        catch (Exception)
+        {
+            // The post-data dump must not outlive the attempt (a retry reuses its scratch folder); its own failure is not the cause.
+            await abort.CancelAsync();
+            await ((Task)postDump).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
+        }
     }
 
     /// <summary>The pieces of a new plan: a large table in page ranges side by side (PostgreSQL 14 and later scan a ctid range directly).</summary>

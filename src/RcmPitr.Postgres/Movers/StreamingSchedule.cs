@@ -22,6 +22,7 @@ internal sealed class StreamingSchedule(MoveTools tools, DataMoverOptions option
     private PostDataScript? _script;
     private string? _postFile;
     private bool _foreignKeyRunning;
+    private int _ginPending;
     private int _piecesLeftTotal;
     private long _bytes;
 
@@ -62,6 +63,7 @@ internal sealed class StreamingSchedule(MoveTools tools, DataMoverOptions option
             _script = script;
             _postFile = postFile;
             _foreignKeys.AddRange(plan.ForeignKeys.Where(k => !existing.Contains(k.Build.Creates)));
+            _ginPending = plan.Tables.Values.Sum(t => t.Indexes.Count(i => i.Gin && !existing.Contains(i.Creates)));
             ready = [.. _awaitingPlan];
             _awaitingPlan.Clear();
         }
@@ -143,7 +145,7 @@ internal sealed class StreamingSchedule(MoveTools tools, DataMoverOptions option
             ? $"COPY {name} ({table.Columns}) TO STDOUT (FORMAT binary)"
             : string.Create(
                 CultureInfo.InvariantCulture,
-                $"COPY (SELECT {table.Columns} FROM {name} WHERE ctid >= '({piece.From ?? 0},0)'::tid{(piece.To is { } end ? $" AND ctid < '({end},0)'::tid" : string.Empty)}) TO STDOUT (FORMAT binary)");
+                $"COPY (SELECT {table.Columns} FROM ONLY {name} WHERE ctid >= '({piece.From ?? 0},0)'::tid{(piece.To is { } end ? $" AND ctid < '({end},0)'::tid" : string.Empty)}) TO STDOUT (FORMAT binary)");
         long moved = 0;
         Meter.Note("copy start " + piece.Item);
         try
@@ -351,11 +353,17 @@ internal sealed class StreamingSchedule(MoveTools tools, DataMoverOptions option
         Meter.Note("build start " + build.Label);
         if (build.Sql is { } sql)
         {
-            await worker.ExecuteAsync(sql, memory, _plan!.HasGin, ct);
+            // While a GIN build is still to come or running, other builds take no parallel workers from it.
+            await worker.ExecuteAsync(sql, memory, Volatile.Read(ref _ginPending) > 0, ct);
         }
         else
         {
             await RestoreListedAsync([build.Line], memory, singleTransaction: false);
+        }
+
+        if (build.Gin)
+        {
+            Interlocked.Decrement(ref _ginPending);
         }
 
         Meter.Note("build end " + build.Label);
@@ -381,6 +389,14 @@ internal sealed class StreamingSchedule(MoveTools tools, DataMoverOptions option
         var statements = plan.Remainder.Select(l => _script?.Statements.GetValueOrDefault(l)).ToList();
         if (plan.Remainder.Count > 0 && statements.Any(s => s is null))
         {
+            // pg_restore commits on its own, before the mark: an attempt that started it and left no mark may or may not
+            // have committed it, and running it twice fails on objects that exist — so that case starts over.
+            if (ledger.PostDataStarted)
+            {
+                throw new MoveNotResumableException("an earlier attempt was restoring the rest of post-data with pg_restore and left no record of its end.");
+            }
+
+            await MoveLedger.MarkPostDataStartedAsync(control, token);
             await RestoreListedAsync(plan.Remainder, options.RestoreMaintenanceWorkMemMb, singleTransaction: true);
         }
 

@@ -104,6 +104,17 @@ public sealed class PostDataScriptTests
     }
 
     [Fact]
+    public void TryParse_ALiteralWhoseLastLineLooksLikeASetting_IsNeverCarriedToOtherItems()
+    {
+        // A tenant's comment ending in a line that starts like a setting: it must not become a setting of later items.
+        var injected = Script.Replace("end';", "SET application_name = x; DROP TABLE claims.claim; --';", StringComparison.Ordinal);
+        var script = PostDataScript.TryParse(Listing, injected);
+        Assert.True(script is null || script.Statements.Values.All(v => !v.Contains("DROP TABLE", StringComparison.Ordinal) || v.Contains("COMMENT ON INDEX", StringComparison.Ordinal)));
+        var lookalike = Script.Replace("end';", "SET row_security = off';", StringComparison.Ordinal);
+        Assert.Null(PostDataScript.TryParse(Listing, lookalike));
+    }
+
+    [Fact]
     public void TryParse_ADumpInAnotherEncoding_IsRefused() =>
         Assert.Null(PostDataScript.TryParse(Listing, Script.Replace("SET client_encoding = 'UTF8';", "SET client_encoding = 'LATIN1';", StringComparison.Ordinal)));
 }

@@ -87,6 +87,10 @@ public sealed class TenantMoverTests(ClusterFixture fx)
             CREATE TABLE public.ranges (id int, during tsrange, EXCLUDE USING gist (during WITH &&));
             CREATE TABLE public.desc_key (a int, b int);
             CREATE UNIQUE INDEX desc_key_idx ON public.desc_key (a DESC, b);
+            CREATE TABLE public.clustered (id int PRIMARY KEY);
+            ALTER TABLE public.clustered CLUSTER ON clustered_pkey;
+            ALTER TABLE public.clustered REPLICA IDENTITY USING INDEX clustered_pkey;
+            INSERT INTO public.clustered SELECT generate_series(1, 20);
             CREATE TABLE public.plain_key (k text COLLATE "C" PRIMARY KEY);
             INSERT INTO public.plain_key SELECT 'k' || g FROM generate_series(1, 50) g;
             CREATE TABLE public.child (id int PRIMARY KEY, parent int REFERENCES "Odd; Schema"."we;ird ""table""" ("a b") DEFERRABLE, self int REFERENCES public.child (id));
@@ -124,6 +128,8 @@ public sealed class TenantMoverTests(ClusterFixture fx)
         Built(string.Empty, "k_nulls");
         Built(string.Empty, "k_inc");
         Built("unique index for ", "plain_key_pkey");
+        Built(string.Empty, "clustered_pkey");
+        Assert.Contains("clustered=t replident=t", expected["@indexes"], StringComparison.Ordinal);
         Assert.DoesNotContain(events, e => e.Contains("pg_restore -L", StringComparison.Ordinal));
         Assert.False(await s.ScalarAsync<bool>(s.Live, target, "SELECT to_regnamespace('_rcm_pitr_move') IS NOT NULL"));
     }
