@@ -1,7 +1,6 @@
 using System.Globalization;
 using Npgsql;
 using RcmPitr.Postgres.Connections;
-using RcmPitr.Postgres.Operations;
 using RcmPitr.Postgres.Sql;
 
 namespace RcmPitr.Postgres.Movers;

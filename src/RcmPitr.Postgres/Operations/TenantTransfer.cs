@@ -15,8 +15,9 @@ namespace RcmPitr.Postgres.Operations;
 /// Runbook steps 3–4 as one step: create <c>tenant_&lt;x&gt;_restore_&lt;stamp&gt;</c> (or <c>_asof_</c>) on the live
 /// server and fill it from the PITR server with <see cref="TenantMover"/>. Marked "loading" when created and "loaded"
 /// when the move finished, like <see cref="RestoreDatabaseLoader"/>, so a re-run reuses a finished move, resumes a partial
-/// streaming one (keeping every piece it committed, <see cref="MoveLedger"/>) and redoes a partial dump-mode one. While it runs, its progress is written for the status API every
-/// <see cref="DataMoverOptions.ProgressInterval"/>, and a move that stops progressing for
+/// streaming one (keeping every piece it committed, <see cref="MoveLedger"/>) and redoes a partial dump-mode one. While it
+/// runs, its progress is written for the status API every <see cref="DataMoverOptions.ProgressInterval"/>, and a move that
+/// stops progressing for
 /// <see cref="DataMoverOptions.StallTimeout"/> is stopped with a <see cref="TransferStalledException"/>.
 /// </summary>
 public sealed partial class TenantTransfer(
