@@ -185,6 +185,34 @@ public sealed class TenantMoverTests(ClusterFixture fx)
     }
 
     [Fact]
+    public async Task MoveAsync_StreamingFromALatin1Database_RunsPgDumpsItemsWithPgRestoreAndVerifies()
+    {
+        // pg_dump's text of a LATIN1 database is not cut into statements (our connections speak UTF-8): every build goes
+        // through pg_restore -L, and the rest of post-data through one pg_restore transaction with its start recorded.
+        await using var s = await Scenario.StartAsync(fx);
+        var source = "tenant_" + s.NewSlug("mv").Replace('-', '_');
+        var target = source + "_restore_202604221430";
+        foreach (var (server, name) in new[] { (s.Pitr, source), (s.Live, target) })
+        {
+            await s.ExecAsync(server, "postgres", $"CREATE DATABASE {PgQuote.Identifier(name)} TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'");
+        }
+
+        await s.ExecAsync(s.Pitr, source, BenchmarkSchema.Sql(sizeMb: 2));
+        await s.ExecAsync(s.Pitr, source, "COMMENT ON TABLE claims.claim IS 'Réclamations'; CREATE FUNCTION public.touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$; CREATE TRIGGER touch BEFORE INSERT ON members.member FOR EACH ROW EXECUTE FUNCTION public.touch();");
+        var meter = new MoveMeter();
+
+        await new TenantMover(s.Connector, fx.Tools, fx.Processes, s.Mover)
+            .MoveAsync(new MoveRequest(s.RunId, s.Pitr, source, s.Live, target, TransferMode.Streaming, Jobs: 2), meter, CancellationToken.None);
+
+        await using var from = await s.Connector.OpenAsync(s.Pitr, source, CancellationToken.None);
+        await using var to = await s.Connector.OpenAsync(s.Live, target, CancellationToken.None);
+        Assert.Empty(MoveVerifier.Differences(await MoveVerifier.FingerprintAsync(from, CancellationToken.None), await MoveVerifier.FingerprintAsync(to, CancellationToken.None)));
+        Assert.Contains(meter.Events, e => e.What.Contains("each item runs with pg_restore -L", StringComparison.Ordinal));
+        Assert.Equal(1L, await s.ScalarAsync<long>(s.Live, target, "SELECT count(*) FROM pg_trigger WHERE tgname = 'touch'"));
+        Assert.False(await s.ScalarAsync<bool>(s.Live, target, "SELECT to_regnamespace('_rcm_pitr_move') IS NOT NULL"));
+    }
+
+    [Fact]
     public async Task MoveAsync_TargetRefusesSynchronousCommitOff_LoadsWithItsOwnSettingAndVerifies()
     {
         // Azure Database for PostgreSQL lists synchronous_commit as read-only: a session that changes it may be refused.
