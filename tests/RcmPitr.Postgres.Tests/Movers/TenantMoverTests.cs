@@ -26,10 +26,7 @@ public sealed class TenantMoverTests(ClusterFixture fx)
         var result = await new TenantMover(s.Connector, fx.Tools, fx.Processes, s.Mover)
             .MoveAsync(new MoveRequest(s.RunId, s.Pitr, source, s.Live, target, mode, Jobs: 2), meter, CancellationToken.None);
 
-        await using var from = await s.Connector.OpenAsync(s.Pitr, source, CancellationToken.None);
-        await using var to = await s.Connector.OpenAsync(s.Live, target, CancellationToken.None);
-        var differences = MoveVerifier.Differences(await MoveVerifier.FingerprintAsync(from, CancellationToken.None), await MoveVerifier.FingerprintAsync(to, CancellationToken.None));
-        Assert.Empty(differences);
+        await AssertIdenticalAsync(s, source, target);
         Assert.True(result.BytesMoved > 0);
         var progress = meter.Snapshot();
         Assert.Equal(MovePhases.Done, progress.Phase);
@@ -63,9 +60,7 @@ public sealed class TenantMoverTests(ClusterFixture fx)
         var result = await new TenantMover(s.Connector, fx.Tools, fx.Processes, s.Mover)
             .MoveAsync(new MoveRequest(s.RunId, s.Pitr, source, s.Live, target, TransferMode.Streaming, Jobs: 3), null, CancellationToken.None);
 
-        await using var from = await s.Connector.OpenAsync(s.Pitr, source, CancellationToken.None);
-        await using var to = await s.Connector.OpenAsync(s.Live, target, CancellationToken.None);
-        Assert.Empty(MoveVerifier.Differences(await MoveVerifier.FingerprintAsync(from, CancellationToken.None), await MoveVerifier.FingerprintAsync(to, CancellationToken.None)));
+        await AssertIdenticalAsync(s, source, target);
         Assert.Equal(5, result.Tables);
     }
 
@@ -113,10 +108,7 @@ public sealed class TenantMoverTests(ClusterFixture fx)
         await new TenantMover(s.Connector, fx.Tools, fx.Processes, s.Mover)
             .MoveAsync(new MoveRequest(s.RunId, s.Pitr, source, s.Live, target, TransferMode.Streaming, Jobs: 2), meter, CancellationToken.None);
 
-        await using var from = await s.Connector.OpenAsync(s.Pitr, source, CancellationToken.None);
-        await using var to = await s.Connector.OpenAsync(s.Live, target, CancellationToken.None);
-        var expected = await MoveVerifier.FingerprintAsync(from, CancellationToken.None);
-        Assert.Empty(MoveVerifier.Differences(expected, await MoveVerifier.FingerprintAsync(to, CancellationToken.None)));
+        var expected = await AssertIdenticalAsync(s, source, target);
         Assert.Contains("deferrable=t deferred=t", expected["@constraints"], StringComparison.Ordinal);
         // The plain ones took the attach path; the rest ran as pg_dump wrote them, on open connections (no pg_restore per item).
         var events = meter.Events.Select(e => e.What).ToList();
@@ -170,9 +162,7 @@ public sealed class TenantMoverTests(ClusterFixture fx)
         var second = new MoveMeter();
         var result = await mover.MoveAsync(request with { Resume = true }, second, CancellationToken.None);
 
-        await using var from = await s.Connector.OpenAsync(s.Pitr, source, CancellationToken.None);
-        await using var to = await s.Connector.OpenAsync(s.Live, target, CancellationToken.None);
-        Assert.Empty(MoveVerifier.Differences(await MoveVerifier.FingerprintAsync(from, CancellationToken.None), await MoveVerifier.FingerprintAsync(to, CancellationToken.None)));
+        await AssertIdenticalAsync(s, source, target);
         Assert.Equal((keptPieces, kept), (result.PiecesKept, result.BytesKept));
         Assert.DoesNotContain(second.Events, e => e.What == "copy start " + biggest);
 
@@ -204,9 +194,7 @@ public sealed class TenantMoverTests(ClusterFixture fx)
         await new TenantMover(s.Connector, fx.Tools, fx.Processes, s.Mover)
             .MoveAsync(new MoveRequest(s.RunId, s.Pitr, source, s.Live, target, TransferMode.Streaming, Jobs: 2), meter, CancellationToken.None);
 
-        await using var from = await s.Connector.OpenAsync(s.Pitr, source, CancellationToken.None);
-        await using var to = await s.Connector.OpenAsync(s.Live, target, CancellationToken.None);
-        Assert.Empty(MoveVerifier.Differences(await MoveVerifier.FingerprintAsync(from, CancellationToken.None), await MoveVerifier.FingerprintAsync(to, CancellationToken.None)));
+        await AssertIdenticalAsync(s, source, target);
         Assert.Contains(meter.Events, e => e.What.Contains("each item runs with pg_restore -L", StringComparison.Ordinal));
         Assert.Equal(1L, await s.ScalarAsync<long>(s.Live, target, "SELECT count(*) FROM pg_trigger WHERE tgname = 'touch'"));
         Assert.False(await s.ScalarAsync<bool>(s.Live, target, "SELECT to_regnamespace('_rcm_pitr_move') IS NOT NULL"));
@@ -233,10 +221,18 @@ public sealed class TenantMoverTests(ClusterFixture fx)
             Assert.False(result.RelaxedCommit);
             Assert.Equal(1, refusing.Attempts);
             Assert.Contains(meter.Events, e => e.What.Contains("refused synchronous_commit = off", StringComparison.Ordinal));
-            await using var from = await s.Connector.OpenAsync(s.Pitr, source, CancellationToken.None);
-            await using var to = await s.Connector.OpenAsync(s.Live, target, CancellationToken.None);
-            Assert.Empty(MoveVerifier.Differences(await MoveVerifier.FingerprintAsync(from, CancellationToken.None), await MoveVerifier.FingerprintAsync(to, CancellationToken.None)));
+            await AssertIdenticalAsync(s, source, target);
         }
+    }
+
+    /// <summary>Asserts that <paramref name="target"/> on live is identical to <paramref name="source"/> on the PITR server; returns the source's fingerprint.</summary>
+    private static async Task<IReadOnlyDictionary<string, string>> AssertIdenticalAsync(Scenario s, string source, string target)
+    {
+        await using var from = await s.Connector.OpenAsync(s.Pitr, source, CancellationToken.None);
+        await using var to = await s.Connector.OpenAsync(s.Live, target, CancellationToken.None);
+        var expected = await MoveVerifier.FingerprintAsync(from, CancellationToken.None);
+        Assert.Empty(MoveVerifier.Differences(expected, await MoveVerifier.FingerprintAsync(to, CancellationToken.None)));
+        return expected;
     }
 
     /// <summary>A target that refuses the session setting as a managed server with it read-only would (SQLSTATE 55P02).</summary>
