@@ -62,4 +62,42 @@ public sealed class TransferLimitTests
         Assert.Equal(1.0 + 6.5, limit.LimitSeconds, 9);
         Assert.Equal(1.0 + 6.5 + 3.0, limit.GrahamUpperSeconds, 9);
     }
+
+    [Fact]
+    public void Medians_EachItemTakesItsMiddleWallAndCpuOverThePasses_ACopyWhateverFormWonInEachPass()
+    {
+        List<IReadOnlyList<LimitItem>> passes =
+        [
+            [Item(LimitItem.Copy, "c.claim in 2 page ranges", "c.claim", 4.0, cpu: 7.0), Item(LimitItem.Index, "claim_payload", "c.claim", 9.0, cpu: 8.9)],
+            [Item(LimitItem.Copy, "c.claim", "c.claim", 5.0, cpu: 6.0), Item(LimitItem.Index, "claim_payload", "c.claim", 12.0, cpu: 11.5)],
+            [Item(LimitItem.Copy, "c.claim in 2 page ranges", "c.claim", 3.5, cpu: 8.0), Item(LimitItem.Index, "claim_payload", "c.claim", 10.0, cpu: 9.8)],
+        ];
+
+        var medians = TransferLimit.Medians(passes);
+
+        Assert.Equal(2, medians.Count);
+        Assert.Equal(("c.claim in 2 page ranges", 4.0, 7.0), (medians[0].Name, medians[0].WallSeconds, medians[0].CpuSeconds));
+        Assert.Equal(("claim_payload", 10.0, 9.8), (medians[1].Name, medians[1].WallSeconds, medians[1].CpuSeconds));
+        Assert.Equal(LimitItem.Index, medians[1].Kind);
+    }
+
+    [Fact]
+    public void Medians_PassesThatMeasuredDifferentItems_AreRefused()
+    {
+        List<IReadOnlyList<LimitItem>> passes =
+        [
+            [Item(LimitItem.Index, "claim_payload", "c.claim", 9.0)],
+            [Item(LimitItem.Index, "claim_member", "c.claim", 1.0)],
+        ];
+
+        Assert.Throws<InvalidOperationException>(() => TransferLimit.Medians(passes));
+    }
+
+    [Fact]
+    public void Median_OfAnEvenCount_IsTheMeanOfTheMiddleTwo()
+    {
+        Assert.Equal(2.5, TransferLimit.Median([4.0, 1.0, 3.0, 2.0]), 9);
+        Assert.Equal(3.0, TransferLimit.Median([5.0, 3.0, 1.0]), 9);
+        Assert.Throws<ArgumentException>(() => TransferLimit.Median([]));
+    }
 }

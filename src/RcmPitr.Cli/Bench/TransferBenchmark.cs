@@ -13,11 +13,26 @@ using RcmPitr.Workflow.Contracts;
 
 namespace RcmPitr.Cli.Bench;
 
-/// <summary>One mode's measurements; <paramref name="IdleCoreSeconds"/> (streaming only) is the median of the core-seconds the machine sat idle during a run.</summary>
+/// <summary>
+/// One mode's measurements; <paramref name="IdleCoreSeconds"/> (streaming only) is the median of the core-seconds the
+/// machine sat idle during a run; <paramref name="VsLimitByRound"/> is each round's run over that round's limit.
+/// </summary>
 internal sealed record ModeResult(
-    string Name, double MedianSeconds, double SpeedupVsRunbook, double VsLimit, double? IdleCoreSeconds, long PeakScratchBytes, long PeakMemoryBytes, bool Verified, IReadOnlyList<double> Seconds);
+    string Name,
+    double MedianSeconds,
+    double SpeedupVsRunbook,
+    double VsLimit,
+    double? IdleCoreSeconds,
+    long PeakScratchBytes,
+    long PeakMemoryBytes,
+    bool Verified,
+    IReadOnlyList<double> Seconds,
+    IReadOnlyList<double> VsLimitByRound);
 
-/// <summary>The whole benchmark's result (the JSON of <c>--json</c>): the computed limit, the items it is computed from, and each mode.</summary>
+/// <summary>
+/// The whole benchmark's result (the JSON of <c>--json</c>): the computed limit (from each item's median over the rounds'
+/// measuring passes), each round's own limit, the items, and each mode.
+/// </summary>
 internal sealed record BenchmarkResult(
     string Machine,
     int Cores,
@@ -32,14 +47,16 @@ internal sealed record BenchmarkResult(
     double WorkPerCoreSeconds,
     double GrahamUpperSeconds,
     bool LimitPassVerified,
+    IReadOnlyList<double> LimitSecondsByRound,
     IReadOnlyList<LimitItem> Items,
     IReadOnlyList<ModeResult> Modes);
 
 /// <summary>
 /// Moves a generated tenant database between two local clusters with each mode, alternating the order over
-/// rounds after a warm-up, and verifies every run. Between the warm-up and the rounds, a measuring pass times every
-/// piece of a move alone (schema, each table's copy, each index and constraint build) and computes the limit from them
-/// (<see cref="TransferLimit"/>): what no schedule of those pieces can beat on this machine.
+/// rounds after a warm-up, and verifies every run. Each round also has a measuring pass, in the same rotation, that times
+/// every piece of a move alone (schema, each table's copy, each index and constraint build); the limit is computed from
+/// each piece's median over the rounds (<see cref="TransferLimit"/>): what no schedule of those pieces can beat on this
+/// machine. Measuring in every round, beside the modes, keeps a slow or fast spell of the machine from setting it.
 /// </summary>
 internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int rounds, int jobs, int maintenanceWorkMemMb)
 {
@@ -83,12 +100,12 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
 
             await output.WriteLineAsync("warm-up (runbook mode, not counted)");
             await MeasureAsync(connector, mover, source, target, TransferMode.Runbook, expected, ct);
-            var (limit, items, limitVerified) = await MeasureLimitAsync(connector, tools, source, target, root, expected, ct);
             var samples = Modes.ToDictionary(m => m, _ => new List<Sample>());
+            var passes = new List<LimitPass>();
             for (var round = 1; round <= rounds; round++)
             {
-                // Alternate the order each round so no mode always runs first (or after the same neighbour).
-                var order = Modes.ToList();
+                // Alternate the order each round so no mode (nor the measuring pass) always runs first or after the same neighbour.
+                var order = Modes.Select(m => (TransferMode?)m).Append(null).ToList();
                 if (round % 2 == 0)
                 {
                     order.Reverse();
@@ -96,9 +113,18 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
 
                 foreach (var mode in order)
                 {
-                    var sample = await MeasureAsync(connector, mover, source, target, mode, expected, ct);
-                    samples[mode].Add(sample);
-                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  round {round} {mode.ToString().ToLowerInvariant(),-10} {sample.Seconds,8:0.00} s  verified={sample.Verified}"));
+                    if (mode is not { } measured)
+                    {
+                        var pass = await MeasureLimitAsync(connector, tools, source, target, root, expected, ct);
+                        passes.Add(pass);
+                        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                            $"  round {round} {"limit",-10} {pass.Limit.LimitSeconds,8:0.00} s  verified={pass.Verified}  (each item alone, one after another: {pass.Items.Sum(i => i.WallSeconds) + pass.SchemaSeconds:0.00} s)"));
+                        continue;
+                    }
+
+                    var sample = await MeasureAsync(connector, mover, source, target, measured, expected, ct);
+                    samples[measured].Add(sample);
+                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  round {round} {measured.ToString().ToLowerInvariant(),-10} {sample.Seconds,8:0.00} s  verified={sample.Verified}"));
                 }
             }
 
@@ -111,7 +137,7 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
                 }
             }
 
-            return Summarize(samples, bytes, sourceCluster.MajorVersion, limit, items, limitVerified);
+            return Summarize(samples, bytes, sourceCluster.MajorVersion, passes);
         }
         finally
         {
@@ -135,6 +161,18 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
         await using (var fill = new NpgsqlCommand(BenchmarkSchema.Sql(sizeMb), connection) { CommandTimeout = 0 })
         {
             await fill.ExecuteNonQueryAsync(ct);
+        }
+
+        // Freeze and flush the fresh rows now: otherwise autovacuum comes for them (and the first readers set their hint
+        // bits) in the middle of the first rounds, and that time is charged to whatever runs then.
+        await using (var settle = new NpgsqlCommand("VACUUM (FREEZE, ANALYZE)", connection) { CommandTimeout = 0 })
+        {
+            await settle.ExecuteNonQueryAsync(ct);
+        }
+
+        await using (var checkpoint = new NpgsqlCommand("CHECKPOINT", connection) { CommandTimeout = 0 })
+        {
+            await checkpoint.ExecuteNonQueryAsync(ct);
         }
 
         await using var size = new NpgsqlCommand("SELECT pg_database_size('tenant_bench')", connection);
@@ -170,19 +208,21 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
         return new Sample(result.Elapsed.TotalSeconds, result.PeakScratchBytes, memory, verified, idle);
     }
 
-    /// <summary>The measuring pass (once, after the warm-up): every item alone, then the limit computed from them.</summary>
-    private async Task<(TransferLimit Limit, IReadOnlyList<LimitItem> Items, bool Verified)> MeasureLimitAsync(
+    /// <summary>One measuring pass: every item alone, and the limit computed from that pass alone.</summary>
+    private sealed record LimitPass(double SchemaSeconds, IReadOnlyList<LimitItem> Items, TransferLimit Limit, bool Verified);
+
+    /// <summary>A measuring pass (one per round): every item alone, then the limit computed from them.</summary>
+    private async Task<LimitPass> MeasureLimitAsync(
         PgConnector connector, PgToolLocator tools, DbServerInfo source, DbServerInfo target, string root, IReadOnlyDictionary<string, string> expected, CancellationToken ct)
     {
-        await output.WriteLineAsync("measuring each item alone (schema, copies, builds) for the limit");
         var database = await FreshTargetAsync(connector, target, ct);
         var scratch = Path.Combine(root, "limit");
         Directory.CreateDirectory(scratch);
-        var probe = new TransferLimitProbe(output, connector, tools, _processes, _cpu, Math.Max(1, jobs), maintenanceWorkMemMb, GinMaintenanceWorkMemMb);
+        var probe = new TransferLimitProbe(connector, tools, _processes, _cpu, Math.Max(1, jobs), maintenanceWorkMemMb, GinMaintenanceWorkMemMb);
         var (schemaSeconds, items) = await probe.MeasureAsync(source, "tenant_bench", target, database, scratch, ct);
         // The pass rebuilt the whole database: the same check as a move proves no item was left out.
         var verified = await VerifyAsync(connector, target, database, expected, ct);
-        return (TransferLimit.Compute(schemaSeconds, Environment.ProcessorCount, items), items, verified);
+        return new LimitPass(schemaSeconds, items, TransferLimit.Compute(schemaSeconds, Environment.ProcessorCount, items), verified);
     }
 
     private async Task<string> FreshTargetAsync(PgConnector connector, DbServerInfo target, CancellationToken ct)
@@ -215,17 +255,15 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
         return differences.Count == 0;
     }
 
-    private BenchmarkResult Summarize(
-        Dictionary<TransferMode, List<Sample>> samples, long bytes, int major, TransferLimit limit, IReadOnlyList<LimitItem> items, bool limitVerified)
+    private BenchmarkResult Summarize(Dictionary<TransferMode, List<Sample>> samples, long bytes, int major, List<LimitPass> passes)
     {
-        static double Median(IEnumerable<double> values)
-        {
-            var sorted = values.Order().ToList();
-            return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
-        }
+        static double Median(IEnumerable<double> values) => TransferLimit.Median(values);
 
         static double Round(double value) => Math.Round(value, 3);
 
+        var items = TransferLimit.Medians(passes.Select(p => p.Items).ToList());
+        var limit = TransferLimit.Compute(Median(passes.Select(p => p.SchemaSeconds)), Environment.ProcessorCount, items);
+        var byRound = passes.Select(p => p.Limit.LimitSeconds).ToList();
         var runbook = Median(samples[TransferMode.Runbook].Select(s => s.Seconds));
         var modes = samples.Select(pair =>
         {
@@ -233,13 +271,15 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
             var idle = pair.Value.All(s => s.IdleCoreSeconds is not null) ? Round(Median(pair.Value.Select(s => s.IdleCoreSeconds!.Value))) : (double?)null;
             return new ModeResult(
                 pair.Key.ToString().ToLowerInvariant(), Round(median), Math.Round(runbook / median, 2), Math.Round(median / limit.LimitSeconds, 2), idle,
-                pair.Value.Max(s => s.Scratch), pair.Value.Max(s => s.Memory), pair.Value.All(s => s.Verified), pair.Value.Select(s => Round(s.Seconds)).ToList());
+                pair.Value.Max(s => s.Scratch), pair.Value.Max(s => s.Memory), pair.Value.All(s => s.Verified), pair.Value.Select(s => Round(s.Seconds)).ToList(),
+                pair.Value.Select((s, round) => Math.Round(s.Seconds / byRound[round], 2)).ToList());
         }).ToList();
         return new BenchmarkResult(
             Environment.MachineName, limit.Cores, major, bytes, rounds,
             Round(limit.LimitSeconds), Round(limit.SchemaSeconds), Round(limit.CriticalPathSeconds),
             limit.CriticalPath.Select(step => step with { Seconds = Round(step.Seconds) }).ToList(),
-            Round(limit.WorkCpuSeconds), Round(limit.WorkPerCoreSeconds), Round(limit.GrahamUpperSeconds), limitVerified,
+            Round(limit.WorkCpuSeconds), Round(limit.WorkPerCoreSeconds), Round(limit.GrahamUpperSeconds), passes.All(p => p.Verified),
+            byRound.Select(Round).ToList(),
             items.Select(i => i with { WallSeconds = Round(i.WallSeconds), CpuSeconds = Round(i.CpuSeconds) }).ToList(),
             modes);
     }

@@ -130,6 +130,50 @@ internal sealed record TransferLimit(
             schemaSeconds + Math.Max(critical, work / cores), schemaSeconds, critical, path, work, cores, schemaSeconds + (work / cores) + critical);
     }
 
+    /// <summary>
+    /// Each item's median over several measuring passes (wall and CPU seconds taken separately), so that one slow or fast
+    /// moment of the machine does not set the limit. Items are matched by kind, table and name; a copy by its table only
+    /// (one pass may find one connection pair faster, another the page ranges), named as most passes named it.
+    /// </summary>
+    public static IReadOnlyList<LimitItem> Medians(IReadOnlyList<IReadOnlyList<LimitItem>> passes)
+    {
+        ArgumentNullException.ThrowIfNull(passes);
+        if (passes.Count == 0)
+        {
+            return [];
+        }
+
+        return passes[0]
+            .Select(first => passes.Select(pass => pass.Where(i => SameItem(i, first)).ToList()).ToList())
+            .Select(found =>
+            {
+                if (found.Any(f => f.Count != 1))
+                {
+                    throw new InvalidOperationException("The measuring passes did not measure the same items.");
+                }
+
+                var samples = found.Select(f => f[0]).ToList();
+                var name = samples.GroupBy(i => i.Name, StringComparer.Ordinal).OrderByDescending(g => g.Count()).First().Key;
+                return samples[0] with { Name = name, WallSeconds = Median(samples.Select(i => i.WallSeconds)), CpuSeconds = Median(samples.Select(i => i.CpuSeconds)) };
+            })
+            .ToList();
+
+        static bool SameItem(LimitItem a, LimitItem b) =>
+            a.Kind == b.Kind && a.Table == b.Table && (a.Kind == LimitItem.Copy || a.Name == b.Name);
+    }
+
+    /// <summary>The middle value (the mean of the two middle ones for an even count).</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        if (sorted.Count == 0)
+        {
+            throw new ArgumentException("No values.", nameof(values));
+        }
+
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
     /// <summary>How an item reads on the critical path: <c>kind name</c>, or <c>copy name</c> for a copy.</summary>
     public static string Describe(LimitItem item)
     {

@@ -17,7 +17,7 @@ namespace RcmPitr.Cli.Bench;
 /// the server backends doing the work (both ends for a copy, plus this process relaying it).
 /// </summary>
 internal sealed class TransferLimitProbe(
-    TextWriter output, PgConnector connector, PgToolLocator tools, IProcessRunner processes, CpuClock cpu, int jobs, int maintenanceWorkMemMb, int ginWorkMemMb)
+    PgConnector connector, PgToolLocator tools, IProcessRunner processes, CpuClock cpu, int jobs, int maintenanceWorkMemMb, int ginWorkMemMb)
 {
     /// <summary>Tables with at least this much heap are also timed in page ranges, as the streaming mode may split them.</summary>
     public const long SplitTriedFromBytes = 64L << 20;
@@ -29,7 +29,6 @@ internal sealed class TransferLimitProbe(
         DbServerInfo source, string sourceDatabase, DbServerInfo target, string targetDatabase, string scratch, CancellationToken ct)
     {
         var schemaSeconds = await SchemaAsync(source, sourceDatabase, target, targetDatabase, scratch, ct);
-        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  schema (pre-data dump and restore) {schemaSeconds,6:0.00} s"));
         LimitCatalog catalog;
         await using (var connection = await connector.OpenAsync(source, sourceDatabase, ct))
         {
@@ -39,7 +38,7 @@ internal sealed class TransferLimitProbe(
         var items = new List<LimitItem>();
         foreach (var table in catalog.Tables)
         {
-            items.Add(await Report(await CopyAsync(source, sourceDatabase, target, targetDatabase, table, ct)));
+            items.Add(await CopyAsync(source, sourceDatabase, target, targetDatabase, table, ct));
         }
 
         await using var builder = await connector.OpenAsync(target, targetDatabase, ct);
@@ -55,18 +54,11 @@ internal sealed class TransferLimitProbe(
             var clock = Stopwatch.StartNew();
             await ExecuteAsync(builder, build.Sql, ct);
             var wall = clock.Elapsed.TotalSeconds;
-            items.Add(await Report(new LimitItem(build.Kind, build.Name, build.Table, wall, cpu.ProcessSeconds(pid) - before, build.References, build.ReferencedKey)));
+            items.Add(new LimitItem(build.Kind, build.Name, build.Table, wall, cpu.ProcessSeconds(pid) - before, build.References, build.ReferencedKey));
         }
 
         await CopySequencesAsync(source, sourceDatabase, builder, ct);
         return (schemaSeconds, items);
-    }
-
-    private async Task<LimitItem> Report(LimitItem item)
-    {
-        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"  {TransferLimit.Describe(item),-72} {item.WallSeconds,6:0.00} s  {item.CpuSeconds,6:0.00} CPU-s"));
-        return item;
     }
 
     private async Task<double> SchemaAsync(DbServerInfo source, string sourceDatabase, DbServerInfo target, string targetDatabase, string scratch, CancellationToken ct)
@@ -105,8 +97,6 @@ internal sealed class TransferLimitProbe(
                 .Select(i => ((long From, long? To)?)(table.Pages * i / jobs, i == jobs - 1 ? null : table.Pages * (i + 1) / jobs))
                 .ToList();
             var split = await CopyTriedAsync(ranges);
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"  (copy {table.Name}: one connection pair {best.WallSeconds:0.00} s, {ranges.Count} page ranges {split.WallSeconds:0.00} s; the faster counts)"));
             if (split.WallSeconds < best.WallSeconds)
             {
                 best = split;
