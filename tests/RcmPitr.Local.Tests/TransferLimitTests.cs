@@ -100,4 +100,34 @@ public sealed class TransferLimitTests
         Assert.Equal(3.0, TransferLimit.Median([5.0, 3.0, 1.0]), 9);
         Assert.Throws<ArgumentException>(() => TransferLimit.Median([]));
     }
+
+    [Fact]
+    public void SpanInRun_FindsEachKindOfItemByTheStreamingModesLabels()
+    {
+        static (TimeSpan, string) At(double seconds, string what) => (TimeSpan.FromSeconds(seconds), what);
+        List<(TimeSpan At, string What)> events =
+        [
+            At(0.3, "copy start data \"claims\".\"claim\" pages 0-100"),
+            At(0.4, "copy start data \"claims\".\"claim_event\""),
+            At(0.35, "copy start data \"claims\".\"claim\" pages 100-end"),
+            At(2.0, "copy end data \"claims\".\"claim\" pages 0-100"),
+            At(3.5, "copy end data \"claims\".\"claim\" pages 100-end"),
+            At(3.5, "build start index \"claims\".\"claim_payload\""),
+            At(3.6, "build start unique index for constraint \"claim_pkey\" of \"claims\".\"claim\""),
+            At(4.0, "build end unique index for constraint \"claim_pkey\" of \"claims\".\"claim\""),
+            At(12.5, "build end index \"claims\".\"claim_payload\""),
+            At(12.5, "build start attach 1 constraint(s) of \"claims\".\"claim\""),
+            At(12.6, "build end attach 1 constraint(s) of \"claims\".\"claim\""),
+            At(12.6, "build start foreign key \"claim_member_id_fkey\" of \"claims\".\"claim\""),
+            At(13.2, "build end foreign key \"claim_member_id_fkey\" of \"claims\".\"claim\""),
+        ];
+
+        Assert.Equal(3.2, TransferBenchmark.SpanInRun(Item(LimitItem.Copy, "claims.claim in 2 page ranges", "claims.claim", 1), events)!.Value, 9);
+        Assert.Equal(9.0, TransferBenchmark.SpanInRun(Item(LimitItem.Index, "claim_payload", "claims.claim", 1), events)!.Value, 9);
+        Assert.Equal(0.4, TransferBenchmark.SpanInRun(Item(LimitItem.Index, "claim_pkey", "claims.claim", 1), events)!.Value, 9);
+        Assert.Equal(0.1, TransferBenchmark.SpanInRun(Item(LimitItem.Attach, "claim_pkey", "claims.claim", 1), events)!.Value, 9);
+        Assert.Equal(0.6, TransferBenchmark.SpanInRun(Item(LimitItem.ForeignKey, "claim_member_id_fkey", "claims.claim", 1), events)!.Value, 9);
+        Assert.Null(TransferBenchmark.SpanInRun(Item(LimitItem.Index, "claim_submitted", "claims.claim", 1), events));
+        Assert.Null(TransferBenchmark.SpanInRun(Item(LimitItem.Copy, "claims.claim_event", "claims.claim_event", 1), events));
+    }
 }

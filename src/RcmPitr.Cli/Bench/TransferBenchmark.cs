@@ -128,6 +128,7 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
                 }
             }
 
+            var result = Summarize(samples, bytes, sourceCluster.MajorVersion, passes);
             if (Trace)
             {
                 await output.WriteLineAsync("last streaming run:");
@@ -135,9 +136,18 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
                 {
                     await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {at.TotalSeconds,7:0.00} s  {what}"));
                 }
+
+                await output.WriteLineAsync("the critical path's items alone (median) and in the last streaming run:");
+                foreach (var step in result.CriticalPath)
+                {
+                    var item = result.Items.FirstOrDefault(i => TransferLimit.Describe(i) == step.Item);
+                    var inRun = item is null ? null : SpanInRun(item, _lastStreaming);
+                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"  {step.Seconds,7:0.00} s  {(inRun is { } run ? run.ToString("0.00", CultureInfo.InvariantCulture) + " s" : "-"),9}  {step.Item}"));
+                }
             }
 
-            return Summarize(samples, bytes, sourceCluster.MajorVersion, passes);
+            return result;
         }
         finally
         {
@@ -145,6 +155,39 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
             await targetCluster.DisposeAsync();
             Directory.Delete(root, recursive: true);
         }
+    }
+
+    /// <summary>How long <paramref name="item"/> took in a streaming run, from the run's events (first start to last end); null if not found.</summary>
+    internal static double? SpanInRun(LimitItem item, IReadOnlyList<(TimeSpan At, string What)> events)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        ArgumentNullException.ThrowIfNull(events);
+        var dot = item.Table.IndexOf('.', StringComparison.Ordinal);
+        var (schema, relation) = (item.Table[..dot], item.Table[(dot + 1)..]);
+        var table = PgQuote.Qualified(schema, relation);
+        Func<string, bool> starts, ends;
+        if (item.Kind == LimitItem.Copy)
+        {
+            starts = e => e == $"copy start data {table}" || e.StartsWith($"copy start data {table} pages ", StringComparison.Ordinal);
+            ends = e => e == $"copy end data {table}" || e.StartsWith($"copy end data {table} pages ", StringComparison.Ordinal);
+        }
+        else
+        {
+            // As the streaming mode labels its builds (an attach step attaches every key of its table at once).
+            Func<string, bool> matches = item.Kind switch
+            {
+                LimitItem.Index => label => label == $"index {PgQuote.Qualified(schema, item.Name)}" || label == $"unique index for constraint {PgQuote.Identifier(item.Name)} of {table}",
+                LimitItem.Attach => label => label.StartsWith("attach ", StringComparison.Ordinal) && label.EndsWith($" of {table}", StringComparison.Ordinal),
+                LimitItem.Constraint => label => label == $"constraint {PgQuote.Identifier(item.Name)} of {table}",
+                _ => label => label == $"foreign key {PgQuote.Identifier(item.Name)} of {table}",
+            };
+            starts = e => e.StartsWith("build start ", StringComparison.Ordinal) && matches(e["build start ".Length..]);
+            ends = e => e.StartsWith("build end ", StringComparison.Ordinal) && matches(e["build end ".Length..]);
+        }
+
+        var first = events.Where(e => starts(e.What)).Select(e => (TimeSpan?)e.At).Min();
+        var last = events.Where(e => ends(e.What)).Select(e => (TimeSpan?)e.At).Max();
+        return first is { } from && last is { } to ? (to - from).TotalSeconds : null;
     }
 
     private async Task<(long Bytes, IReadOnlyDictionary<string, string> Fingerprint)> GenerateAsync(PgConnector connector, DbServerInfo source, CancellationToken ct)
