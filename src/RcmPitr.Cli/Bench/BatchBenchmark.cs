@@ -262,8 +262,8 @@ internal sealed class BatchBenchmark(TextWriter output, int tenants, int rounds)
 
     private static double Median(IEnumerable<double> values)
     {
-        var sorted = values.Where(v => !double.IsNaN(v)).Order().ToList();
-        return sorted.Count == 0 ? double.NaN : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+        var measured = values.Where(v => !double.IsNaN(v)).ToList();
+        return measured.Count == 0 ? double.NaN : BenchStatistics.Median(measured);
     }
 
     private Task Say(string text) => output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"[{_clock.Elapsed.TotalSeconds,6:0.0}s] {text}"));

@@ -137,12 +137,12 @@ internal sealed class ChangesBenchmark(TextWriter output, int sizeMb, int rounds
                 }
             }
 
-            var compareMedian = Median(compares);
-            var transferMedian = Median(transfers);
+            var compareMedian = BenchStatistics.Median(compares);
+            var transferMedian = BenchStatistics.Median(transfers);
             return new ChangesBenchmarkResult(
                 Environment.MachineName, Environment.ProcessorCount, cluster.MajorVersion, bytes, rows, rounds, parallelism, jobs, expected, found,
                 Math.Round(100.0 * expected.Total / rows, 2), match, Math.Round(compareMedian, 3), compares.Select(s => Math.Round(s, 3)).ToList(),
-                Math.Round(Median(clientCpus), 3), memory,
+                Math.Round(BenchStatistics.Median(clientCpus), 3), memory,
                 Math.Round(transferMedian, 3), transfers.Select(s => Math.Round(s, 3)).ToList(), Math.Round(compareMedian / transferMedian, 3), loadAtStart, LoadAverage());
         }
         finally
@@ -238,10 +238,4 @@ internal sealed class ChangesBenchmark(TextWriter output, int sizeMb, int rounds
     // The machine may be shared: its 1/5/15-minute load averages say how much else ran beside the benchmark.
     private static string? LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : null;
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
-    }
 }

@@ -300,18 +300,16 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
 
     private BenchmarkResult Summarize(Dictionary<TransferMode, List<Sample>> samples, long bytes, int major, List<LimitPass> passes)
     {
-        static double Median(IEnumerable<double> values) => TransferLimit.Median(values);
-
         static double Round(double value) => Math.Round(value, 3);
 
         var items = TransferLimit.Medians(passes.Select(p => p.Items).ToList());
-        var limit = TransferLimit.Compute(Median(passes.Select(p => p.SchemaSeconds)), Environment.ProcessorCount, items);
+        var limit = TransferLimit.Compute(BenchStatistics.Median(passes.Select(p => p.SchemaSeconds)), Environment.ProcessorCount, items);
         var byRound = passes.Select(p => p.Limit.LimitSeconds).ToList();
-        var runbook = Median(samples[TransferMode.Runbook].Select(s => s.Seconds));
+        var runbook = BenchStatistics.Median(samples[TransferMode.Runbook].Select(s => s.Seconds));
         var modes = samples.Select(pair =>
         {
-            var median = Median(pair.Value.Select(s => s.Seconds));
-            var idle = pair.Value.All(s => s.IdleCoreSeconds is not null) ? Round(Median(pair.Value.Select(s => s.IdleCoreSeconds!.Value))) : (double?)null;
+            var median = BenchStatistics.Median(pair.Value.Select(s => s.Seconds));
+            var idle = pair.Value.All(s => s.IdleCoreSeconds is not null) ? Round(BenchStatistics.Median(pair.Value.Select(s => s.IdleCoreSeconds!.Value))) : (double?)null;
             return new ModeResult(
                 pair.Key.ToString().ToLowerInvariant(), Round(median), Math.Round(runbook / median, 2), Math.Round(median / limit.LimitSeconds, 2), idle,
                 pair.Value.Max(s => s.Scratch), pair.Value.Max(s => s.Memory), pair.Value.All(s => s.Verified), pair.Value.Select(s => Round(s.Seconds)).ToList(),

@@ -154,24 +154,12 @@ internal sealed record TransferLimit(
 
                 var samples = found.Select(f => f[0]).ToList();
                 var name = samples.GroupBy(i => i.Name, StringComparer.Ordinal).OrderByDescending(g => g.Count()).First().Key;
-                return samples[0] with { Name = name, WallSeconds = Median(samples.Select(i => i.WallSeconds)), CpuSeconds = Median(samples.Select(i => i.CpuSeconds)) };
+                return samples[0] with { Name = name, WallSeconds = BenchStatistics.Median(samples.Select(i => i.WallSeconds)), CpuSeconds = BenchStatistics.Median(samples.Select(i => i.CpuSeconds)) };
             })
             .ToList();
 
         static bool SameItem(LimitItem a, LimitItem b) =>
             a.Kind == b.Kind && a.Table == b.Table && (a.Kind == LimitItem.Copy || a.Name == b.Name);
-    }
-
-    /// <summary>The middle value (the mean of the two middle ones for an even count).</summary>
-    public static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        if (sorted.Count == 0)
-        {
-            throw new ArgumentException("No values.", nameof(values));
-        }
-
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     /// <summary>How an item reads on the critical path: <c>kind name</c>, or <c>copy name</c> for a copy.</summary>
