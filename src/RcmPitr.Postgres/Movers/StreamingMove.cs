@@ -24,6 +24,11 @@ internal sealed class StreamingMove(MoveTools tools, DataMoverOptions options) :
         meter.Enter(MovePhases.Schema);
         await using var control = await tools.OpenTargetAsync(request, ct);
         await tools.Sessions.ApplyAsync(context.Session, control, ct);
+        if (request.Resume)
+        {
+            await EndEarlierSessionsAsync(control, meter, ct);
+        }
+
         var ledger = await MoveLedger.ReadAsync(control, ct);
         if (ledger is not null && !request.Resume)
         {
@@ -158,6 +163,24 @@ internal sealed class StreamingMove(MoveTools tools, DataMoverOptions options) :
     // sizes (checked by Follow) show that it has not changed.
     private static string SourceIdentity(MoveRequest request) => $"{request.Source.Name}/{request.SourceDatabase}";
 
+
+    /// <summary>
+    /// Ends every other session on the target database before a resumed move reads its ledger. The database is this
+    /// move's own until cutover, so another session there is an earlier attempt's: one whose host vanished without closing
+    /// its sockets (a frozen VM, a network partition) keeps its transaction and locks until the server's keepalives notice,
+    /// and the resumed move would wait on them; one still running would race this attempt for the same pieces.
+    /// </summary>
+    private static async Task EndEarlierSessionsAsync(NpgsqlConnection control, MoveMeter meter, CancellationToken ct)
+    {
+        await using var end = new NpgsqlCommand(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            control);
+        var ended = (long)(await end.ExecuteScalarAsync(ct))!;
+        if (ended > 0)
+        {
+            meter.Note(string.Create(CultureInfo.InvariantCulture, $"resumed: ended {ended} session(s) an earlier attempt left on the target"));
+        }
+    }
 
     private static async Task<bool> IsEmptyAsync(NpgsqlConnection target, CancellationToken ct)
     {

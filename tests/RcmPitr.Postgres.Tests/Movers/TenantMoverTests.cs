@@ -1,3 +1,4 @@
+using Npgsql;
 using RcmPitr.Cli.Bench;
 using RcmPitr.Postgres.Movers;
 using RcmPitr.Postgres.Sql;
@@ -172,6 +173,71 @@ public sealed class TenantMoverTests(ClusterFixture fx)
         var full = await mover.MoveAsync(new MoveRequest(s.RunId, s.Pitr, source, s.Live, whole, TransferMode.Streaming, Jobs: 1), null, CancellationToken.None);
         Assert.Equal(full.BytesMoved, result.BytesMoved + result.BytesKept);
         Assert.False(await s.ScalarAsync<bool>(s.Live, target, "SELECT to_regnamespace('_rcm_pitr_move') IS NOT NULL"));
+    }
+
+    [Fact]
+    public async Task MoveAsync_ResumedWhileAnEarlierAttemptsSessionStillHoldsALock_EndsTheTargetsOtherSessionsOnlyAndFinishes()
+    {
+        // An attempt whose host vanished without closing its sockets (a frozen VM, a network partition) leaves its backends
+        // on the target, in their transactions, until the server's keepalives notice: the resumed move would wait on them.
+        await using var s = await Scenario.StartAsync(fx);
+        var ct = TestContext.Current.CancellationToken;
+        var source = "tenant_" + s.NewSlug("mv").Replace('-', '_');
+        var target = source + "_restore_202604221430";
+        var bystanderDatabase = source + "_live";
+        await s.ExecAsync(s.Pitr, "postgres", $"CREATE DATABASE {PgQuote.Identifier(source)}");
+        await s.ExecAsync(s.Pitr, source, BenchmarkSchema.Sql(sizeMb: 8));
+        await s.ExecAsync(s.Live, "postgres", $"CREATE DATABASE {PgQuote.Identifier(target)} TEMPLATE template0");
+        await s.ExecAsync(s.Live, "postgres", $"CREATE DATABASE {PgQuote.Identifier(bystanderDatabase)} TEMPLATE template0");
+        var request = new MoveRequest(s.RunId, s.Pitr, source, s.Live, target, TransferMode.Streaming, Jobs: 1);
+        var mover = new TenantMover(s.Connector, fx.Tools, fx.Processes, s.Mover);
+        var first = new MoveMeter();
+        using (var stop = new CancellationTokenSource())
+        {
+            var watcher = Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested && first.Snapshot().TablesDone == 0)
+                {
+                    await Task.Delay(5);
+                }
+
+                await stop.CancelAsync();
+            }, ct);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => mover.MoveAsync(request, first, stop.Token));
+            await watcher;
+        }
+
+        var unfinished = await s.ScalarAsync<string>(
+            s.Live, target, "SELECT format('%I.%I', schema_name, table_name) FROM _rcm_pitr_move.pieces WHERE kind = 'data' AND done_at IS NULL ORDER BY position LIMIT 1");
+        // The earlier attempt's session as a copy left it: in its transaction, holding the table it was loading.
+        await using var ghost = await s.Connector.OpenAsync(s.Live, target, ct);
+        await using var ghostTransaction = await ghost.BeginTransactionAsync(ct);
+        await using (var hold = new NpgsqlCommand($"LOCK TABLE {unfinished} IN ROW EXCLUSIVE MODE", ghost, ghostTransaction))
+        {
+            await hold.ExecuteNonQueryAsync(ct);
+        }
+
+        // A session on another database of the same server, in a transaction too: not the move's, never ended.
+        await using var bystander = await s.Connector.OpenAsync(s.Live, bystanderDatabase, ct);
+        await using var bystanderTransaction = await bystander.BeginTransactionAsync(ct);
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(TimeSpan.FromSeconds(90));
+        var second = new MoveMeter();
+        var result = await mover.MoveAsync(request with { Resume = true }, second, deadline.Token);
+
+        await AssertIdenticalAsync(s, source, target);
+        Assert.True(result.PiecesKept > 0, "the resumed move kept nothing of the first attempt");
+        Assert.Contains(second.Events, e => e.What == "resumed: ended 1 session(s) an earlier attempt left on the target");
+        await using (var probe = new NpgsqlCommand("SELECT 1", ghost, ghostTransaction))
+        {
+            await Assert.ThrowsAnyAsync<NpgsqlException>(() => probe.ExecuteScalarAsync(ct));
+        }
+
+        await using (var alive = new NpgsqlCommand("SELECT 1", bystander, bystanderTransaction))
+        {
+            Assert.Equal(1, await alive.ExecuteScalarAsync(ct));
+        }
     }
 
     [Fact]
