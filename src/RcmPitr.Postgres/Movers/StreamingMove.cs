@@ -165,15 +165,17 @@ internal sealed class StreamingMove(MoveTools tools, DataMoverOptions options) :
 
 
     /// <summary>
-    /// Ends every other session on the target database before a resumed move reads its ledger. The database is this
-    /// move's own until cutover, so another session there is an earlier attempt's: one whose host vanished without closing
-    /// its sockets (a frozen VM, a network partition) keeps its transaction and locks until the server's keepalives notice,
-    /// and the resumed move would wait on them; one still running would race this attempt for the same pieces.
+    /// Ends the other sessions of this move's role on the target database before a resumed move reads its ledger. The
+    /// database is this move's own until cutover, so such a session is an earlier attempt's: one whose host vanished
+    /// without closing its sockets (a frozen VM, a network partition) keeps its transaction and locks until the server's
+    /// keepalives notice, and the resumed move would wait on them; one still running would race this attempt for the same
+    /// pieces. Sessions of other roles (an operator looking in) are left alone: they are not the move's, and ending them
+    /// could need rights the move's role does not have.
     /// </summary>
     private static async Task EndEarlierSessionsAsync(NpgsqlConnection control, MoveMeter meter, CancellationToken ct)
     {
         await using var end = new NpgsqlCommand(
-            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND usename = current_user AND pid <> pg_backend_pid()",
             control);
         var ended = (long)(await end.ExecuteScalarAsync(ct))!;
         if (ended > 0)

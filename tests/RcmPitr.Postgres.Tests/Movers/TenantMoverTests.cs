@@ -220,6 +220,11 @@ public sealed class TenantMoverTests(ClusterFixture fx)
         // A session on another database of the same server, in a transaction too: not the move's, never ended.
         await using var bystander = await s.Connector.OpenAsync(s.Live, bystanderDatabase, ct);
         await using var bystanderTransaction = await bystander.BeginTransactionAsync(ct);
+        // An operator looking into the new database under a role of their own: not the move's either.
+        var peeker = "peek_" + Guid.NewGuid().ToString("N")[..8];
+        await s.ExecAsync(s.Live, "postgres", $"CREATE ROLE {peeker} LOGIN PASSWORD 'peek-secret'");
+        var peek = new NpgsqlConnection($"Host={s.Live.Fqdn};Port={s.Live.Port};Database={target};Username={peeker};Password=peek-secret");
+        await peek.OpenAsync(ct);
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(TimeSpan.FromSeconds(90));
@@ -238,6 +243,14 @@ public sealed class TenantMoverTests(ClusterFixture fx)
         {
             Assert.Equal(1, await alive.ExecuteScalarAsync(ct));
         }
+
+        await using (var alive = new NpgsqlCommand("SELECT 1", peek))
+        {
+            Assert.Equal(1, await alive.ExecuteScalarAsync(ct));
+        }
+
+        await peek.DisposeAsync();
+        await s.ExecAsync(s.Live, "postgres", $"DROP ROLE {peeker}");
     }
 
     [Fact]
