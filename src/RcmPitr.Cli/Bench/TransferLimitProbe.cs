@@ -22,8 +22,6 @@ internal sealed class TransferLimitProbe(
     /// <summary>Tables with at least this much heap are also timed in page ranges, as the streaming mode may split them.</summary>
     public const long SplitTriedFromBytes = 64L << 20;
 
-    private const int CopyBufferBytes = 1 << 20;
-
     /// <summary>Measures every item; the target database must exist and be empty.</summary>
     public async Task<(double SchemaSeconds, IReadOnlyList<LimitItem> Items)> MeasureAsync(
         DbServerInfo source, string sourceDatabase, DbServerInfo target, string targetDatabase, string scratch, CancellationToken ct)
@@ -149,20 +147,9 @@ internal sealed class TransferLimitProbe(
 
     private static async Task CopyPartAsync(NpgsqlConnection source, NpgsqlConnection target, LimitCatalog.Table table, (long From, long? To)? range, CancellationToken ct)
     {
-        // As the streaming mode copies: binary COPY out, relayed unparsed, binary COPY in; a range is a ctid page range.
-        var read = range is not { } r
-            ? $"COPY {table.Quoted} ({table.Columns}) TO STDOUT (FORMAT binary)"
-            : string.Create(
-                CultureInfo.InvariantCulture,
-                $"COPY (SELECT {table.Columns} FROM {table.Quoted} WHERE ctid >= '({r.From},0)'::tid{(r.To is { } end ? $" AND ctid < '({end},0)'::tid" : string.Empty)}) TO STDOUT (FORMAT binary)");
-        var buffer = new byte[CopyBufferBytes];
-        await using var from = await source.BeginRawBinaryCopyAsync(read, ct);
-        await using var to = await target.BeginRawBinaryCopyAsync($"COPY {table.Quoted} ({table.Columns}) FROM STDIN (FORMAT binary)", ct);
-        int count;
-        while ((count = await from.ReadAsync(buffer, ct)) > 0)
-        {
-            await to.WriteAsync(buffer.AsMemory(0, count), ct);
-        }
+        // As the streaming mode copies, with its code: a range is a ctid page range.
+        var read = CopyRelay.ReadSql(table.Quoted, table.Columns, range?.From, range is { } r ? r.To : null);
+        await CopyRelay.RunAsync(source, read, target, CopyRelay.WriteSql(table.Quoted, table.Columns, freeze: false), new byte[CopyRelay.BufferBytes], null, ct);
     }
 
     private async Task CopySequencesAsync(DbServerInfo source, string sourceDatabase, NpgsqlConnection target, CancellationToken ct)

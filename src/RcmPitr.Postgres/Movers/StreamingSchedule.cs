@@ -141,12 +141,8 @@ internal sealed class StreamingSchedule(MoveTools tools, DataMoverOptions option
         var source = await worker.SourceAsync(ct);
         var target = await worker.TargetAsync(ct);
         var name = table.Qualified;
-        var read = piece.Whole
-            ? $"COPY {name} ({table.Columns}) TO STDOUT (FORMAT binary)"
-            : string.Create(
-                CultureInfo.InvariantCulture,
-                $"COPY (SELECT {table.Columns} FROM ONLY {name} WHERE ctid >= '({piece.From ?? 0},0)'::tid{(piece.To is { } end ? $" AND ctid < '({end},0)'::tid" : string.Empty)}) TO STDOUT (FORMAT binary)");
-        long moved = 0;
+        var read = piece.Whole ? CopyRelay.ReadSql(name, table.Columns, null, null) : CopyRelay.ReadSql(name, table.Columns, piece.From ?? 0, piece.To);
+        long moved;
         Meter.Note("copy start " + piece.Item);
         try
         {
@@ -158,30 +154,7 @@ internal sealed class StreamingSchedule(MoveTools tools, DataMoverOptions option
                 await truncate.ExecuteNonQueryAsync(ct);
             }
 
-            var from = await source.BeginRawBinaryCopyAsync(read, ct);
-            var to = await target.BeginRawBinaryCopyAsync($"COPY {name} ({table.Columns}) FROM STDIN (FORMAT binary{(piece.Whole ? ", FREEZE" : string.Empty)})", ct);
-            try
-            {
-                var buffer = worker.Buffer;
-                int count;
-                while ((count = await from.ReadAsync(buffer, ct)) > 0)
-                {
-                    await to.WriteAsync(buffer.AsMemory(0, count), ct);
-                    moved += count;
-                    Meter.AddBytes(count);
-                }
-            }
-            catch (Exception e) when (e is OperationCanceledException or NpgsqlException or IOException)
-            {
-                // A COPY cut short is failed, never completed: the piece's transaction cannot take part of it, and the
-                // cause stays the cause (not a COPY format error from ending the stream, nor a broken connection's).
-                await QuietlyAsync(to.CancelAsync());
-                await QuietlyAsync(from.DisposeAsync().AsTask());
-                throw;
-            }
-
-            await from.DisposeAsync();
-            await to.DisposeAsync();
+            moved = await CopyRelay.RunAsync(source, read, target, CopyRelay.WriteSql(name, table.Columns, freeze: piece.Whole), worker.Buffer, count => Meter.AddBytes(count), ct);
             await MoveLedger.MarkDoneAsync(target, transaction, piece.Item, moved, ct);
             await transaction.CommitAsync(ct);
         }
@@ -333,18 +306,6 @@ internal sealed class StreamingSchedule(MoveTools tools, DataMoverOptions option
 
             PumpForeignKeys();
         });
-    }
-
-    private static async Task QuietlyAsync(Task cleanup)
-    {
-        try
-        {
-            await cleanup;
-        }
-        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException or OperationCanceledException)
-        {
-            // The worker's connections are dropped with the failed move.
-        }
     }
 
     private async Task RunBuildAsync(PostDataPlan.Build build, StreamingWorker worker)

@@ -11,7 +11,7 @@ internal sealed class StreamingWorker(MoveTools tools, MoveRequest request, Load
     private NpgsqlConnection? _source;
     private NpgsqlConnection? _target;
 
-    public byte[] Buffer { get; } = new byte[1 << 20];
+    public byte[] Buffer { get; } = new byte[CopyRelay.BufferBytes];
 
     public async Task<NpgsqlConnection> SourceAsync(CancellationToken ct)
     {
