@@ -291,7 +291,7 @@ public sealed class RestoreApiHandlers(
         }
 
         var verb = approved ? "approve" : "reject";
-        var attempt = new DecisionAttempt(id, principal.Id, principal.Name, verb, Accepted: false, Note: null, time.GetUtcNow());
+        var attempt = new DecisionAttempt(id, principal.Id, principal.Name, verb, Accepted: false, Note: null, DecisionLog.Now(time));
         if (!principal.Has(PrincipalRoles.Approver))
         {
             await decisions.RecordAsync(attempt with { Note = "refused: not an approver" }, ct);
@@ -331,7 +331,7 @@ public sealed class RestoreApiHandlers(
 
         try
         {
-            await runs.RaiseEventAsync(id, RestoreEvents.Approval, new ApprovalDecision(approved, principal.Name, comment, principal.Id), ct);
+            await runs.RaiseEventAsync(id, RestoreEvents.Approval, new ApprovalDecision(approved, principal.Name, comment, principal.Id, attempt.AttemptedAt), ct);
         }
         catch (InvalidOperationException)
         {
@@ -581,7 +581,7 @@ public sealed class RestoreApiHandlers(
 
         try
         {
-            await runs.RaiseEventAsync(run.InstanceId, RestoreEvents.Approval, new ApprovalDecision(first.Decision == "approve", first.PrincipalName, first.Note, first.PrincipalId), ct);
+            await runs.RaiseEventAsync(run.InstanceId, RestoreEvents.Approval, new ApprovalDecision(first.Decision == "approve", first.PrincipalName, first.Note, first.PrincipalId, first.AttemptedAt), ct);
             return true;
         }
         catch (InvalidOperationException)

@@ -32,6 +32,10 @@ public sealed class TrustTests(HostClusterFixture fx)
         var decisions = (await run.WaitAsync(id, HostRun.Terminal)).GetProperty("customStatus").GetProperty("decisions").EnumerateArray()
             .Select(d => (d.GetProperty("by").GetString(), d.GetProperty("decision").GetString(), d.GetProperty("accepted").GetBoolean())).ToList();
         Assert.Equal([("bob", "approve", true), ("carol", "reject", false), ("bob", "approve", false)], decisions);
+        // The run shows the approval at the instant bob took it (as logged at the door), not when the run read it: a run that
+        // reads it late must not list carol's refusal before the approval that caused it.
+        var approvedAt = (await run.WaitAsync(id, HostRun.Terminal)).GetProperty("customStatus").GetProperty("decisions")[0].GetProperty("at").GetDateTimeOffset();
+        Assert.Equal(await run.MasterScalarAsync<DateTime>("SELECT attempted_at FROM rcm_pitr.decision_attempts WHERE run_id = $1 AND accepted", id), approvedAt.UtcDateTime);
         Assert.Equal(1L, await run.MasterScalarAsync<long>("SELECT count(*) FROM identity.tenant_audit WHERE tenant_id = $1 AND event = 'TENANT_PITR_RESTORED'", acme.Id));
         Assert.Equal(0L, await run.MasterScalarAsync<long>("SELECT count(*) FROM identity.tenant_audit WHERE tenant_id = $1 AND event = 'TENANT_PITR_REJECTED'", acme.Id));
     }

@@ -212,7 +212,7 @@ public sealed class ServerRecoveryHandlers(
                 $"Recovery '{id}' is {(run.IsActive ? $"in phase '{status?.Phase}'" : run.RuntimeStatus)}: a decision is taken once the recovered server is Ready and every tenant was checked there.");
         }
 
-        await runs.RaiseEventAsync(id, RestoreEvents.Approval, new ApprovalDecision(approved, principal.Name, body?.Comment, principal.Id), ct);
+        await runs.RaiseEventAsync(id, RestoreEvents.Approval, new ApprovalDecision(approved, principal.Name, body?.Comment, principal.Id, time.GetUtcNow()), ct);
         return TypedResults.Json(new { id, decision = approved ? "approved" : "rejected", by = principal.Name }, ApiJson.Options, statusCode: StatusCodes.Status202Accepted);
     }
 

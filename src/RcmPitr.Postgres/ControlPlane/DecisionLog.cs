@@ -11,6 +11,17 @@ public sealed class DecisionLog(ControlPlaneDatabase master)
 {
     private const string UniqueViolation = "23505";
 
+    /// <summary>
+    /// The time to stamp an attempt with: <paramref name="time"/>'s now at PostgreSQL's microsecond precision, so the row
+    /// this log keeps and the decision the run receives carry the same instant.
+    /// </summary>
+    public static DateTimeOffset Now(TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        var now = time.GetUtcNow();
+        return now.AddTicks(-(now.Ticks % (TimeSpan.TicksPerMillisecond / 1000)));
+    }
+
     /// <summary>The accepted decision of <paramref name="runId"/>, if any.</summary>
     public async Task<DecisionAttempt?> AcceptedAsync(string runId, CancellationToken cancellationToken) =>
         (await QueryAsync("WHERE run_id = $1 AND accepted", runId, cancellationToken)).SingleOrDefault();

@@ -209,13 +209,13 @@ public sealed class RecoverServerOrchestrator
                 var verb = received.Approved ? "approve" : "reject";
                 if (PrincipalIds.Same(received.DeciderId, request.RequesterId))
                 {
-                    _decisions.Add(new DecisionRecord(context.CurrentUtcDateTime, received.DecidedBy, verb, Accepted: false, $"refused: {received.DecidedBy} requested this recovery; four eyes need a second person"));
+                    _decisions.Add(new DecisionRecord(received.TimedAt(context.CurrentUtcDateTime), received.DecidedBy, verb, Accepted: false, $"refused: {received.DecidedBy} requested this recovery; four eyes need a second person"));
                     Publish();
                     continue;
                 }
 
                 accepted = received;
-                _decisions.Add(new DecisionRecord(context.CurrentUtcDateTime, received.DecidedBy, verb, Accepted: true, Clip(received.Comment)));
+                _decisions.Add(new DecisionRecord(received.TimedAt(context.CurrentUtcDateTime), received.DecidedBy, verb, Accepted: true, Clip(received.Comment)));
             }
 
             timerCancellation.Cancel();

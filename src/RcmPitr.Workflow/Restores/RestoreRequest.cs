@@ -97,10 +97,18 @@ public sealed record RestoreSettings
 /// <summary>The human decision raised on the <see cref="RestoreEvents.Approval"/> event.</summary>
 /// <param name="DecidedBy">How the decider is shown (and audited as <c>approvedBy</c>).</param>
 /// <param name="DecidedById">The decider's stable id; null: the same as <paramref name="DecidedBy"/>.</param>
-public sealed record ApprovalDecision(bool Approved, string DecidedBy, string? Comment = null, string? DecidedById = null)
+/// <param name="DecidedAt">
+/// When the decider took it (the API's time, as recorded in its decision log); null: when the run read it. A run busy
+/// elsewhere may read a decision after later attempts were already refused because of it; the timeline keeps the order
+/// in which people decided.
+/// </param>
+public sealed record ApprovalDecision(bool Approved, string DecidedBy, string? Comment = null, string? DecidedById = null, DateTimeOffset? DecidedAt = null)
 {
     /// <summary>The id four eyes compares against the requester's.</summary>
     public string DeciderId => DecidedById ?? DecidedBy;
+
+    /// <summary>The time the timeline shows for this decision, read by a run at <paramref name="readAt"/>.</summary>
+    public DateTime TimedAt(DateTime readAt) => DecidedAt?.UtcDateTime ?? readAt;
 }
 
 /// <summary>Raised on <see cref="RestoreEvents.Cancel"/>: stop and compensate.</summary>

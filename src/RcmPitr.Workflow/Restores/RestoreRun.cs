@@ -166,14 +166,14 @@ internal sealed class RestoreRun
                 var verb = received.Approved ? "approve" : "reject";
                 if (PrincipalIds.Same(received.DeciderId, Request.RequesterId))
                 {
-                    Timeline.Decided(new DecisionRecord(Context.CurrentUtcDateTime, received.DecidedBy, verb, Accepted: false,
+                    Timeline.Decided(new DecisionRecord(received.TimedAt(Context.CurrentUtcDateTime), received.DecidedBy, verb, Accepted: false,
                         $"refused: {received.DecidedBy} requested this run; four eyes need a second person"));
                     Publish();
                     continue;
                 }
 
                 timerCancellation.Cancel();
-                Timeline.Decided(new DecisionRecord(Context.CurrentUtcDateTime, received.DecidedBy, verb, Accepted: true, received.Comment));
+                Timeline.Decided(new DecisionRecord(received.TimedAt(Context.CurrentUtcDateTime), received.DecidedBy, verb, Accepted: true, received.Comment));
                 return received;
             }
         }

@@ -396,6 +396,22 @@ public sealed class RestoreTenantOrchestratorTests
     }
 
     [Fact]
+    public async Task RunAsync_DecisionReadLate_IsTimedWhenItWasTakenNotWhenTheRunReadIt()
+    {
+        // A run busy elsewhere reads an approval after the API already refused later attempts because of it: the timeline,
+        // merged with those refusals by time, must still show the approval first.
+        var context = Script.HappyPath();
+        var takenAt = new DateTimeOffset(2026, 4, 23, 8, 59, 0, TimeSpan.Zero);
+        context.Raise(RestoreEvents.Approval, new ApprovalDecision(true, "bob", DecidedAt: takenAt));
+
+        await _orchestrator.RunAsync(context, Script.Request());
+
+        var accepted = Assert.Single(Assert.IsType<RestoreStatus>(context.CustomStatus).Decisions!);
+        Assert.Equal(takenAt.UtcDateTime, accepted.At);
+        Assert.True(context.CurrentUtcDateTime > accepted.At);
+    }
+
+    [Fact]
     public async Task RunAsync_OnlyTheRequesterDecides_NeverCutsOverAndTimesOut()
     {
         var context = Script.HappyPath();
