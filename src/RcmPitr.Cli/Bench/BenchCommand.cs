@@ -14,8 +14,10 @@ internal static class BenchCommand
         var json = new Option<FileInfo?>("--json") { Description = "Also write the result as JSON to this file" };
         var workMem = new Option<int>("--maintenance-work-mem-mb") { Description = "maintenance_work_mem of the tuned loading sessions (default 256)", DefaultValueFactory = _ => 256 };
         var ginMem = new Option<int>("--gin-work-mem-mb") { Description = "maintenance_work_mem of the streaming mode's GIN index builds, and of the measuring pass's (default 16)", DefaultValueFactory = _ => 16 };
+        var pace = new Option<double>("--pace-beside-gin") { Description = "The streaming mode's DataMover:PaceCopiesBesideGin: how much its copies slow beside a GIN build while they have time to spare; 0 never (default 0.5)", DefaultValueFactory = _ => 0.5 };
+        var unpaced = new Option<bool>("--compare-unpaced") { Description = $"Also run the streaming mode with its copies never paced, as one more mode ({TransferBenchmark.UnpacedStreaming}) of every round" };
         var trace = new Option<bool>("--trace") { Description = "Print what the last streaming run did when (copies and builds), to find its critical path" };
-        var transfer = new Command("transfer", "Move a generated tenant database between two local clusters with every mode, verify each run, and compare with the limit computed from each copy and build measured alone.") { size, rounds, jobs, json, workMem, ginMem, trace };
+        var transfer = new Command("transfer", "Move a generated tenant database between two local clusters with every mode, verify each run, and compare with the limit computed from each copy and build measured alone.") { size, rounds, jobs, json, workMem, ginMem, pace, unpaced, trace };
         transfer.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(rounds) < 3 || parse.GetValue(size) < 1)
@@ -23,9 +25,16 @@ internal static class BenchCommand
                 throw new CliUsageException("--rounds must be at least 3 and --size-mb at least 1");
             }
 
+            if (!(parse.GetValue(pace) is >= 0 and <= 10))
+            {
+                throw new CliUsageException("--pace-beside-gin must be between 0 and 10");
+            }
+
             var result = await new TransferBenchmark(output, parse.GetValue(size), parse.GetValue(rounds), parse.GetValue(jobs), parse.GetValue(workMem))
             {
                 GinMaintenanceWorkMemMb = parse.GetValue(ginMem),
+                PaceCopiesBesideGin = parse.GetValue(pace),
+                CompareUnpaced = parse.GetValue(unpaced),
                 Trace = parse.GetValue(trace),
             }.RunAsync(ct);
             await output.WriteLineAsync();
@@ -66,13 +75,13 @@ internal static class BenchCommand
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {step.Seconds,7:0.00} s  {step.Item}"));
         }
 
-        await output.WriteLineAsync($"{"mode",-10} {"median s",9} {"vs runbook",11} {"vs limit",9} {"idle core-s",12} {"peak scratch",14} {"peak memory",13} verified  vs each round's limit");
+        await output.WriteLineAsync($"{"mode",-17} {"median s",9} {"vs runbook",11} {"vs limit",9} {"idle core-s",12} {"peak scratch",14} {"peak memory",13} verified  vs each round's limit");
         foreach (var mode in result.Modes)
         {
             var idle = mode.IdleCoreSeconds is { } seconds ? seconds.ToString("0.00", CultureInfo.InvariantCulture) : "-";
             var byRound = string.Join(" ", mode.VsLimitByRound.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)));
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"{mode.Name,-10} {mode.MedianSeconds,9:0.00} {mode.SpeedupVsRunbook,10:0.00}x {mode.VsLimit,8:0.00}x {idle,12} {mode.PeakScratchBytes / 1048576.0,11:0.0} MB {mode.PeakMemoryBytes / 1048576.0,10:0.0} MB {mode.Verified,-8}  {byRound}"));
+                $"{mode.Name,-17} {mode.MedianSeconds,9:0.00} {mode.SpeedupVsRunbook,10:0.00}x {mode.VsLimit,8:0.00}x {idle,12} {mode.PeakScratchBytes / 1048576.0,11:0.0} MB {mode.PeakMemoryBytes / 1048576.0,10:0.0} MB {mode.Verified,-8}  {byRound}"));
         }
     }
 

@@ -49,7 +49,11 @@ internal sealed record BenchmarkResult(
     bool LimitPassVerified,
     IReadOnlyList<double> LimitSecondsByRound,
     IReadOnlyList<LimitItem> Items,
-    IReadOnlyList<ModeResult> Modes);
+    IReadOnlyList<ModeResult> Modes)
+{
+    /// <summary>The streaming mode's pacing beside GIN builds in this run (0: never paced).</summary>
+    public double PaceCopiesBesideGin { get; init; }
+}
 
 /// <summary>
 /// Moves a generated tenant database between two local clusters with each mode, alternating the order over
@@ -60,7 +64,9 @@ internal sealed record BenchmarkResult(
 /// </summary>
 internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int rounds, int jobs, int maintenanceWorkMemMb)
 {
-    private static readonly TransferMode[] Modes = [TransferMode.Runbook, TransferMode.Parallel, TransferMode.Streaming];
+    /// <summary>The name of the streaming mode run with its copies never paced (<see cref="CompareUnpaced"/>).</summary>
+    public const string UnpacedStreaming = "streaming-unpaced";
+
     private readonly ProcessRunner _processes = new();
     private int _run;
     private IReadOnlyList<(TimeSpan At, string What)> _lastStreaming = [];
@@ -68,6 +74,15 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
 
     /// <summary><c>maintenance_work_mem</c> of the streaming mode's GIN builds (and of the measuring pass's).</summary>
     public int GinMaintenanceWorkMemMb { get; init; } = 16;
+
+    /// <summary>The streaming mode's pacing of copies beside a GIN build (<see cref="DataMoverOptions.PaceCopiesBesideGin"/>).</summary>
+    public double PaceCopiesBesideGin { get; init; } = 0.5;
+
+    /// <summary>
+    /// Also run the streaming mode with its copies never paced, as one more mode of every round: the pacing's effect
+    /// measured side by side, in the same spells of the machine.
+    /// </summary>
+    public bool CompareUnpaced { get; init; }
 
     /// <summary>Print the last streaming run's events.</summary>
     public bool Trace { get; init; }
@@ -91,29 +106,37 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
             var source = sourceCluster.ToServerInfo("bench-admin");
             var target = targetCluster.ToServerInfo("bench-admin");
             var connector = new PgConnector(secrets, new PgConnectionOptions());
-            var mover = new TenantMover(connector, tools, _processes, new DataMoverOptions
+            TenantMover Mover(double pace) => new(connector, tools, _processes, new DataMoverOptions
             {
                 ScratchDirectory = Path.Combine(root, "scratch"), RestoreMaintenanceWorkMemMb = maintenanceWorkMemMb, GinMaintenanceWorkMemMb = GinMaintenanceWorkMemMb,
+                PaceCopiesBesideGin = pace,
             });
+            var mover = Mover(PaceCopiesBesideGin);
+            List<RunKind> kinds = [new("runbook", TransferMode.Runbook, mover), new("parallel", TransferMode.Parallel, mover), new("streaming", TransferMode.Streaming, mover)];
+            if (CompareUnpaced)
+            {
+                kinds.Add(new(UnpacedStreaming, TransferMode.Streaming, Mover(0)));
+            }
+
             var (bytes, expected) = await GenerateAsync(connector, source, ct);
             _cpu = await CpuClock.CreateAsync(_processes, ct);
 
             await output.WriteLineAsync("warm-up (runbook mode, not counted)");
-            await MeasureAsync(connector, mover, source, target, TransferMode.Runbook, expected, ct);
-            var samples = Modes.ToDictionary(m => m, _ => new List<Sample>());
+            await MeasureAsync(connector, kinds[0], source, target, expected, ct);
+            var samples = kinds.ToDictionary(k => k.Name, _ => new List<Sample>());
             var passes = new List<LimitPass>();
             for (var round = 1; round <= rounds; round++)
             {
                 // Alternate the order each round so no mode (nor the measuring pass) always runs first or after the same neighbour.
-                var order = Modes.Select(m => (TransferMode?)m).Append(null).ToList();
+                var order = kinds.Select(k => (RunKind?)k).Append(null).ToList();
                 if (round % 2 == 0)
                 {
                     order.Reverse();
                 }
 
-                foreach (var mode in order)
+                foreach (var kind in order)
                 {
-                    if (mode is not { } measured)
+                    if (kind is not { } measured)
                     {
                         var pass = await MeasureLimitAsync(connector, tools, source, target, root, expected, ct);
                         passes.Add(pass);
@@ -122,9 +145,9 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
                         continue;
                     }
 
-                    var sample = await MeasureAsync(connector, mover, source, target, measured, expected, ct);
-                    samples[measured].Add(sample);
-                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  round {round} {measured.ToString().ToLowerInvariant(),-10} {sample.Seconds,8:0.00} s  verified={sample.Verified}"));
+                    var sample = await MeasureAsync(connector, measured, source, target, expected, ct);
+                    samples[measured.Name].Add(sample);
+                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  round {round} {measured.Name,-10} {sample.Seconds,8:0.00} s  verified={sample.Verified}"));
                 }
             }
 
@@ -227,9 +250,13 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
 
     private sealed record Sample(double Seconds, long Scratch, long Memory, bool Verified, double? IdleCoreSeconds);
 
+    /// <summary>What one run of a round moves with: a mode, under a name, with a mover's settings.</summary>
+    private sealed record RunKind(string Name, TransferMode Mode, TenantMover Mover);
+
     private async Task<Sample> MeasureAsync(
-        PgConnector connector, TenantMover mover, DbServerInfo source, DbServerInfo target, TransferMode mode, IReadOnlyDictionary<string, string> expected, CancellationToken ct)
+        PgConnector connector, RunKind kind, DbServerInfo source, DbServerInfo target, IReadOnlyDictionary<string, string> expected, CancellationToken ct)
     {
+        var (mover, mode) = (kind.Mover, kind.Mode);
         var database = await FreshTargetAsync(connector, target, ct);
         MoveResult result;
         long memory;
@@ -243,7 +270,10 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
             if (mode == TransferMode.Streaming)
             {
                 idle = _cpu.IdleCoreSeconds() - idleBefore;
-                _lastStreaming = meter.Events;
+                if (kind.Name != UnpacedStreaming)
+                {
+                    _lastStreaming = meter.Events;
+                }
             }
         }
 
@@ -298,20 +328,20 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
         return differences.Count == 0;
     }
 
-    private BenchmarkResult Summarize(Dictionary<TransferMode, List<Sample>> samples, long bytes, int major, List<LimitPass> passes)
+    private BenchmarkResult Summarize(Dictionary<string, List<Sample>> samples, long bytes, int major, List<LimitPass> passes)
     {
         static double Round(double value) => Math.Round(value, 3);
 
         var items = TransferLimit.Medians(passes.Select(p => p.Items).ToList());
         var limit = TransferLimit.Compute(BenchStatistics.Median(passes.Select(p => p.SchemaSeconds)), Environment.ProcessorCount, items);
         var byRound = passes.Select(p => p.Limit.LimitSeconds).ToList();
-        var runbook = BenchStatistics.Median(samples[TransferMode.Runbook].Select(s => s.Seconds));
+        var runbook = BenchStatistics.Median(samples["runbook"].Select(s => s.Seconds));
         var modes = samples.Select(pair =>
         {
             var median = BenchStatistics.Median(pair.Value.Select(s => s.Seconds));
             var idle = pair.Value.All(s => s.IdleCoreSeconds is not null) ? Round(BenchStatistics.Median(pair.Value.Select(s => s.IdleCoreSeconds!.Value))) : (double?)null;
             return new ModeResult(
-                pair.Key.ToString().ToLowerInvariant(), Round(median), Math.Round(runbook / median, 2), Math.Round(median / limit.LimitSeconds, 2), idle,
+                pair.Key, Round(median), Math.Round(runbook / median, 2), Math.Round(median / limit.LimitSeconds, 2), idle,
                 pair.Value.Max(s => s.Scratch), pair.Value.Max(s => s.Memory), pair.Value.All(s => s.Verified), pair.Value.Select(s => Round(s.Seconds)).ToList(),
                 pair.Value.Select((s, round) => Math.Round(s.Seconds / byRound[round], 2)).ToList());
         }).ToList();
@@ -322,7 +352,10 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
             Round(limit.WorkCpuSeconds), Round(limit.WorkPerCoreSeconds), Round(limit.GrahamUpperSeconds), passes.All(p => p.Verified),
             byRound.Select(Round).ToList(),
             items.Select(i => i with { WallSeconds = Round(i.WallSeconds), CpuSeconds = Round(i.CpuSeconds) }).ToList(),
-            modes);
+            modes)
+        {
+            PaceCopiesBesideGin = PaceCopiesBesideGin,
+        };
     }
 
     public static string ToJson(BenchmarkResult result) =>

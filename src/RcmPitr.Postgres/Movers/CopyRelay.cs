@@ -31,11 +31,11 @@ public static class CopyRelay
 
     /// <summary>
     /// Relays <paramref name="read"/> into <paramref name="write"/> and returns the bytes moved, reporting each chunk to
-    /// <paramref name="moved"/>. A relay cut short is failed on the target, never completed (a transaction cannot take part
+    /// <paramref name="moved"/> (which may pause the relay). A relay cut short is failed on the target, never completed (a transaction cannot take part
     /// of it), and its cause stays the exception: not a COPY format error from ending the stream, nor a broken connection's.
     /// </summary>
     public static async Task<long> RunAsync(
-        NpgsqlConnection source, string read, NpgsqlConnection target, string write, byte[] buffer, Action<int>? moved, CancellationToken ct)
+        NpgsqlConnection source, string read, NpgsqlConnection target, string write, byte[] buffer, Func<int, ValueTask>? moved, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(target);
@@ -50,7 +50,10 @@ public static class CopyRelay
             {
                 await to.WriteAsync(buffer.AsMemory(0, count), ct);
                 total += count;
-                moved?.Invoke(count);
+                if (moved is not null)
+                {
+                    await moved(count);
+                }
             }
         }
         catch (Exception e) when (e is OperationCanceledException or NpgsqlException or IOException)

@@ -90,12 +90,26 @@ internal sealed class StreamingMove(MoveTools tools, DataMoverOptions options) :
             var existing = request.Resume ? await BuiltObjects.ReadAsync(control, ct) : new BuiltObjects([], []);
 
             var pool = new WorkPool<StreamingWorker>(abort);
-            var run = new StreamingSchedule(tools, options, context, pool, ledger, existing, ct);
+            var pacer = new CopyPacer(options.PaceCopiesBesideGin, jobs, TimeProvider.System) { Note = meter.Note };
+            var run = new StreamingSchedule(tools, options, context, pool, ledger, existing, pacer, ct);
             meter.Enter(MovePhases.Data);
             meter.SetTables(tables.Count);
             run.Start(tables);
             pool.Track(run.PlanAsync(postDump, postFile, scratch));
-            await pool.RunAsync(jobs, () => new StreamingWorker(tools, request, context.Session, snapshot));
+            // The control connection idles while the pool runs: it reads the GIN builds' progress for the pacer meanwhile.
+            using (var pacing = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                var watch = pacer.WatchAsync(control, pacing.Token);
+                try
+                {
+                    await pool.RunAsync(jobs, () => new StreamingWorker(tools, request, context.Session, snapshot));
+                }
+                finally
+                {
+                    await pacing.CancelAsync();
+                    await watch;
+                }
+            }
             await SourceTables.CopySequencesAsync(exporter, snapshotTransaction, control, ct);
             await run.RemainderAsync(control, ct);
             await MoveLedger.DropAsync(control, ct);

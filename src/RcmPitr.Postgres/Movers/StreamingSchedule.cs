@@ -11,7 +11,8 @@ namespace RcmPitr.Postgres.Movers;
 /// soon as its rows are in (exclusive constraints, then indexes side by side, then attachments), and each foreign key
 /// once both of its tables are complete; then the rest of post-data in one transaction with its ledger mark.
 /// </summary>
-internal sealed class StreamingSchedule(MoveTools tools, DataMoverOptions options, MoveContext context, WorkPool<StreamingWorker> pool, MoveLedger ledger, BuiltObjects existing, CancellationToken ct)
+internal sealed class StreamingSchedule(
+    MoveTools tools, DataMoverOptions options, MoveContext context, WorkPool<StreamingWorker> pool, MoveLedger ledger, BuiltObjects existing, CopyPacer pacer, CancellationToken ct)
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<(string, string), int> _piecesLeft = [];
@@ -123,6 +124,7 @@ internal sealed class StreamingSchedule(MoveTools tools, DataMoverOptions option
         }
 
         Meter.SetTotalBytes(expected);
+        pacer.SetTotalBytes(expected);
 
         if (_piecesLeftTotal == 0)
         {
@@ -154,7 +156,27 @@ internal sealed class StreamingSchedule(MoveTools tools, DataMoverOptions option
                 await truncate.ExecuteNonQueryAsync(ct);
             }
 
-            moved = await CopyRelay.RunAsync(source, read, target, CopyRelay.WriteSql(name, table.Columns, freeze: piece.Whole), worker.Buffer, count => Meter.AddBytes(count), ct);
+            // Every WindowBytes the pacer says whether to wait, and how long, after the working time of that window.
+            var window = 0L;
+            var windowStart = TimeProvider.System.GetTimestamp();
+            async ValueTask Moved(int count)
+            {
+                Meter.AddBytes(count);
+                if ((window += count) < CopyPacer.WindowBytes)
+                {
+                    return;
+                }
+
+                var pause = pacer.PauseAfter(window, TimeProvider.System.GetElapsedTime(windowStart));
+                if (pause > TimeSpan.Zero)
+                {
+                    await Task.Delay(pause, ct);
+                }
+
+                (window, windowStart) = (0, TimeProvider.System.GetTimestamp());
+            }
+
+            moved = await CopyRelay.RunAsync(source, read, target, CopyRelay.WriteSql(name, table.Columns, freeze: piece.Whole), worker.Buffer, Moved, ct);
             await MoveLedger.MarkDoneAsync(target, transaction, piece.Item, moved, ct);
             await transaction.CommitAsync(ct);
         }
@@ -312,10 +334,28 @@ internal sealed class StreamingSchedule(MoveTools tools, DataMoverOptions option
     {
         var memory = build.Gin ? options.GinMaintenanceWorkMemMb : options.RestoreMaintenanceWorkMemMb;
         Meter.Note("build start " + build.Label);
+        var started = TimeProvider.System.GetTimestamp();
         if (build.Sql is { } sql)
         {
-            // While a GIN build is still to come or running, other builds take no parallel workers from it.
-            await worker.ExecuteAsync(sql, memory, Volatile.Read(ref _ginPending) > 0, ct);
+            // While a GIN build is still to come or running, other builds take no parallel workers from it, and the
+            // copies beside it are paced while they have time to spare.
+            var backend = build.Gin ? (await worker.TargetAsync(ct)).ProcessID : 0;
+            if (build.Gin)
+            {
+                pacer.GinStarted(backend);
+            }
+
+            try
+            {
+                await worker.ExecuteAsync(sql, memory, Volatile.Read(ref _ginPending) > 0, ct);
+            }
+            finally
+            {
+                if (build.Gin)
+                {
+                    pacer.GinEnded(backend);
+                }
+            }
         }
         else
         {
@@ -325,6 +365,10 @@ internal sealed class StreamingSchedule(MoveTools tools, DataMoverOptions option
         if (build.Gin)
         {
             Interlocked.Decrement(ref _ginPending);
+        }
+        else
+        {
+            pacer.BuildDone(TimeProvider.System.GetElapsedTime(started).TotalSeconds);
         }
 
         Meter.Note("build end " + build.Label);

@@ -63,6 +63,14 @@ public sealed class DataMoverOptions
     public int GinMaintenanceWorkMemMb { get; set; } = 16;
 
     /// <summary>
+    /// How much the streaming transfer slows its copies while a GIN index build runs beside them — a paced copy waits this
+    /// multiple of its working time after every 4 MB — and only while the copying and builds left still end well before
+    /// the GIN build's estimated end (see <c>CopyPacer</c>). The single-threaded GIN build is the move's critical path on
+    /// PostgreSQL 15; copies beside it lengthen it. 0 turns pacing off.
+    /// </summary>
+    public double PaceCopiesBesideGin { get; set; } = 0.5;
+
+    /// <summary>
     /// The streaming transfer copies a table at least this big (MB of heap) in page ranges side by side, when it also
     /// holds a good share of the data and the source runs PostgreSQL 14 or later (which scans a ctid range directly).
     /// </summary>

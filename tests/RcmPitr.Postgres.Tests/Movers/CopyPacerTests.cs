@@ -1,0 +1,134 @@
+using Npgsql;
+using RcmPitr.Postgres.Movers;
+using RcmPitr.Postgres.Sql;
+using RcmPitr.Postgres.Tests.Fixtures;
+
+namespace RcmPitr.Postgres.Tests.Movers;
+
+/// <summary>
+/// When the streaming move slows its copies beside a GIN build: only while what is left of them ends well before the
+/// build's estimated end, never without a trusted estimate — and the estimate comes from a real build's progress.
+/// </summary>
+public sealed class CopyPacerTests(ClusterFixture fx)
+{
+    private const long Mb = 1048576;
+
+    [Theory]
+    // GIN: 40 % after 4 s, 6 s left. 100 MB at 50 MB/s paced 1.5x: 3 s. Spare 6 * 0.9 - 0.5 - 3 = 1.9 s.
+    [InlineData(4.0, 0.4, 100, 50, 0.0, 1, 1.9)]
+    // Three times the data: 9 s of paced copying, more than the GIN has left.
+    [InlineData(4.0, 0.4, 300, 50, 0.0, 1, -4.1)]
+    // The builds that follow the copies count: 20 ms per MB adds 2 s.
+    [InlineData(4.0, 0.4, 100, 50, 0.02, 1, -0.1)]
+    // Two workers share the work left.
+    [InlineData(4.0, 0.4, 300, 50, 0.0, 2, 0.4)]
+    public void Spare_WeighsTheCopiesAndBuildsLeftAgainstTheGinsEstimatedEnd(double ginElapsed, double fraction, long mbLeft, double mbPerSecond, double buildSecondsPerMb, int workers, double expected)
+    {
+        var spare = CopyPacer.Spare(ginElapsed, fraction, mbLeft * Mb, mbPerSecond * Mb, buildSecondsPerMb / Mb, workers, factor: 0.5);
+
+        Assert.Equal(expected, spare, precision: 6);
+    }
+
+    [Theory]
+    [InlineData(0.01, 4.0)] // under 2 % of the scan
+    [InlineData(0.5, 0.2)] // under half a second
+    [InlineData(0.0, 10.0)] // no progress read
+    public void Spare_WithoutATrustedEstimate_IsNone(double fraction, double ginElapsed) =>
+        Assert.Equal(double.NegativeInfinity, CopyPacer.Spare(ginElapsed, fraction, 1, 1e9, 0, 1, 0.5));
+
+    [Fact]
+    public void PauseAfter_PacesOnlyWhileAGinBuildRunsWithTimeToSpare_AndSaysWhenItStartsAndStops()
+    {
+        var clock = new TestClock();
+        var notes = new List<string>();
+        var pacer = new CopyPacer(0.5, workers: 2, clock) { Note = notes.Add };
+        pacer.SetTotalBytes(108 * Mb);
+
+        Assert.Equal(TimeSpan.Zero, pacer.PauseAfter(4 * Mb, TimeSpan.FromMilliseconds(80)));
+        pacer.GinStarted(backend: 4242);
+        clock.Advance(TimeSpan.FromSeconds(4));
+        Assert.Equal(TimeSpan.Zero, pacer.PauseAfter(4 * Mb, TimeSpan.FromMilliseconds(80)));
+
+        pacer.GinProgress(4242, 0.4);
+        // 100 MB left at 50 MB/s paced: 3 s, well inside the GIN's 6 s.
+        Assert.Equal(TimeSpan.FromMilliseconds(40), pacer.PauseAfter(4 * Mb, TimeSpan.FromMilliseconds(80)));
+
+        pacer.GinEnded(4242);
+        Assert.Equal(TimeSpan.Zero, pacer.PauseAfter(4 * Mb, TimeSpan.FromMilliseconds(80)));
+        Assert.Equal(["pacing copies beside a GIN build", "copies at full speed"], notes);
+    }
+
+    [Fact]
+    public void PauseAfter_BuildsLeftToFollow_KeepTheCopiesAtFullSpeed()
+    {
+        var clock = new TestClock();
+        var pacer = new CopyPacer(0.5, workers: 2, clock);
+        pacer.SetTotalBytes(108 * Mb);
+        pacer.GinStarted(backend: 4242);
+        clock.Advance(TimeSpan.FromSeconds(4));
+        pacer.GinProgress(4242, 0.4);
+        // 3 s of builds after 4 MB copied: the 100 MB left bring far more than the GIN's 6 s.
+        pacer.BuildDone(3.0);
+
+        Assert.Equal(TimeSpan.Zero, pacer.PauseAfter(4 * Mb, TimeSpan.FromMilliseconds(80)));
+    }
+
+    [Fact]
+    public void PauseAfter_FactorZero_NeverPaces()
+    {
+        var clock = new TestClock();
+        var pacer = new CopyPacer(0, workers: 2, clock);
+        pacer.SetTotalBytes(8 * Mb);
+        pacer.GinStarted(backend: 4242);
+        clock.Advance(TimeSpan.FromSeconds(4));
+        pacer.GinProgress(4242, 0.4);
+
+        Assert.Equal(TimeSpan.Zero, pacer.PauseAfter(4 * Mb, TimeSpan.FromMilliseconds(80)));
+    }
+
+    [Fact]
+    public async Task WatchAsync_RealGinBuild_ReadsItsProgressAndPacesUntilItEnds()
+    {
+        await using var s = await Scenario.StartAsync(fx);
+        var database = "tenant_" + s.NewSlug("pace").Replace('-', '_');
+        await s.ExecAsync(s.Live, "postgres", $"CREATE DATABASE {PgQuote.Identifier(database)}");
+        // Each row's key takes 2 ms to compute: the build lasts seconds on any machine, and its scan advances block by block.
+        await s.ExecAsync(s.Live, database, """
+            CREATE FUNCTION slow_doc(d jsonb) RETURNS jsonb IMMUTABLE LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.002); RETURN d; END $$;
+            CREATE TABLE doc (id int, body jsonb, pad text);
+            INSERT INTO doc SELECT i, jsonb_build_object('k', i), repeat('x', 400) FROM generate_series(1, 2000) i;
+            """);
+        await using var builder = await s.Connector.OpenAsync(s.Live, database, CancellationToken.None);
+        await using var watcher = await s.Connector.OpenAsync(s.Live, database, CancellationToken.None);
+        var notes = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var pacer = new CopyPacer(0.5, workers: 2, TimeProvider.System) { Note = notes.Enqueue };
+        pacer.SetTotalBytes(64 * Mb);
+        using var stop = new CancellationTokenSource();
+        var watch = pacer.WatchAsync(watcher, stop.Token);
+
+        pacer.GinStarted(builder.ProcessID);
+        await using var create = new NpgsqlCommand("CREATE INDEX doc_body ON doc USING gin (slow_doc(body))", builder) { CommandTimeout = 0 };
+        var build = create.ExecuteNonQueryAsync(CancellationToken.None);
+        var paused = TimeSpan.Zero;
+        while (!build.IsCompleted && paused == TimeSpan.Zero)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+            paused = pacer.PauseAfter(1 * Mb, TimeSpan.FromMilliseconds(10));
+        }
+
+        var pacedWhileBuilding = !build.IsCompleted;
+        await build;
+        pacer.GinEnded(builder.ProcessID);
+        var after = pacer.PauseAfter(1 * Mb, TimeSpan.FromMilliseconds(10));
+        await stop.CancelAsync();
+        await watch;
+
+        Assert.True(pacedWhileBuilding, "the build ended before its progress let the pacer pace");
+        Assert.Equal(TimeSpan.FromMilliseconds(5), paused);
+        Assert.Equal(TimeSpan.Zero, after);
+        Assert.Equal(["pacing copies beside a GIN build", "copies at full speed"], notes);
+        // The watcher's connection is left usable for the move's next statements.
+        await using var check = new NpgsqlCommand("SELECT 1", watcher);
+        Assert.Equal(1, await check.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+    }
+}
