@@ -14,7 +14,7 @@ internal static class BenchCommand
         var json = new Option<FileInfo?>("--json") { Description = "Also write the result as JSON to this file" };
         var workMem = new Option<int>("--maintenance-work-mem-mb") { Description = "maintenance_work_mem of the tuned loading sessions (default 256)", DefaultValueFactory = _ => 256 };
         var ginMem = new Option<int>("--gin-work-mem-mb") { Description = "maintenance_work_mem of the streaming mode's GIN index builds, and of the measuring pass's (default 16)", DefaultValueFactory = _ => 16 };
-        var pace = new Option<double>("--pace-beside-gin") { Description = "The streaming mode's DataMover:PaceCopiesBesideGin: how much its copies slow beside a GIN build while they have time to spare; 0 never (default 0.5)", DefaultValueFactory = _ => 0.5 };
+        var pace = new Option<double>("--pace-beside-gin") { Description = "The streaming mode's DataMover:PaceCopiesBesideGin: how much its copies slow beside a GIN build while they have time to spare; 0 never (default 0, as the product's)", DefaultValueFactory = _ => 0 };
         var unpaced = new Option<bool>("--compare-unpaced") { Description = $"Also run the streaming mode with its copies never paced, as one more mode ({TransferBenchmark.UnpacedStreaming}) of every round" };
         var trace = new Option<bool>("--trace") { Description = "Print what the last streaming run did when (copies and builds), to find its critical path" };
         var transfer = new Command("transfer", "Move a generated tenant database between two local clusters with every mode, verify each run, and compare with the limit computed from each copy and build measured alone.") { size, rounds, jobs, json, workMem, ginMem, pace, unpaced, trace };

@@ -76,7 +76,7 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
     public int GinMaintenanceWorkMemMb { get; init; } = 16;
 
     /// <summary>The streaming mode's pacing of copies beside a GIN build (<see cref="DataMoverOptions.PaceCopiesBesideGin"/>).</summary>
-    public double PaceCopiesBesideGin { get; init; } = 0.5;
+    public double PaceCopiesBesideGin { get; init; }
 
     /// <summary>
     /// Also run the streaming mode with its copies never paced, as one more mode of every round: the pacing's effect
