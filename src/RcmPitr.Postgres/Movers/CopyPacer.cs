@@ -7,10 +7,11 @@ namespace RcmPitr.Postgres.Movers;
 /// Slows the streaming move's copies while a GIN index build runs, and only while they have time to spare. PostgreSQL
 /// 15 builds a GIN index on one core; it is the move's critical path, and a COPY beside it takes CPU it needs (the
 /// benchmark measured the build 2–3.6 s longer beside copies than alone, the copies themselves finishing seconds
-/// before it). A paced copy waits <see cref="Factor"/> times its working time after every few megabytes; it paces only
-/// while the copying still left, at the paced rate, plus the builds that follow it (at the rate measured so far) end
-/// well before the GIN build's estimated end — from its own progress in <c>pg_stat_progress_create_index</c>. So the
-/// move is not made longer, and the live server carries less load at once.
+/// before it). A paced copy waits a multiple of its working time after every few megabytes; it paces only while the
+/// copying still left, at the paced rate, plus the builds that follow it (at the rate measured so far) end well before
+/// the GIN build's estimated end — from its own progress in <c>pg_stat_progress_create_index</c>. The aim: the move no
+/// longer, the live server carrying less at once. Off by default: side by side on the benchmark it did not make the
+/// move faster (<see cref="Operations.DataMoverOptions.PaceCopiesBesideGin"/>).
 /// </summary>
 internal sealed class CopyPacer(double factor, int workers, TimeProvider time)
 {
@@ -28,10 +29,7 @@ internal sealed class CopyPacer(double factor, int workers, TimeProvider time)
     private double _buildSeconds;
     private bool _pacing;
 
-    /// <summary>Working time a paced copy waits, as a multiple of it; 0 never paces.</summary>
-    public double Factor => factor;
-
-    /// <summary>Whether a GIN build is running (the poller then reads its progress).</summary>
+    /// <summary>The backends of the GIN builds running now, whose progress the poller reads.</summary>
     public int[] GinBackends
     {
         get

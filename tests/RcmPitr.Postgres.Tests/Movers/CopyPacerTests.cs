@@ -61,12 +61,7 @@ public sealed class CopyPacerTests(ClusterFixture fx)
     [Fact]
     public void PauseAfter_BuildsLeftToFollow_KeepTheCopiesAtFullSpeed()
     {
-        var clock = new TestClock();
-        var pacer = new CopyPacer(0.5, workers: 2, clock);
-        pacer.SetTotalBytes(108 * Mb);
-        pacer.GinStarted(backend: 4242);
-        clock.Advance(TimeSpan.FromSeconds(4));
-        pacer.GinProgress(4242, 0.4);
+        var pacer = PacerBesideAGinFourSecondsIn(0.5, totalBytes: 108 * Mb);
         // 3 s of builds after 4 MB copied: the 100 MB left bring far more than the GIN's 6 s.
         pacer.BuildDone(3.0);
 
@@ -76,12 +71,7 @@ public sealed class CopyPacerTests(ClusterFixture fx)
     [Fact]
     public void PauseAfter_FactorZero_NeverPaces()
     {
-        var clock = new TestClock();
-        var pacer = new CopyPacer(0, workers: 2, clock);
-        pacer.SetTotalBytes(8 * Mb);
-        pacer.GinStarted(backend: 4242);
-        clock.Advance(TimeSpan.FromSeconds(4));
-        pacer.GinProgress(4242, 0.4);
+        var pacer = PacerBesideAGinFourSecondsIn(0, totalBytes: 8 * Mb);
 
         Assert.Equal(TimeSpan.Zero, pacer.PauseAfter(4 * Mb, TimeSpan.FromMilliseconds(80)));
     }
@@ -130,5 +120,17 @@ public sealed class CopyPacerTests(ClusterFixture fx)
         // The watcher's connection is left usable for the move's next statements.
         await using var check = new NpgsqlCommand("SELECT 1", watcher);
         Assert.Equal(1, await check.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+    }
+
+    /// <summary>A pacer of two workers beside a GIN build that has scanned 40 % of its table in 4 s (6 s left).</summary>
+    private static CopyPacer PacerBesideAGinFourSecondsIn(double factor, long totalBytes)
+    {
+        var clock = new TestClock();
+        var pacer = new CopyPacer(factor, workers: 2, clock);
+        pacer.SetTotalBytes(totalBytes);
+        pacer.GinStarted(backend: 4242);
+        clock.Advance(TimeSpan.FromSeconds(4));
+        pacer.GinProgress(4242, 0.4);
+        return pacer;
     }
 }
