@@ -8,8 +8,9 @@ namespace RcmPitr.Postgres.Movers;
 /// 15 builds a GIN index on one core; it is the move's critical path, and a COPY beside it takes CPU it needs (the
 /// benchmark measured the build 2–3.6 s longer beside copies than alone, the copies themselves finishing seconds
 /// before it). A paced copy waits a multiple of its working time after every few megabytes; it paces only while the
-/// copying still left, at the paced rate, plus the builds that follow it (at the rate measured so far) end well before
-/// the GIN build's estimated end — from its own progress in <c>pg_stat_progress_create_index</c>. The aim: the move no
+/// copying still left, at the paced rate, plus the index builds still to run (their indexes' size on the source, at the
+/// seconds per byte the move's finished builds took) end well before the GIN build's estimated end — from its own
+/// progress in <c>pg_stat_progress_create_index</c>. The aim: the move no
 /// longer, the live server carrying less at once. Off by default: side by side on the benchmark it did not make the
 /// move faster (<see cref="Operations.DataMoverOptions.PaceCopiesBesideGin"/>).
 /// </summary>
@@ -18,6 +19,9 @@ internal sealed class CopyPacer(double factor, int workers, TimeProvider time)
     /// <summary>Bytes a copy relays between two decisions to pace.</summary>
     public const int WindowBytes = 4 << 20;
 
+    /// <summary>How often, at most, the trace says why a copy beside a GIN build is not paced.</summary>
+    public static readonly TimeSpan NoteInterval = TimeSpan.FromSeconds(2);
+
     /// <summary>How often the progress of running GIN builds is read.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
@@ -25,7 +29,10 @@ internal sealed class CopyPacer(double factor, int workers, TimeProvider time)
     private readonly Dictionary<int, (long StartedAt, double Fraction)> _gins = [];
     private long _totalBytes;
     private long _copiedBytes;
-    private double _copySeconds;
+    private double _bytesPerSecond;
+    private long? _notedAt;
+    private long _buildBytesLeft;
+    private long _buildBytesDone;
     private double _buildSeconds;
     private bool _pacing;
 
@@ -75,11 +82,25 @@ internal sealed class CopyPacer(double factor, int workers, TimeProvider time)
         }
     }
 
-    /// <summary>A build other than a GIN one took <paramref name="seconds"/>: the builds still to come are estimated per copied byte.</summary>
-    public void BuildDone(double seconds)
+    /// <summary>
+    /// Index builds other than GIN ones are to run, of indexes that take <paramref name="bytes"/> on the source: until
+    /// one of them has ended, and so given a rate, copies are not paced.
+    /// </summary>
+    public void BuildsPlanned(long bytes)
     {
         lock (_gate)
         {
+            _buildBytesLeft += bytes;
+        }
+    }
+
+    /// <summary>A planned build of an index of <paramref name="bytes"/> on the source took <paramref name="seconds"/>.</summary>
+    public void BuildDone(double seconds, long bytes)
+    {
+        lock (_gate)
+        {
+            _buildBytesLeft = Math.Max(0, _buildBytesLeft - bytes);
+            _buildBytesDone += bytes;
             _buildSeconds += seconds;
         }
     }
@@ -96,28 +117,55 @@ internal sealed class CopyPacer(double factor, int workers, TimeProvider time)
         }
 
         bool pace;
-        bool changed;
+        string? note = null;
         lock (_gate)
         {
             _copiedBytes += bytes;
-            _copySeconds += working.TotalSeconds;
-            pace = false;
-            var now = time.GetTimestamp();
-            foreach (var gin in _gins.Values)
+            // A copy's speed now, unpaced (its pauses are not in its working time): copies side by side at the start
+            // run slower than one beside a build, so recent windows weigh most.
+            if (working > TimeSpan.Zero)
             {
-                var spare = Spare(
-                    time.GetElapsedTime(gin.StartedAt, now).TotalSeconds, gin.Fraction, Math.Max(0, Interlocked.Read(ref _totalBytes) - _copiedBytes),
-                    _copySeconds > 0 ? _copiedBytes / _copySeconds : 0, _buildSeconds / _copiedBytes, Math.Max(1, workers - _gins.Count), factor);
-                pace |= spare > 0;
+                var rate = bytes / working.TotalSeconds;
+                _bytesPerSecond = _bytesPerSecond > 0 ? _bytesPerSecond + (0.2 * (rate - _bytesPerSecond)) : rate;
             }
 
-            changed = pace != _pacing;
+            pace = false;
+            var now = time.GetTimestamp();
+            var buildsLeft = _buildBytesLeft == 0 ? 0 : _buildBytesDone > 0 ? _buildBytesLeft * _buildSeconds / _buildBytesDone : double.PositiveInfinity;
+            var copyLeft = Math.Max(0, Interlocked.Read(ref _totalBytes) - _copiedBytes);
+            var workersBeside = Math.Max(1, workers - _gins.Count);
+            string? estimate = null;
+            foreach (var gin in _gins.Values)
+            {
+                var elapsed = time.GetElapsedTime(gin.StartedAt, now).TotalSeconds;
+                var spare = Spare(elapsed, gin.Fraction, copyLeft, _bytesPerSecond, buildsLeft, workersBeside, factor);
+                pace |= spare > 0;
+                if (gin.Fraction > 0)
+                {
+                    var builds = double.IsInfinity(buildsLeft) ? "builds not timed yet" : string.Create(CultureInfo.InvariantCulture, $"builds {buildsLeft / workersBeside:0.0} s");
+                    estimate = string.Create(CultureInfo.InvariantCulture,
+                        $"GIN {elapsed * (1 - gin.Fraction) / gin.Fraction:0.0} s left; per worker beside it, copies {copyLeft / _bytesPerSecond * (1 + factor) / workersBeside:0.0} s paced, {builds}");
+                }
+            }
+
+            if (pace != _pacing)
+            {
+                note = pace ? $"pacing copies beside a GIN build ({estimate})" : "copies at full speed";
+                _notedAt = now;
+            }
+            else if (!pace && estimate is not null && (_notedAt is not { } noted || time.GetElapsedTime(noted, now) >= NoteInterval))
+            {
+                // Why a copy beside a GIN build is not paced, now and then, for the move's trace.
+                note = $"not pacing ({estimate})";
+                _notedAt = now;
+            }
+
             _pacing = pace;
         }
 
-        if (changed)
+        if (note is not null)
         {
-            Note?.Invoke(pace ? "pacing copies beside a GIN build" : "copies at full speed");
+            Note?.Invoke(note);
         }
 
         return pace ? working * factor : TimeSpan.Zero;
@@ -126,11 +174,11 @@ internal sealed class CopyPacer(double factor, int workers, TimeProvider time)
     /// <summary>
     /// Seconds to spare (positive: pacing is free) when a GIN build has run <paramref name="ginElapsed"/> seconds and
     /// scanned <paramref name="ginFraction"/> of its table, <paramref name="bytesLeft"/> remain to copy at
-    /// <paramref name="bytesPerSecond"/> per copy, each copied byte is followed by <paramref name="buildSecondsPerByte"/>
-    /// of builds, and <paramref name="workers"/> workers share that work. An estimate from under 2 % of the scan or half
+    /// <paramref name="bytesPerSecond"/> per copy, <paramref name="buildSeconds"/> of builds are still to run (infinite:
+    /// not known), and <paramref name="workers"/> workers share that work. An estimate from under 2 % of the scan or half
     /// a second is not trusted (no spare); a tenth of the GIN's remaining time and half a second are kept as margin.
     /// </summary>
-    public static double Spare(double ginElapsed, double ginFraction, long bytesLeft, double bytesPerSecond, double buildSecondsPerByte, int workers, double factor)
+    public static double Spare(double ginElapsed, double ginFraction, long bytesLeft, double bytesPerSecond, double buildSeconds, int workers, double factor)
     {
         if (ginFraction < 0.02 || ginFraction >= 1 || ginElapsed < 0.5 || !(bytesPerSecond > 0) || workers < 1)
         {
@@ -138,7 +186,7 @@ internal sealed class CopyPacer(double factor, int workers, TimeProvider time)
         }
 
         var ginLeft = ginElapsed * (1 - ginFraction) / ginFraction;
-        var workLeft = ((bytesLeft / bytesPerSecond * (1 + factor)) + (bytesLeft * buildSecondsPerByte)) / workers;
+        var workLeft = ((bytesLeft / bytesPerSecond * (1 + factor)) + buildSeconds) / workers;
         return (ginLeft * 0.9) - 0.5 - workLeft;
     }
 

@@ -140,10 +140,11 @@ internal sealed class StreamingMove(MoveTools tools, DataMoverOptions options) :
                 continue;
             }
 
-            // Two ranges per worker: when one worker's range ends first, the table's last stretch is shared instead of
-            // left to the slower one (the table's builds, often the longest chain, wait for its last range). Smaller
-            // pieces also lose less to a crash.
-            var parts = jobs * 2;
+            // Pieces of about PieceBytes, at least two and at most eight per worker, in whole rounds of the workers: the
+            // table's builds (often the longest chain) wait for its last piece, so a worker whose piece ends first takes
+            // the next instead of leaving the last stretch to the slower one, and what the workers' speeds differ by is
+            // at most one small piece. Smaller pieces also lose less to a crash.
+            var parts = Pieces(table.Bytes, table.Pages, jobs);
             for (var i = 0; i < parts; i++)
             {
                 long? to = i == parts - 1 ? null : table.Pages * (i + 1) / parts;
@@ -153,6 +154,17 @@ internal sealed class StreamingMove(MoveTools tools, DataMoverOptions options) :
         }
 
         return pieces;
+    }
+
+    /// <summary>The heap a page range of a split table aims at.</summary>
+    public const long PieceBytes = 32L << 20;
+
+    /// <summary>How many page ranges a split table (<paramref name="heapBytes"/> in <paramref name="pages"/>) is copied in by <paramref name="jobs"/> workers.</summary>
+    public static int Pieces(long heapBytes, long pages, int jobs)
+    {
+        var wanted = (heapBytes + PieceBytes - 1) / PieceBytes;
+        var rounds = Math.Clamp((wanted + jobs - 1) / jobs, 2, 8);
+        return (int)Math.Min(rounds * jobs, Math.Max(1, pages));
     }
 
     /// <summary>An earlier attempt's plan, followed only when the source is the one it was made from and has not changed since.</summary>

@@ -65,6 +65,12 @@ internal sealed class StreamingSchedule(
             _postFile = postFile;
             _foreignKeys.AddRange(plan.ForeignKeys.Where(k => !existing.Contains(k.Build.Creates)));
             _ginPending = plan.Tables.Values.Sum(t => t.Indexes.Count(i => i.Gin && !existing.Contains(i.Creates)));
+            // The pacer weighs the builds still to run by their indexes' size on the source (foreign keys not counted).
+            pacer.BuildsPlanned(plan.Tables.Sum(t =>
+            {
+                var (constraints, indexes, _) = Pending(t.Value, t.Key.Table);
+                return constraints.Concat(indexes).Where(b => !b.Gin).Sum(b => b.Cost);
+            }));
             ready = [.. _awaitingPlan];
             _awaitingPlan.Clear();
         }
@@ -225,9 +231,7 @@ internal sealed class StreamingSchedule(
             return;
         }
 
-        var constraints = work.Constraints.Where(c => !existing.Contains(c.Creates)).ToList();
-        var indexes = work.Indexes.Where(i => !existing.Contains(i.Creates) && !(i.AttachSql is not null && existing.Contains(i.Creates with { Table = table.Table }))).ToList();
-        var attaches = work.Attaches.Where(a => !existing.Contains(a.Creates with { Table = table.Table })).ToList();
+        var (constraints, indexes, attaches) = Pending(work, table.Table);
 
         void Attaches()
         {
@@ -286,6 +290,12 @@ internal sealed class StreamingSchedule(
         });
     }
 
+    /// <summary>A table's builds that an earlier attempt did not finish: constraints, indexes, attachments.</summary>
+    private (List<PostDataPlan.Build> Constraints, List<PostDataPlan.Build> Indexes, List<PostDataPlan.Build> Attaches) Pending(PostDataPlan.TableWork work, string table) => (
+        work.Constraints.Where(c => !existing.Contains(c.Creates)).ToList(),
+        work.Indexes.Where(i => !existing.Contains(i.Creates) && !(i.AttachSql is not null && existing.Contains(i.Creates with { Table = table }))).ToList(),
+        work.Attaches.Where(a => !existing.Contains(a.Creates with { Table = table })).ToList());
+
     /// <summary>A table is complete: its foreign keys may go once the other table is complete too.</summary>
     private void Complete((string Schema, string Table) table)
     {
@@ -320,7 +330,7 @@ internal sealed class StreamingSchedule(
 
         pool.AddBuild(next.Build.Cost, async worker =>
         {
-            await RunBuildAsync(next.Build, worker);
+            await RunBuildAsync(next.Build, worker, foreignKey: true);
             lock (_gate)
             {
                 _foreignKeyRunning = false;
@@ -330,7 +340,7 @@ internal sealed class StreamingSchedule(
         });
     }
 
-    private async Task RunBuildAsync(PostDataPlan.Build build, StreamingWorker worker)
+    private async Task RunBuildAsync(PostDataPlan.Build build, StreamingWorker worker, bool foreignKey = false)
     {
         var memory = build.Gin ? options.GinMaintenanceWorkMemMb : options.RestoreMaintenanceWorkMemMb;
         Meter.Note("build start " + build.Label);
@@ -366,9 +376,9 @@ internal sealed class StreamingSchedule(
         {
             Interlocked.Decrement(ref _ginPending);
         }
-        else
+        else if (!foreignKey)
         {
-            pacer.BuildDone(TimeProvider.System.GetElapsedTime(started).TotalSeconds);
+            pacer.BuildDone(TimeProvider.System.GetElapsedTime(started).TotalSeconds, build.Cost);
         }
 
         Meter.Note("build end " + build.Label);
