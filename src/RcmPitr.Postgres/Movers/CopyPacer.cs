@@ -8,7 +8,8 @@ namespace RcmPitr.Postgres.Movers;
 /// 15 builds a GIN index on one core; it is the move's critical path, and a COPY beside it takes CPU it needs (the
 /// benchmark measured the build 2–3.6 s longer beside copies than alone, the copies themselves finishing seconds
 /// before it). A paced copy waits a multiple of its working time after every few megabytes; it paces only while the
-/// copying still left, at the paced rate, plus the index builds still to run (their indexes' size on the source, at the
+/// copying still left (the source's table sizes, scaled by what the finished copies moved per byte of them), at the
+/// copies' recent speed and paced, plus the index builds still to run (their indexes' size on the source, at the
 /// seconds per byte the move's finished builds took) end well before the GIN build's estimated end — from its own
 /// progress in <c>pg_stat_progress_create_index</c>. The aim: the move no
 /// longer, the live server carrying less at once. Off by default: side by side on the benchmark it did not make the
@@ -27,8 +28,10 @@ internal sealed class CopyPacer(double factor, int workers, TimeProvider time)
 
     private readonly Lock _gate = new();
     private readonly Dictionary<int, (long StartedAt, double Fraction)> _gins = [];
-    private long _totalBytes;
-    private long _copiedBytes;
+    private long _expectedLeft;
+    private long _expectedDone;
+    private long _movedDone;
+    private long _inFlight;
     private double _bytesPerSecond;
     private long? _notedAt;
     private long _buildBytesLeft;
@@ -51,8 +54,30 @@ internal sealed class CopyPacer(double factor, int workers, TimeProvider time)
     /// <summary>Events for the move's trace (pacing on and off).</summary>
     public Action<string>? Note { get; init; }
 
-    /// <summary>The bytes the copies still to run are expected to move.</summary>
-    public void SetTotalBytes(long bytes) => Interlocked.Exchange(ref _totalBytes, bytes);
+    /// <summary>The bytes the copies still to run are expected to move (from the source's table sizes).</summary>
+    public void SetTotalBytes(long bytes)
+    {
+        lock (_gate)
+        {
+            _expectedLeft = bytes;
+        }
+    }
+
+    /// <summary>
+    /// A copy ended: <paramref name="expected"/> bytes were expected of it, it moved <paramref name="moved"/>, of which
+    /// <paramref name="reported"/> were passed to <see cref="PauseAfter"/>. What the finished copies moved per byte
+    /// expected scales what is left: a table's size on disk is not what its rows take in binary <c>COPY</c>.
+    /// </summary>
+    public void PieceDone(long expected, long moved, long reported)
+    {
+        lock (_gate)
+        {
+            _expectedLeft = Math.Max(0, _expectedLeft - expected);
+            _expectedDone += expected;
+            _movedDone += moved;
+            _inFlight = Math.Max(0, _inFlight - reported);
+        }
+    }
 
     public void GinStarted(int backend)
     {
@@ -120,7 +145,7 @@ internal sealed class CopyPacer(double factor, int workers, TimeProvider time)
         string? note = null;
         lock (_gate)
         {
-            _copiedBytes += bytes;
+            _inFlight += bytes;
             // A copy's speed now, unpaced (its pauses are not in its working time): copies side by side at the start
             // run slower than one beside a build, so recent windows weigh most.
             if (working > TimeSpan.Zero)
@@ -132,7 +157,7 @@ internal sealed class CopyPacer(double factor, int workers, TimeProvider time)
             pace = false;
             var now = time.GetTimestamp();
             var buildsLeft = _buildBytesLeft == 0 ? 0 : _buildBytesDone > 0 ? _buildBytesLeft * _buildSeconds / _buildBytesDone : double.PositiveInfinity;
-            var copyLeft = Math.Max(0, Interlocked.Read(ref _totalBytes) - _copiedBytes);
+            var copyLeft = (long)Math.Max(0, (_expectedDone > 0 ? _expectedLeft * ((double)_movedDone / _expectedDone) : _expectedLeft) - _inFlight);
             var workersBeside = Math.Max(1, workers - _gins.Count);
             string? estimate = null;
             foreach (var gin in _gins.Values)

@@ -125,7 +125,7 @@ internal sealed class StreamingSchedule(
         foreach (var piece in ledger.Pieces.Where(p => !p.Done))
         {
             var table = byTable[(piece.Schema, piece.Table)];
-            expected += piece.Whole || table.Pages == 0 ? table.DataBytes : table.DataBytes * ((piece.To ?? table.Pages) - (piece.From ?? 0)) / table.Pages;
+            expected += Expected(table, piece);
             pool.AddCopy(worker => CopyAsync(table, piece, worker));
         }
 
@@ -143,6 +143,10 @@ internal sealed class StreamingSchedule(
             Build(table);
         }
     }
+
+    /// <summary>The bytes a piece is expected to move: its share of the table's size on the source.</summary>
+    private static long Expected(SourceTables.Table table, MoveLedger.Piece piece) =>
+        piece.Whole || table.Pages == 0 ? table.DataBytes : table.DataBytes * ((piece.To ?? table.Pages) - (piece.From ?? 0)) / table.Pages;
 
     private async Task CopyAsync(SourceTables.Table table, MoveLedger.Piece piece, StreamingWorker worker)
     {
@@ -163,7 +167,7 @@ internal sealed class StreamingSchedule(
             }
 
             // Every WindowBytes the pacer says whether to wait, and how long, after the working time of that window.
-            var window = 0L;
+            var (window, reported) = (0L, 0L);
             var windowStart = TimeProvider.System.GetTimestamp();
             async ValueTask Moved(int count)
             {
@@ -174,6 +178,7 @@ internal sealed class StreamingSchedule(
                 }
 
                 var pause = pacer.PauseAfter(window, TimeProvider.System.GetElapsedTime(windowStart));
+                reported += window;
                 if (pause > TimeSpan.Zero)
                 {
                     await Task.Delay(pause, ct);
@@ -185,6 +190,7 @@ internal sealed class StreamingSchedule(
             moved = await CopyRelay.RunAsync(source, read, target, CopyRelay.WriteSql(name, table.Columns, freeze: piece.Whole), worker.Buffer, Moved, ct);
             await MoveLedger.MarkDoneAsync(target, transaction, piece.Item, moved, ct);
             await transaction.CommitAsync(ct);
+            pacer.PieceDone(Expected(table, piece), moved, reported);
         }
         catch (PostgresException e)
         {

@@ -83,6 +83,19 @@ public sealed class CopyPacerTests(ClusterFixture fx)
     }
 
     [Fact]
+    public void PauseAfter_CopyingLeft_IsScaledByWhatTheFinishedCopiesMovedPerByteExpected()
+    {
+        // A GIN build with 6 s left, one worker beside it; 196 MB left to copy at 50 MB/s, paced: 5.9 s, more than 4.9.
+        var pacer = PacerBesideAGinFourSecondsIn(0.5, totalBytes: 200 * Mb);
+        Assert.Equal(TimeSpan.Zero, pacer.PauseAfter(4 * Mb, TimeSpan.FromMilliseconds(80)));
+
+        // The first copy, 100 MB expected, moved 50 MB: the 100 MB expected of the rest are 50 MB; 4 more relayed, 46 MB
+        // left, 1.4 s paced.
+        pacer.PieceDone(expected: 100 * Mb, moved: 50 * Mb, reported: 4 * Mb);
+        Assert.Equal(TimeSpan.FromMilliseconds(40), pacer.PauseAfter(4 * Mb, TimeSpan.FromMilliseconds(80)));
+    }
+
+    [Fact]
     public void PauseAfter_NotPacingBesideAGinBuild_SaysWhyEveryTwoSeconds()
     {
         var clock = new TestClock();
