@@ -67,7 +67,8 @@ public sealed class DataMoverOptions
     /// multiple of its working time after every 4 MB — and only while the copying and builds left still end well before
     /// the GIN build's estimated end (see <c>CopyPacer</c>). The single-threaded GIN build is the move's critical path on
     /// PostgreSQL 15; copies beside it lengthen it. 0, the default, turns pacing off: side by side on this project's
-    /// benchmark, 0.5 did not make the move faster (medians 16.2 s paced, 15.3 s not; 2026-12-03).
+    /// benchmark, neither 0.5 nor 0.8 made the move faster (medians 16.2 s paced by 0.5, 15.3 s not; 20.8 s paced by 0.8,
+    /// 21.3 s not; 2026-12-03).
     /// </summary>
     public double PaceCopiesBesideGin { get; set; }
 
