@@ -11,9 +11,9 @@ namespace RcmPitr.Postgres.Movers;
 /// copying still left (the source's table sizes, scaled by what the finished copies moved per byte of them), at the
 /// copies' recent speed and paced, plus the index builds still to run (their indexes' size on the source, at the
 /// seconds per byte the move's finished builds took) end well before the GIN build's estimated end — from its own
-/// progress in <c>pg_stat_progress_create_index</c>. The aim: the move no
-/// longer, the live server carrying less at once. Off by default: side by side on the benchmark it did not make the
-/// move faster (<see cref="Operations.DataMoverOptions.PaceCopiesBesideGin"/>).
+/// progress in <c>pg_stat_progress_create_index</c>. The aim: the move no longer, the live server carrying less at once.
+/// Off by default: side by side on the benchmark it did not make the move faster
+/// (<see cref="Operations.DataMoverOptions.PaceCopiesBesideGin"/>).
 /// </summary>
 internal sealed class CopyPacer(double factor, int workers, TimeProvider time)
 {

@@ -353,8 +353,9 @@ internal sealed class StreamingSchedule(
         var started = TimeProvider.System.GetTimestamp();
         if (build.Sql is { } sql)
         {
-            // While a GIN build is still to come or running, other builds take no parallel workers from it, and the
-            // copies beside it are paced while they have time to spare.
+            // While a GIN build is still to come or running, other builds take no parallel workers from it (the GIN build
+            // itself keeps the server's: PostgreSQL 18 builds GIN in parallel), and the copies beside it are paced while
+            // they have time to spare.
             var backend = build.Gin ? (await worker.TargetAsync(ct)).ProcessID : 0;
             if (build.Gin)
             {
@@ -363,7 +364,7 @@ internal sealed class StreamingSchedule(
 
             try
             {
-                await worker.ExecuteAsync(sql, memory, Volatile.Read(ref _ginPending) > 0, ct);
+                await worker.ExecuteAsync(sql, memory, !build.Gin && Volatile.Read(ref _ginPending) > 0, ct);
             }
             finally
             {

@@ -13,6 +13,14 @@ internal sealed class StreamingWorker(MoveTools tools, MoveRequest request, Load
 
     public byte[] Buffer { get; } = new byte[CopyRelay.BufferBytes];
 
+    /// <summary>
+    /// The session settings a build runs with. Both are set every time, for the session serves build after build: one
+    /// that ran beside a GIN build without parallel workers gets the server's number back once no GIN build is left.
+    /// </summary>
+    public static string BuildSettings(int maintenanceWorkMemMb, bool besideGin) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"SET maintenance_work_mem = '{maintenanceWorkMemMb}MB'; SET max_parallel_maintenance_workers = {(besideGin ? "0" : "DEFAULT")};\n");
+
     public async Task<NpgsqlConnection> SourceAsync(CancellationToken ct)
     {
         if (_source is null)
@@ -40,12 +48,9 @@ internal sealed class StreamingWorker(MoveTools tools, MoveRequest request, Load
     public async Task ExecuteAsync(string sql, int maintenanceWorkMemMb, bool besideGin, CancellationToken ct)
     {
         var target = await TargetAsync(ct);
-        var settings = string.Create(
-            CultureInfo.InvariantCulture,
-            $"SET maintenance_work_mem = '{maintenanceWorkMemMb}MB';{(besideGin ? " SET max_parallel_maintenance_workers = 0;" : string.Empty)}\n");
         try
         {
-            await using var command = new NpgsqlCommand(settings + sql, target) { CommandTimeout = 0 };
+            await using var command = new NpgsqlCommand(BuildSettings(maintenanceWorkMemMb, besideGin) + sql, target) { CommandTimeout = 0 };
             await command.ExecuteNonQueryAsync(ct);
         }
         catch (PostgresException e)
