@@ -100,12 +100,8 @@ public sealed class CopyPacerTests(ClusterFixture fx)
     {
         var clock = new TestClock();
         var notes = new List<string>();
-        var pacer = new CopyPacer(0.5, workers: 2, clock) { Note = notes.Add };
-        pacer.SetTotalBytes(1000 * Mb);
+        var pacer = PacerBesideAGinFourSecondsIn(0.5, totalBytes: 1000 * Mb, clock, notes.Add);
         pacer.BuildsPlanned(100 * Mb);
-        pacer.GinStarted(backend: 4242);
-        clock.Advance(TimeSpan.FromSeconds(4));
-        pacer.GinProgress(4242, 0.4);
 
         pacer.PauseAfter(4 * Mb, TimeSpan.FromMilliseconds(80));
         clock.Advance(TimeSpan.FromSeconds(1));
@@ -178,11 +174,11 @@ public sealed class CopyPacerTests(ClusterFixture fx)
         Assert.Equal(1, await check.ExecuteScalarAsync(TestContext.Current.CancellationToken));
     }
 
-    /// <summary>A pacer of two workers beside a GIN build that has scanned 40 % of its table in 4 s (6 s left).</summary>
-    private static CopyPacer PacerBesideAGinFourSecondsIn(double factor, long totalBytes)
+    /// <summary>A pacer of two workers beside a GIN build that has scanned 40 % of its table in 4 s (6 s left), on <paramref name="clock"/> if given.</summary>
+    private static CopyPacer PacerBesideAGinFourSecondsIn(double factor, long totalBytes, TestClock? clock = null, Action<string>? note = null)
     {
-        var clock = new TestClock();
-        var pacer = new CopyPacer(factor, workers: 2, clock);
+        clock ??= new TestClock();
+        var pacer = new CopyPacer(factor, workers: 2, clock) { Note = note };
         pacer.SetTotalBytes(totalBytes);
         pacer.GinStarted(backend: 4242);
         clock.Advance(TimeSpan.FromSeconds(4));
