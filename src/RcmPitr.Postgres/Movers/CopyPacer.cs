@@ -159,7 +159,7 @@ internal sealed class CopyPacer(double factor, int workers, TimeProvider time)
             var buildsLeft = _buildBytesLeft == 0 ? 0 : _buildBytesDone > 0 ? _buildBytesLeft * _buildSeconds / _buildBytesDone : double.PositiveInfinity;
             var copyLeft = (long)Math.Max(0, (_expectedDone > 0 ? _expectedLeft * ((double)_movedDone / _expectedDone) : _expectedLeft) - _inFlight);
             var workersBeside = Math.Max(1, workers - _gins.Count);
-            string? estimate = null;
+            double? ginLeft = null;
             foreach (var gin in _gins.Values)
             {
                 var elapsed = time.GetElapsedTime(gin.StartedAt, now).TotalSeconds;
@@ -167,21 +167,24 @@ internal sealed class CopyPacer(double factor, int workers, TimeProvider time)
                 pace |= spare > 0;
                 if (gin.Fraction > 0)
                 {
-                    var builds = double.IsInfinity(buildsLeft) ? "builds not timed yet" : string.Create(CultureInfo.InvariantCulture, $"builds {buildsLeft / workersBeside:0.0} s");
-                    estimate = string.Create(CultureInfo.InvariantCulture,
-                        $"GIN {elapsed * (1 - gin.Fraction) / gin.Fraction:0.0} s left; per worker beside it, copies {copyLeft / _bytesPerSecond * (1 + factor) / workersBeside:0.0} s paced, {builds}");
+                    ginLeft = elapsed * (1 - gin.Fraction) / gin.Fraction;
                 }
             }
 
+            // What was weighed, for the trace; written only when a note is due, not every window.
+            string Estimate() => string.Create(
+                CultureInfo.InvariantCulture,
+                $"GIN {ginLeft:0.0} s left; per worker beside it, copies {copyLeft / _bytesPerSecond * (1 + factor) / workersBeside:0.0} s paced, {(double.IsInfinity(buildsLeft) ? "builds not timed yet" : string.Create(CultureInfo.InvariantCulture, $"builds {buildsLeft / workersBeside:0.0} s"))}");
+
             if (pace != _pacing)
             {
-                note = pace ? $"pacing copies beside a GIN build ({estimate})" : "copies at full speed";
+                note = pace ? $"pacing copies beside a GIN build ({Estimate()})" : "copies at full speed";
                 _notedAt = now;
             }
-            else if (!pace && estimate is not null && (_notedAt is not { } noted || time.GetElapsedTime(noted, now) >= NoteInterval))
+            else if (!pace && ginLeft is not null && (_notedAt is not { } noted || time.GetElapsedTime(noted, now) >= NoteInterval))
             {
                 // Why a copy beside a GIN build is not paced, now and then, for the move's trace.
-                note = $"not pacing ({estimate})";
+                note = $"not pacing ({Estimate()})";
                 _notedAt = now;
             }
 
