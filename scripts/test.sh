@@ -36,11 +36,31 @@ if [ "$test_exit" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1
 fi
 
-# Name every test that did not pass, so the end of a long log says what to look at.
+# Name every test that did not pass, with the start of its error message and stack trace, so the end of a long log
+# says what to look at and why (a CI log is often read only from its tail).
 for trx in "$results"/*.trx; do
   [ -e "$trx" ] || continue
-  grep -o '<UnitTestResult [^>]*outcome="\(Failed\|Error\|Timeout\|Aborted\)"[^>]*>' "$trx" \
-    | sed -E 's/.*testName="([^"]*)".*outcome="([^"]*)".*/\2: \1/' || true
+  awk '
+    function unescape(s) { gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&quot;/, "\"", s); gsub(/&apos;/, "\047", s); gsub(/&#xD;/, "", s); gsub(/&#xA;/, "\n", s); gsub(/&amp;/, "\\&", s); return s }
+    /<UnitTestResult / {
+      failing = match($0, /outcome="(Failed|Error|Timeout|Aborted)"/)
+      if (failing) {
+        outcome = substr($0, RSTART + 9, RLENGTH - 10)
+        name = $0; sub(/.*testName="/, "", name); sub(/".*/, "", name)
+        print outcome ": " unescape(name)
+      }
+      section = ""; lines = 0
+    }
+    failing && /<Message>/ { section = "message"; lines = 0 }
+    failing && /<StackTrace>/ { section = "stack"; lines = 0 }
+    failing && section != "" {
+      line = $0; sub(/.*<(Message|StackTrace)>/, "", line); sub(/<\/(Message|StackTrace)>.*/, "", line)
+      limit = section == "message" ? 30 : 8
+      if (++lines <= limit) { print "    " unescape(line) } else if (lines == limit + 1) { print "    ..." }
+      if ($0 ~ /<\/(Message|StackTrace)>/) { section = "" }
+    }
+    /<\/UnitTestResult>/ { failing = 0; section = "" }
+  ' "$trx" || true
 done
 
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -82,6 +82,17 @@ public sealed class Chromium : IDisposable
         throw new TimeoutException($"Waited {limit.TotalSeconds:0} s for {what}; {(last is null ? string.Empty : $"last error: {last.Message}; ")}the page shows:\n{VisibleText()}");
     }
 
+    /// <summary>
+    /// Clicks the element <paramref name="by"/> finds, finding it again when the page redrew it between the find and the
+    /// click (the runs list and the change report are rebuilt by their refreshes, which a click can land between).
+    /// </summary>
+    public void Click(By by, string what) =>
+        WaitUntil($"a click on {what}", () =>
+        {
+            Driver.FindElement(by).Click();
+            return true;
+        });
+
     /// <summary>Waits until the element <paramref name="id"/> is shown and its text contains <paramref name="text"/>.</summary>
     public void WaitForText(string id, string text, TimeSpan? timeout = null) =>
         WaitUntil($"#{id} to show \"{text}\"", () => ById(id) is { Displayed: true } e && e.Text.Contains(text, StringComparison.Ordinal), timeout);

@@ -40,7 +40,7 @@ public sealed class DrillPageTests(HostClusterFixture fx)
         RunPageTests.SignIn(browser, HostRun.AliceKey, "alice");
         browser.WaitUntil("the drills list to link both drills", () => drills.All(d => browser.Driver.FindElements(By.LinkText(d)).Count == 1));
         Assert.Empty(browser.AccessibilityViolations());
-        browser.Driver.FindElement(By.LinkText(drills[1])).Click();
+        browser.Click(By.LinkText(drills[1]), $"the link to drill {drills[1]}");
         browser.WaitUntil("the drill page", () => browser.Driver.Url.EndsWith($"/drills/{drills[1]}", StringComparison.Ordinal));
         browser.WaitForText("drill-summary", "2 passed, 0 failed");
 

@@ -8,7 +8,8 @@ namespace RcmPitr.Browser.Tests;
 /// <summary>
 /// What the run page makes of a status a real run does not produce on demand, served by <see cref="StubApi"/> with the
 /// page's real files: the change report with its counts, partial flag, sampled keys and CSV, text from the API that looks
-/// like HTML (shown as text, never run), a retried step, live transfer progress, and an API refusal of a decision.
+/// like HTML (shown as text, never run), a retried step, live transfer progress, an API refusal of a decision, and an answer held back until a newer one was
+/// shown (it must not draw over it).
 /// </summary>
 public sealed class RunPageRenderingTests
 {
@@ -124,7 +125,7 @@ public sealed class RunPageRenderingTests
         Assert.Contains("table members.member app postgres", browser.ById("privileges-table").Text, StringComparison.Ordinal);
 
         // The CSV goes through the API with the key.
-        browser.ById("changes-csv").Click();
+        browser.Click(By.Id("changes-csv"), "the change report CSV link");
         browser.WaitUntil("the CSV request", () => stub.Requests.Contains($"GET /api/restores/{RunId}/changes.csv"));
 
         // Text that looks like HTML stays text, wherever it comes from.
@@ -156,5 +157,72 @@ public sealed class RunPageRenderingTests
         // The accessibility check is live: without its label the comment box is a violation.
         browser.Driver.ExecuteScript("document.querySelector('label[for=decide-comment]').remove();");
         Assert.Contains(browser.AccessibilityViolations(), v => v.StartsWith("label ", StringComparison.Ordinal) && v.Contains("#decide-comment", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RunPage_AnswerReadBeforeANewerOne_NeverDrawsOverIt()
+    {
+        using var browser = Chromium.Start();
+        var at = new DateTime(2026, 4, 22, 14, 35, 0, DateTimeKind.Utc);
+        object Status(string runtimeStatus, string phase, string? outcome) => new
+        {
+            instanceId = RunId,
+            name = RestoreTenantOrchestrator.Name,
+            runtimeStatus,
+            createdTime = at,
+            lastUpdatedTime = at,
+            input = new { tenant = "acme", restoreTime = "2026-04-22T14:30:00+00:00", mode = "Restore", reason = "bad migration", requestedBy = "alice" },
+            customStatus = new { tenant = "acme", mode = "Restore", phase, awaitingApproval = false },
+            output = outcome is null ? null : new { outcome },
+        };
+
+        // The first answer says the run cuts over; the timer's refresh (the second request) is held back and will say so
+        // too; every later request (the button's) says it is Restored.
+        var timersRequest = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cutover = Status("Running", "cutover", outcome: null);
+        var restored = Status("Completed", "done", outcome: "Restored");
+        await using var stub = await StubApi.StartAsync(
+            me: new { id = "bob", name = "bob", roles = new[] { "approver" } },
+            async (before, ct) =>
+            {
+                if (before == 1)
+                {
+                    timersRequest.SetResult();
+                    await release.Task.WaitAsync(ct);
+                }
+
+                return before <= 1 ? (cutover, 202) : (restored, 200);
+            },
+            changes: null, csv: string.Empty, decisionProblem: (409, "Not awaiting approval", "no"));
+        try
+        {
+            browser.Open(new Uri(stub.Address, $"/runs/{RunId}"));
+            browser.WaitUntil("the sign-in form", () => browser.ById("signin").Displayed);
+            browser.ById("api-key").SendKeys(StubApi.Key + Keys.Enter);
+            browser.WaitForText("run-state", "Running: cutover");
+            await timersRequest.Task.WaitAsync(Chromium.DefaultTimeout, TestContext.Current.CancellationToken);
+
+            // The button's refresh overtakes the timer's: the page shows the run Restored.
+            browser.ById("run-refresh").Click();
+            browser.WaitForText("run-state", "Restored (Completed)");
+
+            // The timer's answer, read before, arrives now: the page stays Restored and asks for nothing more.
+            release.SetResult();
+            browser.WaitUntil("the held answer's change report request", () => stub.Requests.Count(r => r.EndsWith("/changes", StringComparison.Ordinal)) == 3);
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            while (watch.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                Assert.Equal("Restored (Completed)", browser.ById("run-state").Text);
+                Assert.Contains("Restored", browser.ById("summary").Text, StringComparison.Ordinal);
+                await Task.Delay(200, TestContext.Current.CancellationToken);
+            }
+
+            Assert.Equal(3, stub.Requests.Count(r => r == $"GET /api/restores/{RunId}"));
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
     }
 }

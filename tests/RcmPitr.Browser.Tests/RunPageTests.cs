@@ -49,7 +49,7 @@ public sealed class RunPageTests(HostClusterFixture fx)
         Assert.Contains(acme.Slug, listed, StringComparison.Ordinal);
         Assert.Contains("restore", listed, StringComparison.Ordinal);
         Assert.Empty(browser.AccessibilityViolations());
-        browser.Driver.FindElement(By.LinkText(id)).Click();
+        browser.Click(By.LinkText(id), $"the link to run {id}");
         browser.WaitUntil("the run page", () => browser.Driver.Url.EndsWith($"/runs/{id}", StringComparison.Ordinal));
 
         // The page follows the run by itself until it waits for a decision.
@@ -128,7 +128,7 @@ public sealed class RunPageTests(HostClusterFixture fx)
         browser.WaitForText("changes-body", "Only in the copy — deleted after T, come back\n6");
         Assert.Contains("members.member primary key 0 6 ", browser.ById("changes-body").Text, StringComparison.Ordinal);
         Assert.Contains("Owners and privileges: the same as live's", browser.ById("changes-body").Text, StringComparison.Ordinal);
-        browser.ById("changes-csv").Click();
+        browser.Click(By.Id("changes-csv"), "the change report CSV link");
         browser.WaitForText("live", "Change report CSV downloaded.");
         Assert.Equal(string.Empty, browser.ById("run-error").Text);
     }

@@ -41,8 +41,17 @@ internal sealed class StubApi : IAsyncDisposable
     /// <paramref name="status"/> (202 while it runs), <c>/changes</c> is <paramref name="changes"/> (404 when null),
     /// <c>/changes.csv</c> is <paramref name="csv"/>, and every decision is refused with <paramref name="decisionProblem"/>.
     /// </summary>
-    public static async Task<StubApi> StartAsync(object me, object status, object? changes, string csv, (int Status, string Title, string Detail) decisionProblem)
+    public static Task<StubApi> StartAsync(object me, object status, object? changes, string csv, (int Status, string Title, string Detail) decisionProblem) =>
+        StartAsync(me, (_, _) => Task.FromResult((status, StatusCodes.Status202Accepted)), changes, csv, decisionProblem);
+
+    /// <summary>
+    /// Starts the server with <c>GET /api/restores/{id}</c> answered by <paramref name="status"/>, given how many status
+    /// requests came before this one (0 for the first): an answer can be held back, or change from one request to the next.
+    /// </summary>
+    public static async Task<StubApi> StartAsync(
+        object me, Func<int, CancellationToken, Task<(object Body, int StatusCode)>> status, object? changes, string csv, (int Status, string Title, string Detail) decisionProblem)
     {
+        var statusRequests = 0;
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
@@ -63,7 +72,11 @@ internal sealed class StubApi : IAsyncDisposable
         });
         api.MapGet("/me", () => Results.Json(me, Json));
         api.MapGet("/restores", () => Results.Json(Array.Empty<object>(), Json));
-        api.MapGet("/restores/{id}", (string id) => Results.Json(status, Json, statusCode: StatusCodes.Status202Accepted));
+        api.MapGet("/restores/{id}", async (string id, CancellationToken ct) =>
+        {
+            var (body, code) = await status(Interlocked.Increment(ref statusRequests) - 1, ct);
+            return Results.Json(body, Json, statusCode: code);
+        });
         api.MapGet("/restores/{id}/changes", (string id) => changes is null ? Results.NotFound() : Results.Json(changes, Json));
         api.MapGet("/restores/{id}/changes.csv", (string id) => Results.Text(csv, "text/csv"));
         api.MapPost("/restores/{id}/{verb}", (string id, string verb) =>

@@ -12,7 +12,7 @@
   const RUN_REFRESH_MS = 3000;
 
   const $ = (id) => document.getElementById(id);
-  const state = { me: null, timer: null, lastJson: null, lastChanges: null, runId: null, run: null, busy: false, drillId: null };
+  const state = { me: null, timer: null, ticket: 0, lastJson: null, lastChanges: null, runId: null, run: null, busy: false, drillId: null };
 
   // ---- helpers -------------------------------------------------------------------------------------------------
 
@@ -112,6 +112,16 @@
     state.timer = setTimeout(refresh, ms);
   }
 
+  // Each refresh takes a ticket. One whose answers arrive after a newer refresh started (a click's refresh overlapping
+  // the timer's) leaves the page to the newer one: an answer read earlier never draws over a later one, so a run shown
+  // Restored is never shown Running again, and the older refresh schedules nothing.
+  function takeTicket() {
+    state.ticket += 1;
+    return state.ticket;
+  }
+
+  function superseded(ticket) { return ticket !== state.ticket; }
+
   function sameId(a, b) {
     const norm = (v) => (typeof v === 'string' ? v.trim().toLowerCase() : '');
     return norm(a).length > 0 && norm(a) === norm(b);
@@ -121,6 +131,7 @@
 
   function askToSignIn(why) {
     stopTimer();
+    takeTicket(); // a refresh still under way draws nothing once signed out
     state.me = null;
     $('who').hidden = true;
     $('signin-why').textContent = why || '';
@@ -192,10 +203,12 @@
 
   async function refreshList() {
     stopTimer();
+    const ticket = takeTicket();
     try {
       const response = await api('/api/restores');
       if (!response.ok) { throw new Error(await problemText(response, 'Could not list runs')); }
       const runs = await response.json();
+      if (superseded(ticket)) { return; }
       $('list-error').textContent = '';
       const json = JSON.stringify(runs);
       if (json !== state.lastJson) {
@@ -208,6 +221,7 @@
       }
       announce(`Runs updated at ${new Date().toLocaleTimeString('en-GB')}: ${runs.length}.`);
     } catch (e) {
+      if (superseded(ticket)) { return; }
       if (e instanceof Unauthorized) { askToSignIn(e.message); return; }
       $('list-error').textContent = e.message;
     }
@@ -561,18 +575,20 @@
 
   async function refreshRun() {
     stopTimer();
+    const ticket = takeTicket();
     let active = false;
     try {
       const response = await api(`/api/restores/${encodeURIComponent(state.runId)}`);
       if (response.status === 404) {
-        $('run-error').textContent = `No run with id ${state.runId}.`;
+        if (!superseded(ticket)) { $('run-error').textContent = `No run with id ${state.runId}.`; }
         return;
       }
       if (!response.ok) { throw new Error(await problemText(response, 'Could not read the run')); }
       const run = await response.json();
+      const changes = await loadChanges(run);
+      if (superseded(ticket)) { return; }
       $('run-error').textContent = '';
       active = ACTIVE.includes(run.runtimeStatus);
-      const changes = await loadChanges(run);
       const json = JSON.stringify(run);
       if (json !== state.lastJson) {
         state.lastJson = json;
@@ -589,6 +605,7 @@
       renderDecision(run);
       renderChanges(run, changes);
     } catch (e) {
+      if (superseded(ticket)) { return; }
       if (e instanceof Unauthorized) { askToSignIn(e.message); return; }
       $('run-error').textContent = e.message;
       active = true;
@@ -618,11 +635,15 @@
   }
 
   async function refreshDrills() {
+    stopTimer();
+    const ticket = takeTicket();
     try {
       const response = await api('/api/drills');
-      if (!response.ok) { $('drills-error').textContent = await problemText(response, 'Could not list drills.'); return; }
+      const problem = response.ok ? null : await problemText(response, 'Could not list drills.');
+      const drills = response.ok ? await response.json() : null;
+      if (superseded(ticket)) { return; }
+      if (problem !== null) { $('drills-error').textContent = problem; return; }
       $('drills-error').textContent = '';
-      const drills = await response.json();
       fill($('drills-body'), drills.map((d) => {
         const link = el('a', d.id);
         link.href = `/drills/${encodeURIComponent(d.id)}`;
@@ -632,6 +653,7 @@
       if (drills.length === 0) { fill($('drills-body'), [row([{ text: 'No drill yet. Start one with rcm-pitr drill run, or wait for the schedule (DryRunSchedule).' }])]); }
       schedule(refreshDrills, LIST_REFRESH_MS);
     } catch (e) {
+      if (superseded(ticket)) { return; }
       if (e instanceof Unauthorized) { askToSignIn(e.message); } else { $('drills-error').textContent = `Could not reach the API: ${e.message}`; }
     }
   }
@@ -645,15 +667,21 @@
   }
 
   async function refreshDrill() {
+    stopTimer();
+    const ticket = takeTicket();
     const id = state.drillId;
     try {
       const response = await api(`/api/drills/${encodeURIComponent(id)}`);
-      if (!response.ok && response.status !== 202) { $('drill-error').textContent = await problemText(response, 'Could not read the drill.'); return; }
+      const failed = !response.ok && response.status !== 202;
+      const problem = failed ? await problemText(response, 'Could not read the drill.') : null;
+      const report = failed ? null : await response.json();
+      if (superseded(ticket)) { return; }
+      if (problem !== null) { $('drill-error').textContent = problem; return; }
       $('drill-error').textContent = '';
-      const report = await response.json();
       renderDrill(report);
       if (response.status === 202) { schedule(refreshDrill, RUN_REFRESH_MS); }
     } catch (e) {
+      if (superseded(ticket)) { return; }
       if (e instanceof Unauthorized) { askToSignIn(e.message); } else { $('drill-error').textContent = `Could not reach the API: ${e.message}`; }
     }
   }
