@@ -1,4 +1,5 @@
 using RcmPitr.Cli;
+using RcmPitr.Testing;
 
 namespace RcmPitr.Host.Tests;
 
@@ -10,7 +11,7 @@ public sealed class CliTests(HostClusterFixture fx)
     {
         await using var run = await HostRun.StartAsync(fx);
         var acme = await run.AddTenantAsync("acme", liveMembers: 4, membersAtT: 9);
-        var output = new StringWriter();
+        var output = new LockedStringWriter();
         var time = run.RestoreTime.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
 
         var restore = CliApp.RunAsync(["restore", "--tenant", acme.Slug, "--to", time, "--reason", "bad migration", "--wait"], run.Alice, output, new StringWriter());
@@ -37,15 +38,15 @@ public sealed class CliTests(HostClusterFixture fx)
         await using var run = await HostRun.StartAsync(fx);
         var acme = await run.AddTenantAsync("acme", liveMembers: 4, membersAtT: 9);
         var time = run.RestoreTime.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
-        var output = new StringWriter();
+        var output = new LockedStringWriter();
         var restore = CliApp.RunAsync(["restore", "--tenant", acme.Slug, "--to", time, "--reason", "bad migration", "--wait"], run.Alice, output, new StringWriter());
         var id = await WaitForIdAsync(output);
         await WaitForTextAsync(output, $"rcm-pitr approve {id}");
         Assert.Equal(0, await CliApp.RunAsync(["approve", id], run.Bob, new StringWriter(), new StringWriter()));
         Assert.Equal(0, await restore);
 
-        var rollbackOutput = new StringWriter();
-        var rollbackError = new StringWriter();
+        var rollbackOutput = new LockedStringWriter();
+        var rollbackError = new LockedStringWriter();
         var rollback = CliApp.RunAsync(["rollback", id, "--reason", "wrong point", "--wait"], run.Alice, rollbackOutput, rollbackError);
         await WaitForTextAsync(rollbackOutput, $"rcm-pitr approve {id}-rollback");
         Assert.Equal(0, await CliApp.RunAsync(["approve", $"{id}-rollback"], run.Bob, new StringWriter(), new StringWriter()));
@@ -67,8 +68,8 @@ public sealed class CliTests(HostClusterFixture fx)
     {
         await using var run = await HostRun.StartAsync(fx);
         var acme = await run.AddTenantAsync("acme", liveMembers: 4, membersAtT: 5);
-        var output = new StringWriter();
-        var error = new StringWriter();
+        var output = new LockedStringWriter();
+        var error = new LockedStringWriter();
         var time = run.RestoreTime.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
 
         var restore = CliApp.RunAsync(["restore", "--tenant", acme.Slug, "--to", time, "--reason", "bad migration", "--wait"], run.Alice, output, error);
@@ -88,7 +89,7 @@ public sealed class CliTests(HostClusterFixture fx)
     {
         await using var run = await HostRun.StartAsync(fx);
         var acme = await run.AddTenantAsync("acme", liveMembers: 4, membersAtT: 5);
-        var output = new StringWriter();
+        var output = new LockedStringWriter();
         var time = run.RestoreTime.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(0, await CliApp.RunAsync(["restore", "--tenant", acme.Slug, "--to", time, "--reason", "r"], run.Alice, output, new StringWriter()));
         var id = await WaitForIdAsync(output);

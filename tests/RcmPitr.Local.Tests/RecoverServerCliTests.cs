@@ -88,8 +88,8 @@ public sealed class RecoverServerCliTests
             await environment.LiveCluster(state).StopAsync(ct);
             Directory.Delete(environment.Layout.LiveDirectory, recursive: true);
 
-            var aliceOut = new StringWriter();
-            var aliceErr = new StringWriter();
+            var aliceOut = new LockedStringWriter();
+            var aliceErr = new LockedStringWriter();
             var recover = CliApp.RunAsync(
                 ["recover-server", "--server", LocalEnvironment.LiveServerName, "--reason", "region lost", "--wait"], null, aliceOut, aliceErr, Env(state, environment, "alice"));
             var id = await WaitForIdAsync(aliceOut, aliceErr, recover, ct);
