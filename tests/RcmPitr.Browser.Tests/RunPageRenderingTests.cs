@@ -8,8 +8,8 @@ namespace RcmPitr.Browser.Tests;
 /// <summary>
 /// What the run page makes of a status a real run does not produce on demand, served by <see cref="StubApi"/> with the
 /// page's real files: the change report with its counts, partial flag, sampled keys and CSV, text from the API that looks
-/// like HTML (shown as text, never run), a retried step, live transfer progress, an API refusal of a decision, and an answer held back until a newer one was
-/// shown (it must not draw over it).
+/// like HTML (shown as text, never run), a retried step, live transfer progress, an API refusal of a decision, and an
+/// answer held back until a newer one was shown (it must not draw over it).
 /// </summary>
 public sealed class RunPageRenderingTests
 {

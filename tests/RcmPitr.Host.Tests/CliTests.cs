@@ -89,7 +89,7 @@ public sealed class CliTests(HostClusterFixture fx)
     {
         await using var run = await HostRun.StartAsync(fx);
         var acme = await run.AddTenantAsync("acme", liveMembers: 4, membersAtT: 5);
-        var output = new LockedStringWriter();
+        var output = new StringWriter();
         var time = run.RestoreTime.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(0, await CliApp.RunAsync(["restore", "--tenant", acme.Slug, "--to", time, "--reason", "r"], run.Alice, output, new StringWriter()));
         var id = await WaitForIdAsync(output);
