@@ -5,15 +5,20 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using RcmPitr.Api;
 using RcmPitr.Host.Api;
 using RcmPitr.Host.Composition;
+using RcmPitr.Postgres.Movers;
 
 namespace RcmPitr.Host;
 
 /// <summary>Builds the embedded host: configuration, services, engine and API.</summary>
 public static class RcmPitrApp
 {
+    private static readonly Action<ILogger, string, Exception?> CpuYieldRecovered =
+        LoggerMessage.Define<string>(LogLevel.Warning, new EventId(1, nameof(CpuYieldRecovered)), "{Message}");
+
     /// <summary>Where the host listens unless configured otherwise.</summary>
     public const string DefaultUrl = "http://127.0.0.1:7171";
 
@@ -58,6 +63,8 @@ public static class RcmPitrApp
         // Check the principals now, so a misconfigured key stops the host before it listens.
         app.Services.GetRequiredService<ApiKeys>();
         DrillScheduler.Validate(app.Services.GetRequiredService<DrillSchedule>());
+        app.Services.GetRequiredService<RcmPitrOptions>().DataMover.Validate();
+        TenantMover.RecoverCpuYield(message => CpuYieldRecovered(app.Logger, message, null));
         app.Services.GetRequiredService<RcmPitr.Activities.Notifications.NotificationOptions>().ListeningAddress = () => HostServices.NamedAddress(app.Urls);
         app.UseExceptionHandler();
         app.UseStatusCodePages();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using RcmPitr.Postgres.Operations;
 
 namespace RcmPitr.Cli.Bench;
 
@@ -16,8 +17,10 @@ internal static class BenchCommand
         var ginMem = new Option<int>("--gin-work-mem-mb") { Description = "maintenance_work_mem of the streaming mode's GIN index builds, and of the measuring pass's (default 16)", DefaultValueFactory = _ => 16 };
         var pace = new Option<double>("--pace-beside-gin") { Description = "The streaming mode's DataMover:PaceCopiesBesideGin: how much its copies slow beside a GIN build while they have time to spare; 0 never (default 0, as the product's)", DefaultValueFactory = _ => 0 };
         var unpaced = new Option<bool>("--compare-unpaced") { Description = $"Also run the streaming mode with its copies never paced, as one more mode ({TransferBenchmark.UnpacedStreaming}) of every round" };
+        var yieldNice = new Option<int>("--yield-cpu-beside-gin") { Description = "The streaming mode's DataMover:YieldCpuBesideGin: the nice this process's session takes while a GIN build runs on the (local) target; 0 never (default 19, as the product's)", DefaultValueFactory = _ => new DataMoverOptions().YieldCpuBesideGin };
+        var noYield = new Option<bool>("--compare-no-yield") { Description = $"Also run the streaming mode without stepping back beside GIN builds, as one more mode ({TransferBenchmark.NoYieldStreaming}) of every round" };
         var trace = new Option<bool>("--trace") { Description = "Print what the last streaming run did when (copies and builds), to find its critical path" };
-        var transfer = new Command("transfer", "Move a generated tenant database between two local clusters with every mode, verify each run, and compare with the limit computed from each copy and build measured alone.") { size, rounds, jobs, json, workMem, ginMem, pace, unpaced, trace };
+        var transfer = new Command("transfer", "Move a generated tenant database between two local clusters with every mode, verify each run, and compare with the limit computed from each copy and build measured alone.") { size, rounds, jobs, json, workMem, ginMem, pace, unpaced, yieldNice, noYield, trace };
         transfer.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(rounds) < 3 || parse.GetValue(size) < 1)
@@ -30,11 +33,18 @@ internal static class BenchCommand
                 throw new CliUsageException("--pace-beside-gin must be between 0 and 10");
             }
 
+            if (parse.GetValue(yieldNice) is < 0 or > 19)
+            {
+                throw new CliUsageException("--yield-cpu-beside-gin must be between 0 and 19");
+            }
+
             var result = await new TransferBenchmark(output, parse.GetValue(size), parse.GetValue(rounds), parse.GetValue(jobs), parse.GetValue(workMem))
             {
                 GinMaintenanceWorkMemMb = parse.GetValue(ginMem),
                 PaceCopiesBesideGin = parse.GetValue(pace),
                 CompareUnpaced = parse.GetValue(unpaced),
+                YieldCpuBesideGin = parse.GetValue(yieldNice),
+                CompareNoYield = parse.GetValue(noYield),
                 Trace = parse.GetValue(trace),
             }.RunAsync(ct);
             await output.WriteLineAsync();

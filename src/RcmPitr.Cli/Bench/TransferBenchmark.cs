@@ -53,6 +53,9 @@ internal sealed record BenchmarkResult(
 {
     /// <summary>The streaming mode's pacing beside GIN builds in this run (0: never paced).</summary>
     public double PaceCopiesBesideGin { get; init; }
+
+    /// <summary>The nice the streaming mode's process took beside GIN builds in this run (0: never).</summary>
+    public int YieldCpuBesideGin { get; init; }
 }
 
 /// <summary>
@@ -66,6 +69,9 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
 {
     /// <summary>The name of the streaming mode run with its copies never paced (<see cref="CompareUnpaced"/>).</summary>
     public const string UnpacedStreaming = "streaming-unpaced";
+
+    /// <summary>The name of the streaming mode run without stepping back beside GIN builds (<see cref="CompareNoYield"/>).</summary>
+    public const string NoYieldStreaming = "streaming-no-yield";
 
     private readonly ProcessRunner _processes = new();
     private int _run;
@@ -83,6 +89,15 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
     /// measured side by side, in the same spells of the machine.
     /// </summary>
     public bool CompareUnpaced { get; init; }
+
+    /// <summary>The streaming mode's <see cref="DataMoverOptions.YieldCpuBesideGin"/> (the product's default unless set).</summary>
+    public int YieldCpuBesideGin { get; init; } = new DataMoverOptions().YieldCpuBesideGin;
+
+    /// <summary>
+    /// Also run the streaming mode without stepping back beside GIN builds (its pacing as the streaming mode's), as one
+    /// more mode of every round: the yield's effect measured side by side.
+    /// </summary>
+    public bool CompareNoYield { get; init; }
 
     /// <summary>Print the last streaming run's events.</summary>
     public bool Trace { get; init; }
@@ -106,16 +121,21 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
             var source = sourceCluster.ToServerInfo("bench-admin");
             var target = targetCluster.ToServerInfo("bench-admin");
             var connector = new PgConnector(secrets, new PgConnectionOptions());
-            TenantMover Mover(double pace) => new(connector, tools, _processes, new DataMoverOptions
+            TenantMover Mover(double pace, int yieldNice) => new(connector, tools, _processes, new DataMoverOptions
             {
                 ScratchDirectory = Path.Combine(root, "scratch"), RestoreMaintenanceWorkMemMb = maintenanceWorkMemMb, GinMaintenanceWorkMemMb = GinMaintenanceWorkMemMb,
-                PaceCopiesBesideGin = pace,
+                PaceCopiesBesideGin = pace, YieldCpuBesideGin = yieldNice,
             });
-            var mover = Mover(PaceCopiesBesideGin);
+            var mover = Mover(PaceCopiesBesideGin, YieldCpuBesideGin);
             List<RunKind> kinds = [new("runbook", TransferMode.Runbook, mover), new("parallel", TransferMode.Parallel, mover), new("streaming", TransferMode.Streaming, mover)];
             if (CompareUnpaced)
             {
-                kinds.Add(new(UnpacedStreaming, TransferMode.Streaming, Mover(0)));
+                kinds.Add(new(UnpacedStreaming, TransferMode.Streaming, Mover(0, YieldCpuBesideGin)));
+            }
+
+            if (CompareNoYield)
+            {
+                kinds.Add(new(NoYieldStreaming, TransferMode.Streaming, Mover(PaceCopiesBesideGin, 0)));
             }
 
             var (bytes, expected) = await GenerateAsync(connector, source, ct);
@@ -355,6 +375,7 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
             modes)
         {
             PaceCopiesBesideGin = PaceCopiesBesideGin,
+            YieldCpuBesideGin = YieldCpuBesideGin,
         };
     }
 

@@ -356,7 +356,11 @@ internal sealed class StreamingSchedule(
             // While a GIN build is still to come or running, other builds take no parallel workers from it (the GIN build
             // itself keeps the server's: PostgreSQL 18 builds GIN in parallel), and the copies beside it are paced while
             // they have time to spare.
+            // On a target of this same machine, this process (relaying the copies) also steps back while it runs.
             var backend = build.Gin ? (await worker.TargetAsync(ct)).ProcessID : 0;
+            using var yielding = build.Gin && options.YieldCpuBesideGin > 0 && CpuYield.SharesThisMachine(context.Request.Target.Fqdn)
+                ? CpuYield.Process.Enter(options.YieldCpuBesideGin, Meter.Note)
+                : null;
             if (build.Gin)
             {
                 pacer.GinStarted(backend);

@@ -21,12 +21,19 @@ public sealed class TenantMover(PgConnector connector, PgToolLocator tools, IPro
 {
     private readonly MoveTools _tools = new(connector, tools, processes, sessions ?? new LoadingSessions());
 
+    /// <summary>
+    /// Sets back the CPU priority a process of this session left lowered when it ended during a GIN build (see
+    /// <see cref="DataMoverOptions.YieldCpuBesideGin"/>); <paramref name="note"/> says when it did. For a host starting up.
+    /// </summary>
+    public static void RecoverCpuYield(Action<string>? note) => CpuYield.Process.RecoverLeftover(note);
+
     /// <summary>Runs the move; <paramref name="meter"/>, when given, is kept current for whoever watches it.</summary>
     public async Task<MoveResult> MoveAsync(MoveRequest request, MoveMeter? meter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         PgIdentifierRules.RequireDatabaseName(request.SourceDatabase, "sourceDatabase");
         PgIdentifierRules.RequireDatabaseName(request.TargetDatabase, "targetDatabase");
+        options.Validate();
         meter ??= new MoveMeter();
         IMoveMode mode = request.Mode switch
         {

@@ -42,6 +42,45 @@ public sealed class TenantMoverTests(ClusterFixture fx)
         }
     }
 
+    [Theory]
+    [InlineData(19)]
+    [InlineData(0)]
+    public async Task MoveAsync_StreamingGinBuildOnThisMachine_StepsBackWhileItRunsUnlessTurnedOff(int yieldNice)
+    {
+        // The live server is a local cluster (127.0.0.1): its GIN build shares this machine's cores with the relay.
+        await using var s = await Scenario.StartAsync(fx);
+        s.Mover.YieldCpuBesideGin = yieldNice;
+        var source = "tenant_" + s.NewSlug("mv").Replace('-', '_');
+        var target = source + "_restore_202604221430";
+        await s.ExecAsync(s.Pitr, "postgres", $"CREATE DATABASE {PgQuote.Identifier(source)}");
+        await s.ExecAsync(s.Pitr, source, BenchmarkSchema.Sql(sizeMb: 2));
+        await s.ExecAsync(s.Live, "postgres", $"CREATE DATABASE {PgQuote.Identifier(target)} TEMPLATE template0");
+        var meter = new MoveMeter();
+
+        await new TenantMover(s.Connector, fx.Tools, fx.Processes, s.Mover)
+            .MoveAsync(new MoveRequest(s.RunId, s.Pitr, source, s.Live, target, TransferMode.Streaming, Jobs: 2), meter, CancellationToken.None);
+
+        await AssertIdenticalAsync(s, source, target);
+        var events = meter.Events.Select(e => e.What).ToList();
+        var gin = events.IndexOf("build start index \"claims\".\"claim_payload\"");
+        Assert.True(gin >= 0, string.Join('\n', events));
+        var yields = events.Where(e => e.StartsWith("cpu yield:", StringComparison.Ordinal)).ToList();
+        if (yieldNice == 0)
+        {
+            Assert.Empty(yields);
+            return;
+        }
+
+        // The build's own yield: this move lowered the priority, or found a build of another test holding it; never refused.
+        Assert.Contains(events.Skip(gin), e => e.StartsWith("cpu yield: nice 19 (was ", StringComparison.Ordinal) || e == "cpu yield: held already (nice 19)" ||
+            e == "cpu yield: the session already runs at nice 19" || (!File.Exists(CpuYield.AutogroupPath) && e.StartsWith("cpu yield: not available", StringComparison.Ordinal)));
+        Assert.DoesNotContain(yields, e => e.StartsWith("cpu yield: could not", StringComparison.Ordinal));
+        if (yields.FirstOrDefault(e => e.StartsWith("cpu yield: nice 19 (was ", StringComparison.Ordinal)) is { } lowered)
+        {
+            Assert.Contains($"cpu yield: nice {lowered["cpu yield: nice 19 (was ".Length..lowered.IndexOf(')', StringComparison.Ordinal)]} again", yields);
+        }
+    }
+
     [Fact]
     public async Task MoveAsync_StreamingWithTablesSplitIntoPageRanges_ProducesAnIdenticalDatabase()
     {

@@ -1,0 +1,258 @@
+using System.Globalization;
+using RcmPitr.Postgres.Connections;
+using RcmPitr.Workflow.Errors;
+
+namespace RcmPitr.Postgres.Movers;
+
+/// <summary>
+/// Lowers this process's CPU priority while a GIN index build runs on a target server of this same machine, and sets it
+/// back when no such build is left. PostgreSQL before 18 builds a GIN index on one core, the streaming move's critical
+/// path; the copies beside it relay through this process. Linux's autogroup scheduling (on by default in most
+/// distributions' kernels) shares the CPU between sessions first and between a session's processes second, so a
+/// server's backends (each cluster is its own session) and this process weigh the same whatever each one's own nice:
+/// only the session's autogroup nice (<c>/proc/self/autogroup</c>) lets this process step back. Measured on this
+/// project's 2-vCPU benchmark machine, a GIN build beside a loop of copies took 27–28 s with this process's autogroup
+/// at nice 0 and 13–15 s at 19 (alone: 11–13 s), the copies moving as many bytes per second either way; renicing the
+/// servers' own copy backends changed nothing.
+/// </summary>
+/// <remarks>
+/// The autogroup belongs to the process's session: every process of the session (a shell this process was started
+/// from included) steps back with it, for as long as a GIN build runs. Raising the nice needs no privilege; setting a
+/// negative one back does, so a session that started below 0 is left as it is. Before lowering it, the yield writes a
+/// marker (the session's autogroup, the nice to set back, its process and that process's start time) to a private
+/// folder; a process killed while yielding leaves the marker, and the next yield or host start in the same session whose
+/// marker names a process no longer running sets that nice back. Process-wide: moves running at once share one count.
+/// </remarks>
+internal sealed class CpuYield(string path, string markerDirectory)
+{
+    /// <summary>The autogroup file of this process (Linux with <c>CONFIG_SCHED_AUTOGROUP</c>).</summary>
+    public const string AutogroupPath = "/proc/self/autogroup";
+
+    /// <summary>The highest nice the kernel takes (the lowest priority).</summary>
+    public const int MaxNice = 19;
+
+    private readonly Lock _gate = new();
+    private int _holders;
+    private int? _restore;
+    private string? _marker;
+
+    /// <summary>This process's yield.</summary>
+    public static CpuYield Process { get; } = new(AutogroupPath, new PgConnectionOptions().ResolvePasswordFileDirectory());
+
+    /// <summary>How many hold the yield now, and the autogroup file's text, read together.</summary>
+    internal (int Holders, string Text) Peek()
+    {
+        lock (_gate)
+        {
+            return (_holders, File.ReadAllText(path));
+        }
+    }
+
+    /// <summary>
+    /// Whether a build on <paramref name="host"/> competes with this process for its cores: a loopback address,
+    /// <c>localhost</c>, or a Unix socket directory (a host name is taken as another machine, never resolved).
+    /// </summary>
+    public static bool SharesThisMachine(string? host) =>
+        PgConnectionOptions.IsLoopback(host) || (host is { Length: > 0 } && (host[0] == '/' || host[0] == '@'));
+
+    /// <summary>The nice in the autogroup file's text (<c>/autogroup-123 nice 0</c>), or null when it says none.</summary>
+    public static int? ParseNice(string text)
+    {
+        var parts = text.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        for (var i = 0; i + 1 < parts.Length; i++)
+        {
+            if (parts[i] == "nice" && int.TryParse(parts[i + 1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var nice))
+            {
+                return nice;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Steps back to <paramref name="nice"/> (1–19) until the returned handle is disposed; the first holder lowers the
+    /// priority, the last one sets back the nice found before. Never throws: a kernel without autogroups or a refused
+    /// write leaves the priority as it is, and <paramref name="note"/> says so.
+    /// </summary>
+    public IDisposable Enter(int nice, Action<string>? note)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(nice, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(nice, MaxNice);
+        lock (_gate)
+        {
+            if (_holders++ == 0)
+            {
+                _restore = null;
+                try
+                {
+                    RecoverLocked(note);
+                    var text = File.ReadAllText(path);
+                    var before = ParseNice(text);
+                    if (before is null)
+                    {
+                        note?.Invoke($"cpu yield: {path} names no nice; priority left as it is");
+                    }
+                    else if (before.Value >= nice)
+                    {
+                        note?.Invoke($"cpu yield: the session already runs at nice {before.Value}");
+                    }
+                    else
+                    {
+                        var marker = WriteMarker(text, before.Value);
+                        try
+                        {
+                            File.WriteAllText(path, nice.ToString(CultureInfo.InvariantCulture));
+                        }
+                        catch
+                        {
+                            File.Delete(marker);
+                            throw;
+                        }
+
+                        (_restore, _marker) = (before.Value, marker);
+                        note?.Invoke($"cpu yield: nice {nice} (was {before.Value}) while a GIN build runs on this machine");
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or UnsafeDirectoryException)
+                {
+                    note?.Invoke($"cpu yield: not available ({e.GetType().Name}: {e.Message}); priority left as it is");
+                }
+            }
+            else
+            {
+                note?.Invoke($"cpu yield: held already (nice {nice})");
+            }
+        }
+
+        return new Holder(this, note);
+    }
+
+    private void Leave(Action<string>? note)
+    {
+        lock (_gate)
+        {
+            if (--_holders > 0 || _restore is not { } restore)
+            {
+                return;
+            }
+
+            _restore = null;
+            try
+            {
+                File.WriteAllText(path, restore.ToString(CultureInfo.InvariantCulture));
+                File.Delete(_marker!);
+                note?.Invoke($"cpu yield: nice {restore} again");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                note?.Invoke($"cpu yield: could not set nice {restore} back ({e.GetType().Name}: {e.Message})");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sets back the nice a process of this session left lowered when it ended while yielding (its marker names a process
+    /// no longer running). Never throws; <paramref name="note"/> says what it did.
+    /// </summary>
+    public void RecoverLeftover(Action<string>? note)
+    {
+        lock (_gate)
+        {
+            if (_holders > 0)
+            {
+                return;
+            }
+
+            try
+            {
+                RecoverLocked(note);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or UnsafeDirectoryException)
+            {
+                note?.Invoke($"cpu yield: could not check for a leftover yield ({e.GetType().Name}: {e.Message})");
+            }
+        }
+    }
+
+    private void RecoverLocked(Action<string>? note)
+    {
+        if (!File.Exists(path))
+        {
+            return;
+        }
+
+        var marker = MarkerPath(File.ReadAllText(path));
+        if (!File.Exists(marker))
+        {
+            return;
+        }
+
+        var fields = File.ReadAllText(marker).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (fields.Length != 3 || !int.TryParse(fields[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var restore) ||
+            !int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || !long.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var started))
+        {
+            File.Delete(marker);
+            return;
+        }
+
+        if (StartTicks(pid) == started)
+        {
+            return; // still running: it sets its own yield back
+        }
+
+        File.WriteAllText(path, restore.ToString(CultureInfo.InvariantCulture));
+        File.Delete(marker);
+        note?.Invoke($"cpu yield: nice {restore} set back, left lowered by process {pid}, which ended while yielding");
+    }
+
+    private string WriteMarker(string autogroup, int restore)
+    {
+        PrivateDirectory.Ensure(markerDirectory, "the cpu yield's marker folder");
+        var self = Environment.ProcessId;
+        var marker = MarkerPath(autogroup);
+        File.WriteAllText(marker, string.Create(CultureInfo.InvariantCulture, $"{restore} {self} {StartTicks(self)}"));
+        return marker;
+    }
+
+    /// <summary>The marker of the autogroup named in <paramref name="autogroup"/> (<c>/autogroup-123 nice 0</c>).</summary>
+    private string MarkerPath(string autogroup)
+    {
+        var name = autogroup.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is [var first, ..] ? first.Trim('/') : "";
+        if (name.Length == 0 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+        {
+            throw new IOException($"{path} names no autogroup");
+        }
+
+        return Path.Combine(markerDirectory, "cpu-yield-" + name);
+    }
+
+    /// <summary>When process <paramref name="pid"/> started (field 22 of its /proc stat, in clock ticks since boot), or -1 when it is not running.</summary>
+    private static long StartTicks(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            // The command name (field 2) may hold spaces; the fields after it follow its closing parenthesis.
+            var rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(rest[19], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        {
+            return -1;
+        }
+    }
+
+    private sealed class Holder(CpuYield owner, Action<string>? note) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                owner.Leave(note);
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Globalization;
+using RcmPitr.Postgres.Movers;
+
+namespace RcmPitr.Postgres.Tests.Movers;
+
+public sealed class CpuYieldTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("cpu-yield-").FullName;
+
+    private string File_ => Path.Combine(_root, "autogroup");
+
+    private string Markers => Path.Combine(_root, "markers");
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Theory]
+    [InlineData("/autogroup-289111 nice 0\n", 0)]
+    [InlineData("/autogroup-7 nice 19", 19)]
+    [InlineData("/autogroup-7 nice -5\n", -5)]
+    [InlineData("/autogroup-7", null)]
+    [InlineData("", null)]
+    public void ParseNice_ReadsTheKernelsText(string text, int? expected) => Assert.Equal(expected, CpuYield.ParseNice(text));
+
+    [Theory]
+    [InlineData("127.0.0.1", true)]
+    [InlineData("localhost", true)]
+    [InlineData("::1", true)]
+    [InlineData("[::1]", true)]
+    [InlineData("/var/run/postgresql", true)]
+    [InlineData("rcm-live-01.postgres.database.azure.com", false)]
+    [InlineData("10.0.0.5", false)]
+    [InlineData("", false)]
+    public void SharesThisMachine_LoopbackAndSocketsOnly(string host, bool expected) => Assert.Equal(expected, CpuYield.SharesThisMachine(host));
+
+    [Fact]
+    public void Enter_LowersOnceForEveryHolder_TheLastOneSetsTheNiceFoundBefore()
+    {
+        File.WriteAllText(File_, "/autogroup-42 nice 3\n");
+        var yield = new CpuYield(File_, Markers);
+        var notes = new List<string>();
+
+        var first = yield.Enter(19, notes.Add);
+        Assert.Equal("19", File.ReadAllText(File_));
+        var marker = Assert.Single(Directory.GetFiles(Markers));
+        Assert.Equal("cpu-yield-autogroup-42", Path.GetFileName(marker));
+        Assert.StartsWith("3 " + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + " ", File.ReadAllText(marker), StringComparison.Ordinal);
+        var second = yield.Enter(19, notes.Add);
+        Assert.Equal("cpu yield: held already (nice 19)", notes[^1]);
+        first.Dispose();
+        first.Dispose();
+        Assert.Equal("19", File.ReadAllText(File_));
+        second.Dispose();
+
+        Assert.Equal("3", File.ReadAllText(File_));
+        Assert.Empty(Directory.GetFiles(Markers));
+        Assert.Equal(["cpu yield: nice 19 (was 3) while a GIN build runs on this machine", "cpu yield: held already (nice 19)", "cpu yield: nice 3 again"], notes);
+    }
+
+    [Fact]
+    public void Enter_SessionAlreadyAtThatNiceOrLower_LeavesItAsItIs()
+    {
+        File.WriteAllText(File_, "/autogroup-42 nice 19\n");
+        var notes = new List<string>();
+
+        new CpuYield(File_, Markers).Enter(10, notes.Add).Dispose();
+
+        Assert.Equal("/autogroup-42 nice 19\n", File.ReadAllText(File_));
+        Assert.False(Directory.Exists(Markers));
+        Assert.Equal(["cpu yield: the session already runs at nice 19"], notes);
+    }
+
+    [Fact]
+    public void Enter_NoAutogroupFile_CarriesOnAndSaysSo()
+    {
+        var notes = new List<string>();
+
+        new CpuYield(Path.Combine(_root, "missing"), Markers).Enter(19, notes.Add).Dispose();
+
+        var note = Assert.Single(notes);
+        Assert.StartsWith("cpu yield: not available (FileNotFoundException", note, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Enter_AutogroupUnreadable_CarriesOnLeavesNoMarker()
+    {
+        Directory.CreateDirectory(File_);
+        var notes = new List<string>();
+
+        new CpuYield(File_, Markers).Enter(19, notes.Add).Dispose();
+
+        Assert.False(Directory.Exists(Markers));
+        Assert.StartsWith("cpu yield: not available (UnauthorizedAccessException", Assert.Single(notes), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(20)]
+    public void Enter_NiceOutOfRange_Throws(int nice) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CpuYield(File_, Markers).Enter(nice, null));
+
+    [Fact]
+    public void RecoverLeftover_MarkerOfAProcessThatEnded_SetsItsNiceBack()
+    {
+        // A process that ended while yielding: its marker names a pid that no longer runs (a real one, waited for).
+        using var ended = Process.Start(new ProcessStartInfo("true"))!;
+        ended.WaitForExit();
+        File.WriteAllText(File_, "/autogroup-42 nice 19\n");
+        Directory.CreateDirectory(Markers);
+        File.WriteAllText(Path.Combine(Markers, "cpu-yield-autogroup-42"), $"2 {ended.Id.ToString(CultureInfo.InvariantCulture)} 12345");
+        var notes = new List<string>();
+
+        new CpuYield(File_, Markers).RecoverLeftover(notes.Add);
+
+        Assert.Equal("2", File.ReadAllText(File_));
+        Assert.Empty(Directory.GetFiles(Markers));
+        Assert.Equal([$"cpu yield: nice 2 set back, left lowered by process {ended.Id}, which ended while yielding"], notes);
+    }
+
+    [Fact]
+    public void RecoverLeftover_MarkerOfAProcessStillRunning_IsLeftToIt()
+    {
+        File.WriteAllText(File_, "/autogroup-42 nice 0\n");
+        var holder = new CpuYield(File_, Markers);
+        using var held = holder.Enter(19, null);
+        var notes = new List<string>();
+
+        // Another instance (as another process would) finds the marker of a live process: not its to set back.
+        new CpuYield(File_, Markers).RecoverLeftover(notes.Add);
+
+        Assert.Equal("19", File.ReadAllText(File_));
+        Assert.Single(Directory.GetFiles(Markers));
+        Assert.Empty(notes);
+    }
+
+    [Fact]
+    public void Enter_OnThisKernelsAutogroup_LowersThePriorityAndSetsItBack()
+    {
+        if (!File.Exists(CpuYield.AutogroupPath))
+        {
+            var notes = new List<string>();
+            CpuYield.Process.Enter(19, notes.Add).Dispose();
+            Assert.StartsWith("cpu yield: not available", Assert.Single(notes), StringComparison.Ordinal);
+            return;
+        }
+
+        // The process-wide instance, shared with any move of this test process that builds a GIN index meanwhile.
+        var before = CpuYield.ParseNice(CpuYield.Process.Peek().Text);
+        using (CpuYield.Process.Enter(19, null))
+        {
+            Assert.Equal(19, CpuYield.ParseNice(File.ReadAllText(CpuYield.AutogroupPath)));
+        }
+
+        var (holders, text) = CpuYield.Process.Peek();
+        Assert.True(holders > 0 || CpuYield.ParseNice(text) == before, $"{text} after the yield, {before} before");
+    }
+}
