@@ -19,7 +19,7 @@ internal static class BenchCommand
         var unpaced = new Option<bool>("--compare-unpaced") { Description = $"Also run the streaming mode with its copies never paced, as one more mode ({TransferBenchmark.UnpacedStreaming}) of every round" };
         var yieldNice = new Option<int>("--yield-cpu-beside-gin") { Description = "The streaming mode's DataMover:YieldCpuBesideGin: the nice this process's session takes while a GIN build runs on the (local) target; 0 never (default 19, as the product's)", DefaultValueFactory = _ => new DataMoverOptions().YieldCpuBesideGin };
         var noYield = new Option<bool>("--compare-no-yield") { Description = $"Also run the streaming mode without stepping back beside GIN builds, as one more mode ({TransferBenchmark.NoYieldStreaming}) of every round" };
-        var trace = new Option<bool>("--trace") { Description = "Print what the last streaming run did when (copies and builds), to find its critical path" };
+        var trace = new Option<bool>("--trace") { Description = "Print what the last run of the streaming mode did when (copies and builds; never a compared run), to find its critical path" };
         var transfer = new Command("transfer", "Move a generated tenant database between two local clusters with every mode, verify each run, and compare with the limit computed from each copy and build measured alone.") { size, rounds, jobs, json, workMem, ginMem, pace, unpaced, yieldNice, noYield, trace };
         transfer.SetAction(async (parse, ct) =>
         {

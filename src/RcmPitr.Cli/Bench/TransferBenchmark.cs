@@ -290,7 +290,7 @@ internal sealed class TransferBenchmark(TextWriter output, int sizeMb, int round
             if (mode == TransferMode.Streaming)
             {
                 idle = _cpu.IdleCoreSeconds() - idleBefore;
-                if (kind.Name != UnpacedStreaming)
+                if (kind.Name is not (UnpacedStreaming or NoYieldStreaming))
                 {
                     _lastStreaming = meter.Events;
                 }
