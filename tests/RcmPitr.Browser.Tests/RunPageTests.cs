@@ -62,7 +62,8 @@ public sealed class RunPageTests(HostClusterFixture fx)
         Assert.Contains(acme.Slug, summary, StringComparison.Ordinal);
         Assert.Contains("bad migration deleted members", summary, StringComparison.Ordinal);
         Assert.Contains(run.RestoreTime.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture), summary, StringComparison.Ordinal);
-        Assert.Contains("await approval", browser.ById("timeline-body").Text, StringComparison.Ordinal);
+        // The run takes decisions (and shows "Awaiting approval") from before it notifies the approvers; its gate follows.
+        browser.WaitUntil("the approval step in the timeline", () => browser.ById("timeline-body").Text.Contains("await approval", StringComparison.Ordinal));
         Assert.Contains("Verdict: Warn", browser.ById("parity-verdict").Text, StringComparison.Ordinal);
         browser.WaitForText("transfer-text", "done");
         await AssertChangeReportAsync(run, browser, id);

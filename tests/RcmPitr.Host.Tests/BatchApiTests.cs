@@ -34,7 +34,10 @@ public sealed class BatchApiTests(HostClusterFixture fx)
         var members = accepted.GetProperty("members").EnumerateArray().ToDictionary(m => m.GetProperty("tenant").GetString()!, m => m.GetProperty("runId").GetString()!);
         Assert.Equal([acme.Slug, globex.Slug], members.Keys.Order(StringComparer.Ordinal));
 
-        var waiting = await WaitBatchAsync(run, id, s => Counts(s, "awaitingApproval") == 2);
+        // A member counts as awaiting approval from the moment it takes decisions, which is before it has notified the
+        // approvers (its step then is "notify approvers"): wait for both to reach their gate.
+        var waiting = await WaitBatchAsync(run, id, s => Counts(s, "awaitingApproval") == 2 &&
+            s.GetProperty("customStatus").GetProperty("members").EnumerateArray().All(m => m.GetProperty("step").GetString() == "await approval"));
         // One restored server for the source, held by the batch and by both members.
         var server = waiting.GetProperty("customStatus").GetProperty("servers").EnumerateArray().Single();
         Assert.Equal("held", server.GetProperty("state").GetString());

@@ -97,6 +97,10 @@ internal sealed class CpuYield(string path, string markerDirectory)
                     {
                         note?.Invoke($"cpu yield: the session already runs at nice {before.Value}");
                     }
+                    else if (before.Value < 0)
+                    {
+                        note?.Invoke($"cpu yield: the session runs at nice {before.Value}, which only a privileged process could set back; priority left as it is");
+                    }
                     else
                     {
                         var marker = WriteMarker(text, before.Value);

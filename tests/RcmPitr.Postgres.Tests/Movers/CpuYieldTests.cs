@@ -71,6 +71,20 @@ public sealed class CpuYieldTests : IDisposable
     }
 
     [Fact]
+    public void Enter_SessionBelowNiceZero_LeavesItAsItIs()
+    {
+        // Setting a negative nice back needs privilege: lowered once, it might never come back.
+        File.WriteAllText(File_, "/autogroup-42 nice -5\n");
+        var notes = new List<string>();
+
+        new CpuYield(File_, Markers).Enter(19, notes.Add).Dispose();
+
+        Assert.Equal("/autogroup-42 nice -5\n", File.ReadAllText(File_));
+        Assert.False(Directory.Exists(Markers));
+        Assert.Equal(["cpu yield: the session runs at nice -5, which only a privileged process could set back; priority left as it is"], notes);
+    }
+
+    [Fact]
     public void Enter_NoAutogroupFile_CarriesOnAndSaysSo()
     {
         var notes = new List<string>();
