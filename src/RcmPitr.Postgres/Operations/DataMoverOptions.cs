@@ -78,8 +78,8 @@ public sealed class DataMoverOptions
     /// machines), set back when no GIN build is left. The single-threaded GIN build is the move's critical path on
     /// PostgreSQL before 18, and the copies it runs beside relay through this process; under Linux's autogroup scheduling
     /// a session's processes share the CPU as one, so only the session's nice lets the relay step back (see
-    /// <c>CpuYield</c>). Side by side on this project's 2-vCPU benchmark (2026-12-03): the move 19.4 s with 19, 22.8 s
-    /// without, by medians; faster in each of 3 rounds.
+    /// <c>CpuYield</c>). Side by side on this project's 2-vCPU benchmark (1 GB, 2026-12-03, three runs of 3 rounds): faster
+    /// in 8 of the 9 rounds (median gain 2.0 s); 20.6 s against 23.9 s by medians in the first run, 21.1 against 20.5 s in the last.
     /// </summary>
     public int YieldCpuBesideGin { get; set; } = 19;
 
