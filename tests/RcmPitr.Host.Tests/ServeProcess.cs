@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using RcmPitr.Postgres.Processes;
 
 namespace RcmPitr.Host.Tests;
 
@@ -247,18 +248,7 @@ public sealed class ServeProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Parent, state and start time from <c>/proc/&lt;pid&gt;/stat</c> (the command name may hold spaces: fields follow its closing parenthesis).</summary>
-    private static (int Parent, string State, string StartTicks)? Stat(int pid)
-    {
-        try
-        {
-            var text = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-            return (int.Parse(fields[1], CultureInfo.InvariantCulture), fields[0], fields[19]);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
+    /// <summary>Parent, state and start time from <c>/proc/&lt;pid&gt;/stat</c>.</summary>
+    private static (int Parent, string State, string StartTicks)? Stat(int pid) =>
+        ProcStat.TryRead(pid) is { } stat ? ((int)stat.Number(4), stat.Field(3), stat.Field(22)) : null;
 }

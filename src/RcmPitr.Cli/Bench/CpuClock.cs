@@ -33,11 +33,8 @@ internal sealed class CpuClock(long ticksPerSecond)
     /// <summary>User plus system CPU seconds of process <paramref name="pid"/> so far (fields 14 and 15 of /proc/&lt;pid&gt;/stat).</summary>
     public double ProcessSeconds(int pid)
     {
-        var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
-        // The command name (field 2) is in parentheses and may hold spaces: count the fields after its closing one.
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        return (double)ticks / TicksPerSecond;
+        var stat = ProcStat.Read(pid);
+        return (double)(stat.Number(14) + stat.Number(15)) / TicksPerSecond;
     }
 
     /// <summary>The sum of <see cref="ProcessSeconds(int)"/> over <paramref name="pids"/>.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using RcmPitr.Postgres.Connections;
+using RcmPitr.Postgres.Processes;
 using RcmPitr.Workflow.Errors;
 
 namespace RcmPitr.Postgres.Movers;
@@ -232,20 +233,7 @@ internal sealed class CpuYield(string path, string markerDirectory)
     }
 
     /// <summary>When process <paramref name="pid"/> started (field 22 of its /proc stat, in clock ticks since boot), or -1 when it is not running.</summary>
-    private static long StartTicks(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
-            // The command name (field 2) may hold spaces; the fields after it follow its closing parenthesis.
-            var rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return long.Parse(rest[19], CultureInfo.InvariantCulture);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
-        {
-            return -1;
-        }
-    }
+    private static long StartTicks(int pid) => ProcStat.TryRead(pid)?.Number(22) ?? -1;
 
     private sealed class Holder(CpuYield owner, Action<string>? note) : IDisposable
     {
