@@ -32,6 +32,13 @@ internal sealed class CpuYield(string path, string markerDirectory)
     /// <summary>The highest nice the kernel takes (the lowest priority).</summary>
     public const int MaxNice = 19;
 
+    /// <summary>
+    /// What the yield says for a process of no session autogroup: the kernel prints nothing in its file and keeps the root
+    /// group's share fixed. Such are the processes a container's or a microVM's first process starts without a session
+    /// of their own; there the servers' sessions and this process's threads share the CPU as they would without the yield.
+    /// </summary>
+    public const string RootGroupNote = "cpu yield: this process belongs to the kernel's root group, not to a session autogroup; priority left as it is";
+
     private readonly Lock _gate = new();
     private int _holders;
     private int? _restore;
@@ -90,7 +97,11 @@ internal sealed class CpuYield(string path, string markerDirectory)
                     RecoverLocked(note);
                     var text = File.ReadAllText(path);
                     var before = ParseNice(text);
-                    if (before is null)
+                    if (string.IsNullOrWhiteSpace(text))
+                    {
+                        note?.Invoke(RootGroupNote);
+                    }
+                    else if (before is null)
                     {
                         note?.Invoke($"cpu yield: {path} names no nice; priority left as it is");
                     }
@@ -182,12 +193,13 @@ internal sealed class CpuYield(string path, string markerDirectory)
 
     private void RecoverLocked(Action<string>? note)
     {
-        if (!File.Exists(path))
+        var text = File.Exists(path) ? File.ReadAllText(path) : "";
+        if (string.IsNullOrWhiteSpace(text))
         {
-            return;
+            return; // no autogroup, or the root group: nothing a yield could have left lowered
         }
 
-        var marker = MarkerPath(File.ReadAllText(path));
+        var marker = MarkerPath(text);
         if (!File.Exists(marker))
         {
             return;

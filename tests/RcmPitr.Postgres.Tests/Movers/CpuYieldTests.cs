@@ -95,6 +95,25 @@ public sealed class CpuYieldTests : IDisposable
         Assert.StartsWith("cpu yield: not available (FileNotFoundException", note, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("\n")]
+    public void Enter_ProcessInTheRootGroup_SaysSoAndLeavesThePriority(string text)
+    {
+        // The kernel prints nothing for a process of no session autogroup: one whose session never called setsid, as
+        // the processes a container's or a microVM's first process starts.
+        File.WriteAllText(File_, text);
+        var notes = new List<string>();
+        var yield = new CpuYield(File_, Markers);
+
+        yield.RecoverLeftover(notes.Add);
+        yield.Enter(19, notes.Add).Dispose();
+
+        Assert.Equal(text, File.ReadAllText(File_));
+        Assert.False(Directory.Exists(Markers));
+        Assert.Equal([CpuYield.RootGroupNote], notes);
+    }
+
     [Fact]
     public void Enter_AutogroupUnreadable_CarriesOnLeavesNoMarker()
     {
@@ -148,7 +167,7 @@ public sealed class CpuYieldTests : IDisposable
     }
 
     [Fact]
-    public void Enter_OnThisKernelsAutogroup_LowersThePriorityAndSetsItBack()
+    public void Enter_OnARealAutogroup_LowersThePriorityAndSetsItBack()
     {
         if (!File.Exists(CpuYield.AutogroupPath))
         {
@@ -158,14 +177,77 @@ public sealed class CpuYieldTests : IDisposable
             return;
         }
 
-        // The process-wide instance, shared with any move of this test process that builds a GIN index meanwhile.
-        var before = CpuYield.ParseNice(CpuYield.Process.Peek().Text);
-        using (CpuYield.Process.Enter(19, null))
+        // A child in a session of its own has an autogroup of its own, whichever group this test process runs in; the
+        // kernel lets a process of the same user set another's autogroup nice through its /proc file.
+        using var child = Process.Start(new ProcessStartInfo("setsid", ["sleep", "60"]))!;
+        try
         {
-            Assert.Equal(19, CpuYield.ParseNice(File.ReadAllText(CpuYield.AutogroupPath)));
+            var path = $"/proc/{child.Id.ToString(CultureInfo.InvariantCulture)}/autogroup";
+            var before = CpuYield.ParseNice(WaitForOwnAutogroup(path));
+            Assert.Equal(0, before);
+            var notes = new List<string>();
+            var yield = new CpuYield(path, Markers);
+
+            using (yield.Enter(19, notes.Add))
+            {
+                Assert.Equal(19, CpuYield.ParseNice(File.ReadAllText(path)));
+                Assert.Single(Directory.GetFiles(Markers));
+            }
+
+            Assert.Equal(0, CpuYield.ParseNice(File.ReadAllText(path)));
+            Assert.Empty(Directory.GetFiles(Markers));
+            Assert.Equal(["cpu yield: nice 19 (was 0) while a GIN build runs on this machine", "cpu yield: nice 0 again"], notes);
+        }
+        finally
+        {
+            child.Kill();
+            child.WaitForExit();
+        }
+    }
+
+    [Fact]
+    public void Enter_ThisProcess_LowersItsOwnAutogroupOrSaysWhyNot()
+    {
+        if (!File.Exists(CpuYield.AutogroupPath))
+        {
+            return; // covered by the test above
+        }
+
+        // The process-wide instance, shared with any move of this test process that builds a GIN index meanwhile.
+        var notes = new List<string>();
+        var before = CpuYield.Process.Peek();
+        using (CpuYield.Process.Enter(19, notes.Add))
+        {
+            if (string.IsNullOrWhiteSpace(before.Text))
+            {
+                Assert.Equal(before.Holders > 0 ? "cpu yield: held already (nice 19)" : CpuYield.RootGroupNote, Assert.Single(notes));
+                Assert.Equal(before.Text, File.ReadAllText(CpuYield.AutogroupPath));
+            }
+            else if (CpuYield.ParseNice(before.Text) >= 0)
+            {
+                Assert.Equal(19, CpuYield.ParseNice(File.ReadAllText(CpuYield.AutogroupPath)));
+            }
         }
 
         var (holders, text) = CpuYield.Process.Peek();
-        Assert.True(holders > 0 || CpuYield.ParseNice(text) == before, $"{text} after the yield, {before} before");
+        Assert.True(holders > 0 || CpuYield.ParseNice(text) == CpuYield.ParseNice(before.Text), $"{text} after the yield, {before.Text} before");
+    }
+
+    /// <summary>The autogroup text of a process just started through setsid, once it runs in its new session.</summary>
+    private static string WaitForOwnAutogroup(string path)
+    {
+        var own = File.ReadAllText(CpuYield.AutogroupPath);
+        for (var i = 0; i < 200; i++)
+        {
+            var text = File.ReadAllText(path);
+            if (text.Length > 0 && text != own)
+            {
+                return text;
+            }
+
+            Thread.Sleep(10);
+        }
+
+        throw new TimeoutException($"{path} still reads the parent's group");
     }
 }
