@@ -78,9 +78,9 @@ public sealed class DataMoverOptions
     /// machines), set back when no GIN build is left. The single-threaded GIN build is the move's critical path on
     /// PostgreSQL before 18, and the copies it runs beside relay through this process; under Linux's autogroup scheduling
     /// a session's processes share the CPU as one, so only the session's nice lets the relay step back (see
-    /// <c>CpuYield</c>). Side by side on this project's 2-vCPU benchmark (1 GB, four runs of 3 rounds, 2026-12-03 and -04):
-    /// faster in 11 of the 12 rounds (median gain 1.9 s); by medians 14.2 s against 16.3 s in the last run, 21.1 against
-    /// 20.5 s in the one run where it was not faster.
+    /// <c>CpuYield</c>). Side by side on this project's 2-vCPU benchmark (1 GB, five runs of 3 rounds, 2026-12-03 and -04):
+    /// faster in 14 of the 15 rounds (median gain 1.3 s); by medians 14.2 s against 16.3 s and 13.3 against 13.9 s in the
+    /// last two runs, 21.1 against 20.5 s in the one run where it was not faster.
     /// </summary>
     public int YieldCpuBesideGin { get; set; } = 19;
 
