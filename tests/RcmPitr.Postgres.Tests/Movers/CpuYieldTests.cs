@@ -241,18 +241,16 @@ public sealed class CpuYieldTests : IDisposable
     public void RecoverLeftover_MarkerOfAProcessThatEnded_SetsItsNiceBack()
     {
         // A process that ended while yielding: its marker names a pid that no longer runs (a real one, waited for).
-        using var ended = Process.Start(new ProcessStartInfo("true"))!;
-        ended.WaitForExit();
+        var ended = EndedProcessId();
         File.WriteAllText(File_, "/autogroup-42 nice 19\n");
-        Directory.CreateDirectory(Markers);
-        File.WriteAllText(Path.Combine(Markers, "cpu-yield-autogroup-42"), $"2 {ended.Id.ToString(CultureInfo.InvariantCulture)} 12345");
+        PlantMarker($"2 {ended.ToString(CultureInfo.InvariantCulture)} 12345");
         var notes = new List<string>();
 
         new CpuYield(File_, Markers).RecoverLeftover(notes.Add);
 
         Assert.Equal("2", File.ReadAllText(File_));
         Assert.Empty(Directory.GetFiles(Markers));
-        Assert.Equal([$"cpu yield: nice 2 set back, left lowered by process {ended.Id}, which ended while yielding"], notes);
+        Assert.Equal([$"cpu yield: nice 2 set back, left lowered by process {ended}, which ended while yielding"], notes);
     }
 
     [Fact]
@@ -261,8 +259,7 @@ public sealed class CpuYieldTests : IDisposable
         // The pid runs (this very process) but started at another time than the marker says: the yielding process ended
         // and its pid was given to another.
         File.WriteAllText(File_, "/autogroup-42 nice 19\n");
-        Directory.CreateDirectory(Markers);
-        File.WriteAllText(Path.Combine(Markers, "cpu-yield-autogroup-42"), $"2 {Environment.ProcessId.ToString(CultureInfo.InvariantCulture)} 12345");
+        PlantMarker($"2 {Environment.ProcessId.ToString(CultureInfo.InvariantCulture)} 12345");
         var notes = new List<string>();
 
         new CpuYield(File_, Markers).RecoverLeftover(notes.Add);
@@ -280,8 +277,7 @@ public sealed class CpuYieldTests : IDisposable
     public void RecoverLeftover_MarkerNotTheYields_IsRemovedNotUsed(string text)
     {
         File.WriteAllText(File_, "/autogroup-42 nice 19\n");
-        Directory.CreateDirectory(Markers);
-        File.WriteAllText(Path.Combine(Markers, "cpu-yield-autogroup-42"), text);
+        PlantMarker(text);
         var notes = new List<string>();
 
         new CpuYield(File_, Markers).RecoverLeftover(notes.Add);
@@ -295,12 +291,9 @@ public sealed class CpuYieldTests : IDisposable
     public void RecoverLeftover_MarkerFolderOthersMayWrite_IsNotRead()
     {
         // Anyone could have planted the marker: its nice is not taken.
-        using var ended = Process.Start(new ProcessStartInfo("true"))!;
-        ended.WaitForExit();
         File.WriteAllText(File_, "/autogroup-42 nice 19\n");
-        Directory.CreateDirectory(Markers);
+        PlantMarker($"0 {EndedProcessId().ToString(CultureInfo.InvariantCulture)} 1");
         File.SetUnixFileMode(Markers, (UnixFileMode)0b111_111_111);
-        File.WriteAllText(Path.Combine(Markers, "cpu-yield-autogroup-42"), $"0 {ended.Id.ToString(CultureInfo.InvariantCulture)} 1");
         var notes = new List<string>();
 
         new CpuYield(File_, Markers).RecoverLeftover(notes.Add);
@@ -393,6 +386,21 @@ public sealed class CpuYieldTests : IDisposable
 
         var (holders, text) = CpuYield.Process.Peek();
         Assert.True(holders > 0 || CpuYield.ParseNice(text) == CpuYield.ParseNice(before.Text), $"{text} after the yield, {before.Text} before");
+    }
+
+    /// <summary>The pid of a real process that has ended (started and waited for).</summary>
+    private static int EndedProcessId()
+    {
+        using var ended = Process.Start(new ProcessStartInfo("true"))!;
+        ended.WaitForExit();
+        return ended.Id;
+    }
+
+    /// <summary>Writes <paramref name="text"/> as the marker of autogroup 42, as a yielding process would leave it.</summary>
+    private void PlantMarker(string text)
+    {
+        Directory.CreateDirectory(Markers);
+        File.WriteAllText(Path.Combine(Markers, "cpu-yield-autogroup-42"), text);
     }
 
     /// <summary>
