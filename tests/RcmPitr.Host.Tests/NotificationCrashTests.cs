@@ -32,7 +32,9 @@ public sealed class NotificationCrashTests(HostClusterFixture fx)
                 return;
             }
 
+            // It records the message before it answers, as a real receiver may, so the host learns of the delivery later.
             messages.Enqueue(await JsonSerializer.DeserializeAsync<JsonElement>(context.Request.Body));
+            await Task.Delay(300);
         });
         await receiver.StartAsync(TestContext.Current.CancellationToken);
         var secretRef = "notify-crash-" + Guid.NewGuid().ToString("N")[..8];
@@ -61,7 +63,9 @@ public sealed class NotificationCrashTests(HostClusterFixture fx)
         var message = Assert.Single(messages, m => m.GetProperty("event").GetString() == "awaiting_approval");
         Assert.Equal(id, message.GetProperty("runId").GetString());
         Assert.EndsWith($"/api/restores/{id}/approve", message.GetProperty("links").GetProperty("approve").GetString(), StringComparison.Ordinal);
-        Assert.Equal("sent", await run.MasterScalarAsync<string>("SELECT state FROM rcm_pitr.notification_outbox WHERE run_id = $1 AND event = 'awaiting_approval'", id));
+        await CrashRun.UntilAsync(
+            async () => await run.MasterScalarAsync<string>("SELECT state FROM rcm_pitr.notification_outbox WHERE run_id = $1 AND event = 'awaiting_approval'", id) == "sent",
+            "the message marked sent in the outbox");
         await run.ApproveAsync(id);
         var done = await run.WaitAsync(id, CrashRun.Terminal, "the end of the run");
         Assert.Equal("Restored", done.GetProperty("output").GetProperty("outcome").GetString());
