@@ -154,8 +154,18 @@ public sealed class MoveMeter
     /// <summary>What the move did when (job starts and ends), for the benchmark's <c>--trace</c>; names of objects only.</summary>
     public IReadOnlyList<(TimeSpan At, string What)> Events => [.. _events];
 
+    /// <summary>
+    /// Called with each event's text as it is recorded, on the thread that records it (a worker of the move): for a watcher
+    /// that must act at one exact point of the move. It must be quick and must not throw.
+    /// </summary>
+    public Action<string>? Noted { get; init; }
+
     /// <summary>Records an event.</summary>
-    public void Note(string what) => _events.Enqueue((_time.GetElapsedTime(_started), what));
+    public void Note(string what)
+    {
+        _events.Enqueue((_time.GetElapsedTime(_started), what));
+        Noted?.Invoke(what);
+    }
 
     /// <summary>Sets the number of tables to move.</summary>
     public void SetTables(int total) => Interlocked.Exchange(ref _total, total);

@@ -140,4 +140,18 @@ public sealed class MoveMeterTests
             Directory.Delete(scratch, recursive: true);
         }
     }
+
+    [Fact]
+    public void Note_WithAWatcher_HandsItEachEventAfterRecordingIt()
+    {
+        var seen = new List<(string What, int Recorded)>();
+        MoveMeter? meter = null;
+        meter = new MoveMeter(new TestClock()) { Noted = what => seen.Add((what, meter!.Events.Count)) };
+
+        meter.Enter(MovePhases.Data);
+        meter.Note("copy start data public.t");
+
+        Assert.Equal([("phase data", 1), ("copy start data public.t", 2)], seen);
+        Assert.Equal(["phase data", "copy start data public.t"], meter.Events.Select(e => e.What));
+    }
 }

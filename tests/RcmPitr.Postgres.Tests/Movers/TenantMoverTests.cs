@@ -179,20 +179,22 @@ public sealed class TenantMoverTests(ClusterFixture fx)
         var request = new MoveRequest(s.RunId, s.Pitr, source, s.Live, target, TransferMode.Streaming, Jobs: 1);
         var mover = new TenantMover(s.Connector, fx.Tools, fx.Processes, s.Mover);
 
-        // One worker copies the biggest table first; stop the move as soon as that table is committed.
-        var first = new MoveMeter();
+        // One worker copies the biggest table first; stop the move as the next copy starts, that table committed (the worker
+        // itself cancels, so the small rest cannot slip through before a watcher would see the first table done).
         using var stop = new CancellationTokenSource();
-        var watcher = Task.Run(async () =>
+        MoveMeter? watched = null;
+        var first = watched = new MoveMeter
         {
-            while (!stop.IsCancellationRequested && first.Snapshot().TablesDone == 0)
+            Noted = what =>
             {
-                await Task.Delay(5);
-            }
-
-            await stop.CancelAsync();
-        }, TestContext.Current.CancellationToken);
+                if (what.StartsWith("copy start ", StringComparison.Ordinal) && watched!.Snapshot().TablesDone > 0)
+                {
+                    stop.Cancel();
+                }
+            },
+        };
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => mover.MoveAsync(request, first, stop.Token));
-        await watcher;
+        Assert.Equal(1, first.Snapshot().TablesDone);
         var kept = await s.ScalarAsync<long>(s.Live, target, "SELECT coalesce(sum(bytes), 0)::bigint FROM _rcm_pitr_move.pieces WHERE done_at IS NOT NULL");
         var keptPieces = await s.ScalarAsync<long>(s.Live, target, "SELECT count(*) FROM _rcm_pitr_move.pieces WHERE done_at IS NOT NULL AND kind = 'data'");
         var pieces = await s.ScalarAsync<long>(s.Live, target, "SELECT count(*) FROM _rcm_pitr_move.pieces WHERE kind = 'data'");
