@@ -36,7 +36,9 @@ public sealed class CrashRecoveryTests(EngineClusterFixture fx)
         Assert.Equal(1, interrupted.Deliveries);
         Assert.Contains($":{firstPid}:", interrupted.LeasedBy, StringComparison.Ordinal);
 
-        using var second = StartHost(db, slowSeconds: 3);
+        // Only the killed host needs the short lease; the second renews its own every third of a lease while Slow runs 3 s, and a
+        // 2 s lease would leave a freshly started process on a busy machine little slack before it lost the delivery.
+        using var second = StartHost(db, slowSeconds: 3, leaseSeconds: 10);
         try
         {
             // While the second delivery runs, the status can say "attempt 2 - the previous delivery was interrupted".

@@ -46,9 +46,11 @@ public sealed class RecoveryApiTests(HostClusterFixture fx)
         await using var run = await HostRun.StartAsync(fx);
         var tenant = await run.AddTenantAsync("acme", liveMembers: 3, membersAtT: 2);
         var ct = TestContext.Current.CancellationToken;
-        using var restore = await run.StartRestoreAsync(run.Alice, tenant.Slug, mode: "DryRun");
+        // A restore at its approval gate holds the tenant for as long as the test needs (a dry run could end first).
+        using var restore = await run.StartRestoreAsync(run.Alice, tenant.Slug);
         Assert.Equal(HttpStatusCode.Accepted, restore.StatusCode);
         var runId = (await restore.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("id").GetString();
+        await run.WaitAsync(runId!, HostRun.AwaitingApproval);
 
         using var busy = await run.Alice.PostAsJsonAsync("/api/server-recoveries", new { server = fx.LiveServer.Name, reason = "region lost", force = true }, ct);
 
@@ -56,6 +58,11 @@ public sealed class RecoveryApiTests(HostClusterFixture fx)
         var problem = await busy.Content.ReadFromJsonAsync<JsonElement>(ct);
         Assert.Equal("Tenants busy", problem.GetProperty("title").GetString());
         Assert.Equal(runId, problem.GetProperty("tenants")[0].GetProperty("runId").GetString());
+        using (var cancel = await run.Alice.PostAsJsonAsync($"/api/restores/{runId}/cancel", new { }, ct))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+        }
+
         await run.WaitAsync(runId!, HostRun.Terminal);
     }
 
