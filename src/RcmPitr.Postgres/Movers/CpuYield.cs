@@ -27,8 +27,9 @@ namespace RcmPitr.Postgres.Movers;
 /// The kernel takes one autogroup nice per tenth of a second on the whole machine from a process without
 /// <c>CAP_SYS_ADMIN</c> and refuses the others as busy (EAGAIN): a GIN build shorter than that, or another process's
 /// write just before, would leave the session lowered. Writes refused as busy are tried again a tenth of a second later
-/// (lowering up to 3 times, setting back up to 20); a set-back still refused stays pending, the marker in place, for
-/// this process's next yield to keep and set back, or for the next host start once this process has ended.
+/// (lowering, or setting back a leftover of an ended process, up to 3 times; setting back this process's own yield up to
+/// 20); a set-back still refused stays pending, the marker in place, for this process's next yield to keep and set back,
+/// or for the next host start once this process has ended.
 /// </para>
 /// <para>
 /// Nothing is done where the kernel's switch (<c>kernel.sched_autogroup_enabled</c>) is 0 or the process belongs to
@@ -63,8 +64,11 @@ internal sealed class CpuYield(string path, string markerDirectory, string? swit
     /// </summary>
     private const int Busy = 11;
 
-    /// <summary>Tries to lower the nice before a GIN build (waiting at most about 0.2 s beside a busy kernel).</summary>
-    private const int LowerAttempts = 3;
+    /// <summary>
+    /// Tries of a write on the way into a yield or at host start (lowering the nice before a GIN build, or setting back a
+    /// leftover an ended process left): a wait of at most about 0.2 s beside a busy kernel.
+    /// </summary>
+    private const int EntryAttempts = 3;
 
     /// <summary>Tries to set the nice back (about 2 s); after that it stays pending for the next yield or host start.</summary>
     private const int SetBackAttempts = 20;
@@ -196,7 +200,7 @@ internal sealed class CpuYield(string path, string markerDirectory, string? swit
             var marker = WriteMarker(text, before.Value);
             try
             {
-                WriteNice(nice, LowerAttempts);
+                WriteNice(nice, EntryAttempts);
             }
             catch
             {
@@ -299,7 +303,7 @@ internal sealed class CpuYield(string path, string markerDirectory, string? swit
             return; // still running: it sets its own yield back
         }
 
-        WriteNice(restore, LowerAttempts);
+        WriteNice(restore, EntryAttempts);
         File.Delete(marker);
         notes.Add($"cpu yield: nice {restore} set back, left lowered by process {pid}, which ended while yielding");
     }
